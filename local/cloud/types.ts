@@ -1,0 +1,313 @@
+/**
+ * Contracts inside the emulator (local/cloud): the world it keeps, the clock that drives every
+ * state machine, and the shape of one service module. The server (server.ts) owns HTTP, auth,
+ * faults, throttling and the request log; each service module (dms.ts, vpcep.ts, vpc.ts, smn.ts,
+ * iam.ts) owns its paths, bodies, error codes and state machines, and nothing else.
+ */
+
+/* ------------------------------------------------------------------ clock */
+
+/**
+ * Emulated time. `now()` = start + real elapsed × speed + manual advances. Speed 0 freezes time
+ * (tests then move it with `advance`). Timers fire when emulated time passes their due time,
+ * whether it passed by real time or by `advance`.
+ */
+export interface EmuClock {
+  now(): number;
+  speed(): number;
+  setSpeed(speed: number): void;
+  /** Moves time forward and fires every timer that became due, in due order. */
+  advance(ms: number): void;
+  /** Runs `fn` once at emulated time `at` (ms). Returns a cancel function. */
+  at(at: number, fn: () => void): () => void;
+  /** Runs `fn` every `periodMs` of emulated time. Returns a cancel function. */
+  every(periodMs: number, fn: () => void): () => void;
+  /** Stops the real-time driver. */
+  stop(): void;
+}
+
+/* ------------------------------------------------------------------ world */
+
+/** A state machine step: at emulated time `at` the resource moves to `to`. */
+export interface ScheduledTransition<S extends string> {
+  at: number;
+  to: S;
+}
+
+export interface Account {
+  domainId: string;
+  domainName: string;
+  projectId: string;
+  /** Permanent AK/SK of this account. */
+  ak: string;
+  sk: string;
+}
+
+/** Temporary credentials issued by the emulator's IAM (agency credentials of functions). */
+export interface TemporaryCredential {
+  ak: string;
+  sk: string;
+  securityToken: string;
+  domainId: string;
+  projectId: string;
+  expiresAt: number;
+}
+
+export interface Vpc {
+  id: string;
+  name: string;
+  cidr: string;
+  projectId: string;
+}
+
+export interface Subnet {
+  id: string;
+  name: string;
+  vpcId: string;
+  cidr: string;
+  gatewayIp: string;
+  projectId: string;
+}
+
+/** A NIC (Neutron port) with a fixed IP in a subnet. */
+export interface Port {
+  id: string;
+  subnetId: string;
+  vpcId: string;
+  ip: string;
+  projectId: string;
+  /** What uses it: a Kafka broker, a VPC endpoint, … */
+  deviceOwner: string;
+}
+
+export interface SecurityGroup {
+  id: string;
+  name: string;
+  projectId: string;
+}
+
+export interface SecurityGroupRule {
+  id: string;
+  securityGroupId: string;
+  direction: 'ingress' | 'egress';
+  ethertype: 'IPv4' | 'IPv6';
+  protocol: string | null;
+  multiport: string | null;
+  remoteIpPrefix: string | null;
+  remoteGroupId: string | null;
+  action: 'allow' | 'deny';
+  priority: number;
+  description: string;
+  projectId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NetworkAclRule {
+  id: string;
+  name: string;
+  description: string;
+  action: 'allow' | 'deny';
+  protocol: string;
+  ipVersion: 4 | 6;
+  sourceIpAddress?: string;
+  destinationPort?: string;
+  enabled: boolean;
+}
+
+export interface NetworkAcl {
+  id: string;
+  name: string;
+  projectId: string;
+  subnetIds: string[];
+  ingressRules: NetworkAclRule[];
+  egressRules: NetworkAclRule[];
+}
+
+export interface KafkaBroker {
+  listenerIp: string;
+  advertisedIp: string;
+  portId: string;
+}
+
+export type KafkaStatus = 'CREATING' | 'RUNNING' | 'CONFIGURING' | 'DELETING' | 'ERROR' | (string & {});
+
+export interface KafkaInstance {
+  instanceId: string;
+  name: string;
+  projectId: string;
+  status: KafkaStatus;
+  transitions: ScheduledTransition<KafkaStatus>[];
+  vpcId: string;
+  subnetId: string;
+  securityGroupId: string;
+  enterpriseProjectId: string;
+  brokers: KafkaBroker[];
+  sslEnable: boolean;
+  securityProtocol: string;
+  saslMechanisms: string[];
+  tags: Array<{ key: string; value: string }>;
+  createdAt: number;
+  /** Set once the CTS event for a finished creation was emitted. */
+  ctsEmitted?: boolean;
+}
+
+export type ServiceStatus = 'creating' | 'available' | 'failed' | 'deleting';
+
+export interface EndpointServiceRecord {
+  id: string;
+  projectId: string;
+  domainId: string;
+  serviceName: string;
+  portId: string;
+  vpcId: string;
+  serverType: string;
+  serviceType: string;
+  approvalEnabled: boolean;
+  tcpProxy: string;
+  ports: Array<{ client_port: number; server_port: number; protocol: string }>;
+  description: string;
+  tags: Array<{ key: string; value: string }>;
+  /** Whitelist: `iam:domain::<id>` strings with their record ids. */
+  permissions: Array<{ id: string; permission: string; createdAt: string }>;
+  status: ServiceStatus;
+  transitions: ScheduledTransition<ServiceStatus | 'deleted'>[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type EndpointStatus = 'creating' | 'pendingAcceptance' | 'accepted' | 'rejected' | 'failed' | 'deleting';
+
+export interface EndpointRecord {
+  id: string;
+  projectId: string;
+  domainId: string;
+  endpointServiceId: string;
+  endpointServiceName: string;
+  vpcId: string;
+  subnetId: string;
+  /** Assigned at creation (or `port_ip`), reported once accepted. */
+  ip: string;
+  portId: string;
+  markerId: number;
+  enableDns: boolean;
+  description: string;
+  tags: Array<{ key: string; value: string }>;
+  status: EndpointStatus;
+  transitions: ScheduledTransition<EndpointStatus | 'deleted'>[];
+  errors: Array<{ error_code: string; error_message: string }>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SmnTopic {
+  topicUrn: string;
+  name: string;
+  displayName: string;
+  projectId: string;
+}
+
+export interface SmnSubscription {
+  subscriptionUrn: string;
+  topicUrn: string;
+  /** `functionstage` (endpoint = function URN) or `http`/`https` (endpoint = URL). */
+  protocol: string;
+  endpoint: string;
+}
+
+export interface SmnMessage {
+  messageId: string;
+  topicUrn: string;
+  subject?: string;
+  message: string;
+  time: string;
+}
+
+/** Everything the emulator knows. Plain data: `GET /_emulator/state` serializes it as is. */
+export interface World {
+  region: string;
+  accounts: Account[];
+  temporaryCredentials: TemporaryCredential[];
+  vpcs: Vpc[];
+  subnets: Subnet[];
+  ports: Port[];
+  securityGroups: SecurityGroup[];
+  securityGroupRules: SecurityGroupRule[];
+  networkAcls: NetworkAcl[];
+  kafkaInstances: KafkaInstance[];
+  endpointServices: EndpointServiceRecord[];
+  endpoints: EndpointRecord[];
+  topics: SmnTopic[];
+  subscriptions: SmnSubscription[];
+  messages: SmnMessage[];
+  quotas: { endpointService: number; endpoint: number };
+}
+
+/* ------------------------------------------------------------------ service modules */
+
+/** Who made the call, from the verified signature (or token). */
+export interface Caller {
+  domainId: string;
+  /** The project of the signing account (a path's `{project_id}` must equal it). */
+  projectId: string;
+  ak: string;
+  temporary: boolean;
+}
+
+export interface EmuRequest {
+  method: string;
+  /** Path without the query string, percent-decoded per segment. */
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  rawBody: Buffer;
+  /** Parsed JSON body; undefined for an empty body. Invalid JSON is answered by the server. */
+  body: unknown;
+  caller: Caller;
+}
+
+export interface EmuResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** What a module can reach besides its own request. */
+export interface ServiceContext {
+  world: World;
+  clock: EmuClock;
+  /** Deterministic-looking ids: UUID v4 strings. */
+  newId(): string;
+  /** Records a CTS trace and hands it to CTS-triggered functions (runtime). */
+  emitCts(trace: Record<string, unknown>): void;
+  /** Hands an SMN message to a `functionstage` subscriber (runtime). */
+  deliverToFunction(functionUrn: string, event: Record<string, unknown>): void;
+  /** Applies every state transition that is due at the current emulated time. */
+  settle(): void;
+}
+
+export type ServiceName = 'iam' | 'dms' | 'vpcep' | 'vpc' | 'smn' | 'functiongraph';
+
+/** Thrown by a module to answer with that service's error envelope. */
+export class EmuError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EmuError';
+  }
+}
+
+export interface ServiceModule {
+  readonly name: ServiceName;
+  /** True when this module serves the path (the server asks modules in order). */
+  matches(method: string, path: string): boolean;
+  /** Whether the call needs a signature (IAM token issuance may use X-Auth-Token instead). */
+  handle(req: EmuRequest, ctx: ServiceContext): EmuResponse | Promise<EmuResponse>;
+  /** The service's own error envelope, e.g. VPCEP `{error_code, error_msg}`, VPC `{code, message}`. */
+  errorBody(code: string, message: string, requestId: string): unknown;
+  /** Applies due transitions of this module's resources (called by `settle`). */
+  settle?(ctx: ServiceContext): void;
+}
