@@ -377,3 +377,15 @@ export interface IamClient {
   /** Project id of a region (IAM `GET /v3/projects?name=`). */
   getProjectId(regionName: string): Promise<string>;
 }
+
+/* ------------------------------------------------------------------ logging */
+
+/** Structured logger used everywhere; implementations redact secrets (shared/runtime/logger.ts). */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  /** A logger that adds `fields` to every line. */
+  child(fields: Record<string, unknown>): Logger;
+}
