@@ -1,0 +1,306 @@
+/**
+ * The signed, retrying HTTP client under every service client (one axios instance per service).
+ *
+ * What is signed is exactly what is sent: the body is serialized once and those bytes are both hashed
+ * and sent; the query is encoded with the signer's encoder; every attempt is signed afresh (new
+ * X-Sdk-Date, freshly read credentials). Retries (axios-retry) cover throttling, 5xx, connection
+ * errors and timeouts with exponential backoff + jitter, honouring Retry-After.
+ */
+import axios, {
+  type AxiosError,
+  AxiosHeaders,
+  type AxiosInstance,
+  type InternalAxiosRequestConfig,
+} from 'axios';
+import axiosRetry from 'axios-retry';
+import { resolveBaseUrl } from './endpoints.js';
+import {
+  CloudApiError,
+  CloudNetworkError,
+  cloudErrorFromResponse,
+  InstanceBusyError,
+  isNetworkErrorCode,
+  parseErrorBody,
+} from './errors.js';
+import { signRequest, urlEncode } from './signer.js';
+import type {
+  CloudHttp,
+  CloudRequest,
+  CloudResponse,
+  CloudService,
+  CredentialsProvider,
+  HttpMethod,
+  Logger,
+} from './types.js';
+
+export interface RetryOptions {
+  /** Retries after the first attempt (default 4). */
+  retries?: number;
+  /** First backoff step in ms (default 300); doubles per retry. */
+  baseDelayMs?: number;
+  /** Backoff cap in ms (default 20000). */
+  maxDelayMs?: number;
+  /** Upper bound for a server's Retry-After in ms (default 120000). */
+  maxRetryAfterMs?: number;
+}
+
+export interface CloudHttpOptions {
+  service: CloudService;
+  region: string;
+  projectId: string;
+  credentials: CredentialsProvider;
+  /** Wins over env/region resolution. */
+  baseUrl?: string;
+  env?: Record<string, string | undefined>;
+  /** Per-attempt timeout (default 15000 ms). */
+  timeoutMs?: number;
+  retry?: RetryOptions;
+  logger?: Logger;
+  userAgent?: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+const DEFAULT_USER_AGENT = 'kafka-vpcep-link/0.1';
+
+/** Per-call state that survives axios-retry's re-dispatch (kept by reference in the config). */
+class CallContext {
+  attempt = 0;
+  lastDelayMs = 0;
+  constructor(
+    readonly method: HttpMethod,
+    /** Path after `{project_id}` substitution, without query: safe to log. */
+    readonly path: string,
+    readonly url: string,
+    readonly headers: Record<string, string>,
+    readonly body: Buffer | undefined,
+  ) {}
+}
+
+type ContextConfig = InternalAxiosRequestConfig & { kvlContext?: CallContext };
+
+function contextOf(config: InternalAxiosRequestConfig | undefined): CallContext | undefined {
+  return (config as ContextConfig | undefined)?.kvlContext;
+}
+
+/** `k=v&k=v2…` in the caller's order, encoded exactly like the signer's canonical query. */
+export function buildQueryString(query: CloudRequest['query']): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    const values = Array.isArray(value) ? value : [value];
+    for (const v of values as ReadonlyArray<string | number | boolean>) {
+      parts.push(`${urlEncode(key)}=${urlEncode(String(v))}`);
+    }
+  }
+  return parts.join('&');
+}
+
+// Keep RFC 3986 pchar literal (ids, URNs with ':'), escape the rest. The signer canonicalizes by
+// decoding and re-encoding, so the signature covers this form too.
+function encodePathSegment(segment: string): string {
+  return segment.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@]/g, (ch) => encodeURIComponent(ch));
+}
+
+export function buildPath(path: string, projectId: string): string {
+  const substituted = path.replaceAll('{project_id}', projectId);
+  const absolute = substituted.startsWith('/') ? substituted : `/${substituted}`;
+  return absolute.split('/').map(encodePathSegment).join('/');
+}
+
+/** Retry-After as seconds or an HTTP date; undefined when absent or unparseable. */
+export function parseRetryAfter(value: unknown, now: number = Date.now()): number | undefined {
+  const header = Array.isArray(value) ? value[0] : value;
+  if (typeof header !== 'string' && typeof header !== 'number') return undefined;
+  const text = String(header).trim();
+  if (text === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function headerString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
+  return undefined;
+}
+
+function isTimeout(error: AxiosError): boolean {
+  return error.code === 'ETIMEDOUT' || error.code === 'ECONNABORTED' || /timeout/i.test(error.message);
+}
+
+function parseBody(data: unknown): unknown {
+  const buffer = Buffer.isBuffer(data) ? data : data instanceof ArrayBuffer ? Buffer.from(data) : undefined;
+  if (buffer === undefined) return data === '' ? undefined : data;
+  if (buffer.length === 0) return undefined;
+  const text = buffer.toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    // A non-JSON 2xx body (rare) is handed back as text rather than failing the call.
+    return text;
+  }
+}
+
+export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
+  const { service, projectId, credentials, logger } = options;
+  const baseUrl = (
+    options.baseUrl ?? resolveBaseUrl(service, options.region, options.env ?? process.env)
+  ).replace(/\/+$/, '');
+  const retries = options.retry?.retries ?? 4;
+  const baseDelayMs = options.retry?.baseDelayMs ?? 300;
+  const maxDelayMs = options.retry?.maxDelayMs ?? 20_000;
+  const maxRetryAfterMs = options.retry?.maxRetryAfterMs ?? 120_000;
+  const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+
+  const instance: AxiosInstance = axios.create({
+    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    responseType: 'arraybuffer',
+    // The body is already serialized; axios must not touch the bytes that were signed.
+    transformRequest: [(data: unknown) => data],
+    transformResponse: [(data: unknown) => data],
+    transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
+    maxRedirects: 0,
+    proxy: false,
+  });
+
+  // Signs each attempt (axios-retry re-runs request interceptors on every retry).
+  instance.interceptors.request.use(async (config) => {
+    const ctx = contextOf(config);
+    if (!ctx) return config;
+    ctx.attempt += 1;
+    const creds = await credentials();
+    const signed = signRequest(
+      { method: ctx.method, url: ctx.url, headers: ctx.headers, body: ctx.body },
+      { ak: creds.ak, sk: creds.sk, securityToken: creds.securityToken, projectId },
+    );
+    // User-Agent is added after signing, as the official SDK does: proxies may rewrite it.
+    config.headers = AxiosHeaders.from({ ...ctx.headers, ...signed, 'User-Agent': userAgent });
+    return config;
+  });
+
+  const retryDecision = (error: AxiosError): boolean => {
+    if (error.code === 'ERR_CANCELED') return false;
+    if (!error.response) return isTimeout(error) || isNetworkErrorCode(error.code);
+    const mapped = cloudErrorFromResponse({
+      service,
+      status: error.response.status,
+      body: error.response.data,
+    });
+    // Instance busy is retryable only after the instance is RUNNING again: the caller waits.
+    return mapped.retryable && !(mapped instanceof InstanceBusyError);
+  };
+
+  axiosRetry(instance, {
+    retries,
+    shouldResetTimeout: true,
+    retryCondition: retryDecision,
+    retryDelay: (retryCount, error) => {
+      const retryAfter = parseRetryAfter(error.response?.headers?.['retry-after']);
+      const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (retryCount - 1));
+      // "Equal jitter": at least half the step, so clients that collided spread out without stalling.
+      const delay =
+        retryAfter !== undefined
+          ? Math.min(retryAfter, maxRetryAfterMs)
+          : backoff / 2 + (Math.random() * backoff) / 2;
+      const ctx = contextOf(error.config);
+      if (ctx) ctx.lastDelayMs = delay;
+      return delay;
+    },
+    onRetry: (_retryCount, error) => {
+      const ctx = contextOf(error.config);
+      logger?.warn('cloud request will be retried', {
+        ...logFields(ctx, error.response?.status, headerString(error.response?.headers?.['x-request-id'])),
+        code: errorCode(error),
+        delayMs: Math.round(ctx?.lastDelayMs ?? 0),
+      });
+    },
+  });
+
+  function logFields(
+    ctx: CallContext | undefined,
+    status: number | undefined,
+    requestId: string | undefined,
+  ) {
+    return {
+      service,
+      method: ctx?.method,
+      path: ctx?.path,
+      status,
+      attempt: ctx?.attempt,
+      requestId,
+    };
+  }
+
+  function errorCode(error: AxiosError): string | undefined {
+    if (!error.response) return isTimeout(error) ? 'TIMEOUT' : (error.code ?? 'NETWORK');
+    return parseErrorBody(error.response.data).code ?? `HTTP_${error.response.status}`;
+  }
+
+  function toCloudError(error: unknown, ctx: CallContext): unknown {
+    if (!axios.isAxiosError(error)) return error;
+    // A sanitized cause: the AxiosError holds the request config and socket, i.e. the signed headers.
+    const cause = Object.assign(new Error(error.message), { name: 'HttpTransportError', code: error.code });
+    if (!error.response) {
+      return new CloudNetworkError({
+        service,
+        code: isTimeout(error) ? 'TIMEOUT' : 'NETWORK',
+        serverMessage: isTimeout(error)
+          ? `no answer within the timeout (${error.code ?? 'timeout'})`
+          : `${error.code ?? 'network error'}: ${error.message}`,
+        method: ctx.method,
+        path: ctx.path,
+        cause,
+      });
+    }
+    const response = error.response;
+    return cloudErrorFromResponse({
+      service,
+      method: ctx.method,
+      path: ctx.path,
+      status: response.status,
+      statusText: response.statusText,
+      body: response.data,
+      requestId: headerString(response.headers?.['x-request-id']),
+      retryAfterMs: parseRetryAfter(response.headers?.['retry-after']),
+      cause,
+    });
+  }
+
+  async function send(request: CloudRequest): Promise<CloudResponse> {
+    const path = buildPath(request.path, projectId);
+    const query = buildQueryString(request.query);
+    const url = `${baseUrl}${path}${query ? `?${query}` : ''}`;
+    const body = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body), 'utf8');
+    const headers: Record<string, string> = { ...(request.headers ?? {}) };
+    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+      headers['Content-Type'] = 'application/json';
+    }
+    const ctx = new CallContext(request.method, path, url, headers, body);
+    const config: Partial<ContextConfig> = {
+      method: request.method,
+      url,
+      data: body,
+      kvlContext: ctx,
+      ...(request.timeoutMs !== undefined ? { timeout: request.timeoutMs } : {}),
+    };
+    try {
+      const response = await instance.request(config);
+      const requestId = headerString(response.headers?.['x-request-id']);
+      logger?.debug('cloud request', logFields(ctx, response.status, requestId));
+      return { status: response.status, body: parseBody(response.data), requestId };
+    } catch (error) {
+      const mapped = toCloudError(error, ctx);
+      if (mapped instanceof CloudApiError) {
+        logger?.warn('cloud request failed', {
+          ...logFields(ctx, mapped.httpStatus || undefined, mapped.requestId),
+          code: mapped.code,
+        });
+      }
+      throw mapped;
+    }
+  }
+
+  return { service, projectId, baseUrl, send };
+}
