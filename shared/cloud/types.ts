@@ -317,7 +317,8 @@ export interface CreateSecurityGroupRuleInput {
 }
 
 export interface ListSecurityGroupRulesFilter {
-  securityGroupId: string;
+  /** Omit to list the rules of every security group of the project (reconcile does). */
+  securityGroupId?: string;
   direction?: 'ingress' | 'egress';
   protocol?: string;
   remoteIpPrefix?: string;

@@ -1,0 +1,194 @@
+/**
+ * Step 4 of a link: find-or-create one endpoint per service in the client VPC/subnet, remove
+ * duplicates left by concurrent deliveries, and wait inline (bounded by the invocation's remaining
+ * time) for all of them to be accepted — the fast path. What is still pending afterwards is picked up
+ * by the poll-acceptance timer.
+ */
+import { CloudApiError } from '../cloud/errors.js';
+import type { Endpoint, EndpointService, KafkaInstance } from '../cloud/types.js';
+import { checkQuota, markPhase } from './create-services.js';
+import { type Budget, type LinkDeps, pollUntil } from './deps.js';
+import { type DesiredLink, desiredLinkOf } from './desired.js';
+import { LinkNotReadyError, LinkRejectedError } from './errors.js';
+import { requireListeners, runningInstance } from './instance.js';
+import { preferredEndpoint, preferredService, readInventory } from './inventory.js';
+import { type BrokerLink, pairBrokers } from './mapping.js';
+import { markFailed } from './poll-acceptance.js';
+import { resourceTags, TAG, tagValue } from './tags.js';
+
+export const STEP_BUY_ENDPOINTS = 'buy-endpoints';
+
+export type BuyEndpointsResult =
+  | { outcome: 'accepted'; instance: KafkaInstance; desired: DesiredLink; links: BrokerLink[] }
+  | { outcome: 'pending'; instance: KafkaInstance; desired: DesiredLink; pending: string[] }
+  /** The instance no longer declares this link (unlinked meanwhile): nothing to do. */
+  | { outcome: 'stale'; reason: string };
+
+export async function buyEndpoints(
+  deps: LinkDeps,
+  input: { instanceId: string; client: { vpcId: string; subnetId: string } },
+  budget: Budget,
+): Promise<BuyEndpointsResult> {
+  const step = STEP_BUY_ENDPOINTS;
+  const instance = await runningInstance(deps, input.instanceId, step, budget);
+  const desired = desiredLinkOf(instance);
+  if (!desired || desired.client.vpcId !== input.client.vpcId) {
+    return {
+      outcome: 'stale',
+      reason: `instance ${instance.instanceId} no longer declares a link to ${input.client.vpcId}`,
+    };
+  }
+  requireListeners(instance, step);
+  const { vpcId, subnetId } = desired.client;
+
+  // Services must all be available before endpoints can be bought (EndPoint.2004 otherwise).
+  const services = await pollUntil(deps, budget, async () => {
+    const inventory = await readInventory(deps, instance, vpcId);
+    const chosen = instance.listeners.map((l) =>
+      preferredService(inventory.services.filter((s) => s.portId === l.portId && s.status !== 'deleting')),
+    );
+    if (chosen.some((s) => s === undefined)) {
+      throw new LinkNotReadyError(
+        step,
+        `instance ${instance.instanceId} has listeners without an endpoint service`,
+      );
+    }
+    const ready = chosen as EndpointService[];
+    return ready.every((s) => s.status === 'available') ? ready : undefined;
+  });
+  if (!services) {
+    return { outcome: 'pending', instance, desired, pending: ['endpoint services are not available yet'] };
+  }
+
+  let endpoints = (await deps.vpcep.listEndpoints({ vpcId })).filter((e) =>
+    services.some((s) => s.id === e.endpointServiceId),
+  );
+  endpoints = await removeDuplicates(deps, services, endpoints);
+  const missing = services.filter((s) => !endpoints.some((e) => e.endpointServiceId === s.id));
+  if (missing.length > 0) {
+    await checkQuota(deps, 'endpoint', missing.length, step);
+    // New endpoints put the link back under the acceptance timer's watch.
+    await markPhase(
+      deps,
+      services.filter((s) => tagValue(s.tags, TAG.phase) !== 'pending'),
+      'pending',
+    );
+  }
+  for (const service of missing) {
+    const listener = instance.listeners.find((l) => l.portId === service.portId)!;
+    endpoints.push(
+      await createEndpointFor(
+        deps,
+        service,
+        vpcId,
+        subnetId,
+        resourceTagsFor(deps, instance.instanceId, listener.listenerIp),
+      ),
+    );
+  }
+
+  const ids = new Set(endpoints.map((e) => e.id));
+  const accepted = await pollUntil(deps, budget, async () => {
+    const current = (await deps.vpcep.listEndpoints({ vpcId })).filter((e) => ids.has(e.id));
+    const broken = current.find((e) => e.status === 'rejected' || e.status === 'failed');
+    if (broken) {
+      await markFailed(deps, instance.instanceId);
+      throw endpointFailure(broken);
+    }
+    const paired = pairBrokers(instance.listeners, services, current, vpcId);
+    return paired.problems.length === 0 ? paired.links : undefined;
+  });
+  if (!accepted) {
+    return {
+      outcome: 'pending',
+      instance,
+      desired,
+      pending: [...ids].map((id) => `endpoint ${id} not accepted yet`),
+    };
+  }
+  return { outcome: 'accepted', instance, desired, links: accepted };
+}
+
+function resourceTagsFor(deps: LinkDeps, instanceId: string, listenerIp: string) {
+  return resourceTags(instanceId, listenerIp, 'pending', deps.clock.now());
+}
+
+export function endpointFailure(endpoint: Endpoint): LinkRejectedError {
+  const detail = endpoint.errors?.map((e) => `${e.code}: ${e.message}`).join('; ');
+  return new LinkRejectedError(
+    STEP_BUY_ENDPOINTS,
+    `endpoint ${endpoint.id} for service ${endpoint.endpointServiceId} is ${endpoint.status}` +
+      (detail ? ` (${detail})` : ''),
+    undefined,
+    endpoint.status === 'rejected' ? 'ENDPOINT_REJECTED' : 'ENDPOINT_FAILED',
+  );
+}
+
+/**
+ * Two deliveries of the same message can both create an endpoint for one service. Keep the
+ * preferred one (accepted, else oldest) and delete the rest, so the map stays unambiguous.
+ */
+async function removeDuplicates(
+  deps: LinkDeps,
+  services: readonly EndpointService[],
+  endpoints: Endpoint[],
+): Promise<Endpoint[]> {
+  const kept: Endpoint[] = [];
+  for (const service of services) {
+    const mine = endpoints.filter((e) => e.endpointServiceId === service.id && e.status !== 'deleting');
+    const keep = preferredEndpoint(mine);
+    if (!keep) continue;
+    kept.push(keep);
+    for (const extra of mine.filter((e) => e.id !== keep.id)) {
+      deps.logger.warn('deleting duplicate endpoint', {
+        endpointId: extra.id,
+        serviceId: service.id,
+        kept: keep.id,
+      });
+      await deps.vpcep.deleteEndpoint(extra.id);
+    }
+  }
+  return kept;
+}
+
+async function createEndpointFor(
+  deps: LinkDeps,
+  service: EndpointService,
+  vpcId: string,
+  subnetId: string,
+  tags: ReturnType<typeof resourceTags>,
+): Promise<Endpoint> {
+  try {
+    return await deps.vpcep.createEndpoint({
+      endpointServiceId: service.id,
+      vpcId,
+      subnetId,
+      enableDns: false,
+      description: `kafka-vpcep-link ${service.id}`,
+      tags,
+    });
+  } catch (error) {
+    if (!(error instanceof CloudApiError)) throw error;
+    if (error.code === 'EndPoint.2004' || error.code === 'EndPoint.2019') {
+      throw new LinkNotReadyError(STEP_BUY_ENDPOINTS, `service ${service.id} is not available yet`, {
+        cause: error,
+      });
+    }
+    if (error.retryable) throw error;
+    const field =
+      error.code === 'EndPoint.2037' || error.code === 'EndPoint.4004'
+        ? 'client.subnetId'
+        : error.code === 'EndPoint.2001'
+          ? 'client.vpcId'
+          : error.code === 'EndPoint.2012'
+            ? 'client.domainId'
+            : undefined;
+    throw new LinkRejectedError(
+      STEP_BUY_ENDPOINTS,
+      `could not create the endpoint for service ${service.id}: ${error.message}`,
+      field,
+      error.code,
+      { cause: error },
+    );
+  }
+}

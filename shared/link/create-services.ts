@@ -1,0 +1,341 @@
+/**
+ * Step 1–3 of a link: validate the request against the instance and the client network, record the
+ * desired state on the instance, find-or-create one endpoint service per listener port, whitelist
+ * the client account, and wait (briefly) for the services to become available.
+ */
+import { CloudApiError, NotFoundError } from '../cloud/errors.js';
+import type { EndpointService, KafkaInstance, KafkaListener, Tag } from '../cloud/types.js';
+import { type Budget, type LinkDeps, pollUntil } from './deps.js';
+import {
+  desiredLinkOf,
+  desiredTags,
+  type LinkRequest,
+  originalAdvertisedTags,
+  sameClient,
+} from './desired.js';
+import { LinkRejectedError } from './errors.js';
+import { requireListeners, runningInstance } from './instance.js';
+import { type LinkInventory, preferredService, readInventory } from './inventory.js';
+import { resourceTags, TAG, tagValue } from './tags.js';
+
+export const STEP_CREATE_SERVICES = 'create-services';
+
+/** The network VPCEP uses for its own traffic; client subnets must not overlap it. */
+export const VPCEP_SERVICE_CIDR = '198.19.128.0/17';
+export const KAFKA_CROSS_VPC_PORT = 9011;
+
+export interface ServiceRef {
+  listenerIp: string;
+  portId: string;
+  serviceId: string;
+  serviceName: string;
+}
+
+export interface PlannedAction {
+  action: string;
+  target: string;
+  detail?: string;
+}
+
+export interface CreateServicesResult {
+  instance: KafkaInstance;
+  services: ServiceRef[];
+  /** True when every service is `available` (buy-endpoints can start). */
+  ready: boolean;
+  /** What was (or, in a dry run, would be) written. */
+  actions: PlannedAction[];
+}
+
+export async function createServices(
+  deps: LinkDeps,
+  request: LinkRequest,
+  budget: Budget,
+): Promise<CreateServicesResult> {
+  const step = STEP_CREATE_SERVICES;
+  const dryRun = request.options?.dryRun === true;
+  const instance = await runningInstance(deps, request.instanceId, step, budget);
+  requireListeners(instance, step);
+  refuseOtherClient(instance, request);
+  await checkClientSubnet(deps, request);
+  const inventory = await readInventory(deps, instance);
+  refuseEndpointsElsewhere(inventory, request);
+
+  const actions: PlannedAction[] = [];
+  const missing = instance.listeners.filter((l) => !serviceFor(inventory, l));
+  if (missing.length > 0) await checkQuota(deps, 'endpoint_service', missing.length, step);
+
+  // Desired state first: if anything below fails, the reconcile timer knows what to converge to.
+  const tagsToWrite = changedTags(instance.tags, [
+    ...desiredTags(request),
+    ...(desiredLinkOf(instance) ? [] : originalAdvertisedTags(instance)),
+  ]);
+  if (tagsToWrite.length > 0) {
+    actions.push({
+      action: 'tag-instance',
+      target: instance.instanceId,
+      detail: tagsToWrite.map((t) => t.key).join(','),
+    });
+    if (!dryRun) await deps.dms.createInstanceTags(instance.instanceId, tagsToWrite);
+  }
+
+  const services: EndpointService[] = [];
+  for (const listener of instance.listeners) {
+    const existing = serviceFor(inventory, listener);
+    if (existing) {
+      services.push(existing);
+      if (tagValue(existing.tags, TAG.instance) !== instance.instanceId) {
+        actions.push({ action: 'adopt-service', target: existing.id, detail: listener.listenerIp });
+        if (!dryRun)
+          await deps.vpcep.createResourceTags(
+            'endpoint_service',
+            existing.id,
+            tagsFor(deps, instance, listener),
+          );
+      }
+      continue;
+    }
+    actions.push({
+      action: 'create-service',
+      target: `port ${listener.portId}`,
+      detail: listener.listenerIp,
+    });
+    if (!dryRun) services.push(await createServiceFor(deps, instance, listener));
+  }
+
+  // A link whose resources change goes back to pending, so the acceptance timer follows it again.
+  if (!dryRun && actions.some((a) => a.action === 'create-service')) {
+    await markPhase(
+      deps,
+      services.filter((s) => tagValue(s.tags, TAG.phase) !== 'pending'),
+      'pending',
+    );
+  }
+
+  const permissions = whitelistOf(request);
+  for (const service of services) {
+    const granted = dryRun ? [] : await deps.vpcep.listServicePermissions(service.id);
+    const toAdd = permissions.filter((p) => !granted.includes(p));
+    if (toAdd.length === 0) continue;
+    actions.push({ action: 'whitelist', target: service.id, detail: toAdd.join(',') });
+    if (!dryRun) await deps.vpcep.addServicePermissions(service.id, toAdd);
+  }
+
+  if (dryRun) return { instance, services: [], ready: false, actions };
+
+  const ids = new Set(services.map((s) => s.id));
+  const available = await pollUntil(deps, budget, async () => {
+    const current = (await deps.vpcep.listEndpointServices()).filter((s) => ids.has(s.id));
+    const failed = current.find((s) => s.status === 'failed');
+    if (failed) {
+      throw new LinkRejectedError(
+        step,
+        `endpoint service ${failed.id} failed to create`,
+        undefined,
+        'SERVICE_FAILED',
+      );
+    }
+    return current.length === ids.size && current.every((s) => s.status === 'available')
+      ? current
+      : undefined;
+  });
+  const final = available ?? services;
+  return {
+    instance,
+    services: instance.listeners.map((l) => toRef(l, final.find((s) => s.portId === l.portId)!)),
+    ready: available !== undefined,
+    actions,
+  };
+}
+
+function toRef(listener: KafkaListener, service: EndpointService): ServiceRef {
+  return {
+    listenerIp: listener.listenerIp,
+    portId: listener.portId,
+    serviceId: service.id,
+    serviceName: service.serviceName,
+  };
+}
+
+function serviceFor(inventory: LinkInventory, listener: KafkaListener): EndpointService | undefined {
+  return preferredService(
+    inventory.services.filter((s) => s.portId === listener.portId && s.status !== 'deleting'),
+  );
+}
+
+function tagsFor(deps: LinkDeps, instance: KafkaInstance, listener: KafkaListener): Tag[] {
+  return resourceTags(instance.instanceId, listener.listenerIp, 'pending', deps.clock.now());
+}
+
+/** ≤16 chars of [A-Za-z0-9_-]: `kvl-` + 8 chars of the instance id + broker IP's last octet. */
+function serviceNameFor(instance: KafkaInstance, listener: KafkaListener): string {
+  const id = instance.instanceId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8);
+  const octet = listener.listenerIp.split('.').pop() ?? '0';
+  return `kvl-${id}-${octet}`.slice(0, 16);
+}
+
+/** Sets `kvl-phase` on endpoint services (tag create overwrites the value of an existing key). */
+export async function markPhase(
+  deps: Pick<LinkDeps, 'vpcep'>,
+  services: ReadonlyArray<{ id: string }>,
+  phase: 'pending' | 'linked' | 'failed',
+): Promise<void> {
+  for (const service of services) {
+    await deps.vpcep.createResourceTags('endpoint_service', service.id, [{ key: TAG.phase, value: phase }]);
+  }
+}
+
+async function createServiceFor(
+  deps: LinkDeps,
+  instance: KafkaInstance,
+  listener: KafkaListener,
+): Promise<EndpointService> {
+  try {
+    return await deps.vpcep.createEndpointService({
+      portId: listener.portId,
+      vpcId: instance.vpcId,
+      serverType: 'VM',
+      serviceType: 'interface',
+      approvalEnabled: false,
+      serviceName: serviceNameFor(instance, listener),
+      tcpProxy: 'close',
+      ports: [{ clientPort: KAFKA_CROSS_VPC_PORT, serverPort: KAFKA_CROSS_VPC_PORT, protocol: 'TCP' }],
+      description: `kafka-vpcep-link ${instance.instanceId} ${listener.listenerIp}`,
+      tags: tagsFor(deps, instance, listener),
+    });
+  } catch (error) {
+    // A concurrent delivery created it first (the cloud refuses a second service on the same port):
+    // adopt the winner instead of failing.
+    if (error instanceof CloudApiError && error.code === 'EndPoint.3044') {
+      const winner = preferredService(
+        (await deps.vpcep.listEndpointServices()).filter((s) => s.portId === listener.portId),
+      );
+      if (winner) return winner;
+    }
+    if (error instanceof CloudApiError && !error.retryable) {
+      throw new LinkRejectedError(
+        STEP_CREATE_SERVICES,
+        `could not create the endpoint service for ${listener.listenerIp}: ${error.message}`,
+        undefined,
+        error.code,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+function whitelistOf(request: LinkRequest): string[] {
+  const ids = [
+    ...(request.client.domainId ? [request.client.domainId] : []),
+    ...(request.options?.whitelist ?? []),
+  ];
+  return [...new Set(ids)].map((id) => `iam:domain::${id}`);
+}
+
+function changedTags(current: readonly Tag[], wanted: readonly Tag[]): Tag[] {
+  return wanted.filter((w) => tagValue(current, w.key) !== w.value);
+}
+
+/** One instance advertises one IP per broker, so it can serve one client VPC at a time. */
+function refuseOtherClient(instance: KafkaInstance, request: LinkRequest): void {
+  const desired = desiredLinkOf(instance);
+  if (desired && !sameClient(desired.client, request.client)) {
+    throw new LinkRejectedError(
+      STEP_CREATE_SERVICES,
+      `Kafka instance ${instance.instanceId} is already linked to VPC ${desired.client.vpcId} ` +
+        `(subnet ${desired.client.subnetId}); unlink it before linking another client VPC`,
+      'client.vpcId',
+      'ALREADY_LINKED',
+    );
+  }
+}
+
+function refuseEndpointsElsewhere(inventory: LinkInventory, request: LinkRequest): void {
+  const elsewhere = inventory.endpoints.find(
+    (e) => e.vpcId !== request.client.vpcId && e.status !== 'deleting' && tagValue(e.tags, TAG.instance),
+  );
+  if (elsewhere) {
+    throw new LinkRejectedError(
+      STEP_CREATE_SERVICES,
+      `the instance's endpoint services already have endpoint ${elsewhere.id} in VPC ${elsewhere.vpcId}; ` +
+        'unlink it before linking another client VPC',
+      'client.vpcId',
+      'ALREADY_LINKED',
+    );
+  }
+}
+
+/**
+ * The subnet must exist, belong to the client VPC and stay clear of VPCEP's own network. A subnet of
+ * another account cannot be read with our credentials; the endpoint creation checks it then.
+ */
+async function checkClientSubnet(deps: LinkDeps, request: LinkRequest): Promise<void> {
+  if (request.client.domainId) return;
+  let subnet: Awaited<ReturnType<LinkDeps['vpc']['getSubnet']>>;
+  try {
+    subnet = await deps.vpc.getSubnet(request.client.subnetId);
+  } catch (error) {
+    if (error instanceof NotFoundError) {
+      throw new LinkRejectedError(
+        STEP_CREATE_SERVICES,
+        `subnet ${request.client.subnetId} does not exist`,
+        'client.subnetId',
+        error.code,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  if (subnet.vpcId !== request.client.vpcId) {
+    throw new LinkRejectedError(
+      STEP_CREATE_SERVICES,
+      `subnet ${subnet.id} belongs to VPC ${subnet.vpcId}, not to the client VPC ${request.client.vpcId}`,
+      'client.subnetId',
+      'SUBNET_NOT_IN_VPC',
+    );
+  }
+  if (cidrsOverlap(subnet.cidr, VPCEP_SERVICE_CIDR)) {
+    throw new LinkRejectedError(
+      STEP_CREATE_SERVICES,
+      `subnet ${subnet.id} (${subnet.cidr}) overlaps ${VPCEP_SERVICE_CIDR}, the network VPC endpoints use`,
+      'client.subnetId',
+      'SUBNET_OVERLAPS_VPCEP',
+    );
+  }
+}
+
+/** Refuses up front when the quota cannot hold the resources still to create. */
+export async function checkQuota(
+  deps: Pick<LinkDeps, 'vpcep'>,
+  type: 'endpoint_service' | 'endpoint',
+  needed: number,
+  step: string,
+): Promise<void> {
+  const quota = (await deps.vpcep.getQuotas(type)).find((q) => q.type === type);
+  if (!quota) return;
+  const free = quota.quota - quota.used;
+  if (free < needed) {
+    throw new LinkRejectedError(
+      step,
+      `VPCEP ${type} quota too small: ${needed} needed, ${free} free (${quota.used}/${quota.quota} used)`,
+      undefined,
+      'Endpoint.1018',
+    );
+  }
+}
+
+function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+}
+
+export function cidrsOverlap(a: string, b: string): boolean {
+  const range = (cidr: string): [number, number] => {
+    const [ip = '0.0.0.0', bits = '32'] = cidr.split('/');
+    const size = 2 ** (32 - Number(bits));
+    const start = Math.floor(ipv4ToInt(ip) / size) * size;
+    return [start, start + size - 1];
+  };
+  const [a0, a1] = range(a);
+  const [b0, b1] = range(b);
+  return a0 <= b1 && b0 <= a1;
+}

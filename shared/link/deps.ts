@@ -1,0 +1,69 @@
+/**
+ * What the domain needs from the outside world: the cloud clients (as small interfaces), a clock
+ * (so waits are bounded by the invocation's remaining time and tests can control time) and a logger.
+ */
+import type { DmsClient, Logger, VpcClient, VpcepClient } from '../cloud/types.js';
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface LinkSettings {
+  /** How often inline waits poll the cloud. */
+  pollIntervalMs: number;
+  /** How long an endpoint may stay un-accepted before the link fails. */
+  acceptTimeoutMs: number;
+  /** How long a link may sit with services but no endpoints before the timer re-drives it. */
+  redriveAfterMs: number;
+  /** Time kept free at the end of an invocation for publishing and logging. */
+  safetyMarginMs: number;
+}
+
+export const DEFAULT_SETTINGS: LinkSettings = {
+  pollIntervalMs: 3_000,
+  acceptTimeoutMs: 15 * 60_000,
+  redriveAfterMs: 5 * 60_000,
+  safetyMarginMs: 5_000,
+};
+
+export interface LinkDeps {
+  dms: DmsClient;
+  vpcep: VpcepClient;
+  vpc: VpcClient;
+  clock: Clock;
+  logger: Logger;
+  settings: LinkSettings;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** How long one invocation may keep working: an absolute deadline in clock time. */
+export interface Budget {
+  deadline: number;
+}
+
+export function remainingMs(deps: Pick<LinkDeps, 'clock' | 'settings'>, budget: Budget): number {
+  return budget.deadline - deps.settings.safetyMarginMs - deps.clock.now();
+}
+
+/**
+ * Polls `probe` until it returns a value or the budget runs out (then undefined). The probe decides
+ * what "done" means; throwing from it ends the wait with that error.
+ */
+export async function pollUntil<T>(
+  deps: Pick<LinkDeps, 'clock' | 'settings'>,
+  budget: Budget,
+  probe: () => Promise<T | undefined>,
+): Promise<T | undefined> {
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    const left = remainingMs(deps, budget);
+    if (left <= 0) return undefined;
+    await deps.clock.sleep(Math.min(deps.settings.pollIntervalMs, left));
+  }
+}

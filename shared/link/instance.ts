@@ -1,0 +1,64 @@
+/** Reading the Kafka instance and checking it can take part in a link. */
+import { NotFoundError } from '../cloud/errors.js';
+import type { KafkaInstance } from '../cloud/types.js';
+import { type Budget, type LinkDeps, pollUntil } from './deps.js';
+import { InstanceNotFoundError, LinkNotReadyError, LinkRejectedError } from './errors.js';
+
+/** Statuses that end by themselves; a step waits for RUNNING instead of failing. */
+const TRANSIENT_STATUSES = new Set([
+  'CONFIGURING',
+  'RESTARTING',
+  'EXTENDING',
+  'SHRINKING',
+  'VOLUMETYPECHANGING',
+]);
+
+export async function loadInstance(deps: Pick<LinkDeps, 'dms'>, instanceId: string, step: string) {
+  try {
+    return await deps.dms.showInstance(instanceId);
+  } catch (error) {
+    if (error instanceof NotFoundError) {
+      throw new InstanceNotFoundError(step, instanceId, error.code, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Returns the instance once it is RUNNING. A transient status (a modify in progress, a restart) is
+ * waited out within the budget, then reported as retryable; any other status ends the link.
+ */
+export async function runningInstance(
+  deps: Pick<LinkDeps, 'dms' | 'clock' | 'settings'>,
+  instanceId: string,
+  step: string,
+  budget: Budget,
+): Promise<KafkaInstance> {
+  let last = await loadInstance(deps, instanceId, step);
+  const running = await pollUntil(deps, budget, async () => {
+    if (last.status === 'RUNNING') return last;
+    if (!TRANSIENT_STATUSES.has(last.status)) {
+      throw new LinkRejectedError(
+        step,
+        `Kafka instance ${instanceId} is ${last.status}; it must be RUNNING`,
+        'instanceId',
+        'INSTANCE_NOT_RUNNING',
+      );
+    }
+    last = await loadInstance(deps, instanceId, step);
+    return last.status === 'RUNNING' ? last : undefined;
+  });
+  if (!running) throw new LinkNotReadyError(step, `Kafka instance ${instanceId} is still ${last.status}`);
+  return running;
+}
+
+export function requireListeners(instance: KafkaInstance, step: string): void {
+  if (instance.listeners.length === 0) {
+    throw new LinkRejectedError(
+      step,
+      `Kafka instance ${instance.instanceId} has no cross-VPC listeners (cross_vpc_info is empty)`,
+      'instanceId',
+      'NO_LISTENERS',
+    );
+  }
+}

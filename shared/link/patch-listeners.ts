@@ -1,0 +1,202 @@
+/**
+ * Steps 5–6 of a link: re-derive the listener map from the cloud (never from the message), verify
+ * it, send it whole, open the security group (and network ACL when asked), mark the resources
+ * linked, and describe the result for the completion event.
+ */
+import { InstanceBusyError } from '../cloud/errors.js';
+import type { KafkaInstance, Tag } from '../cloud/types.js';
+import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './create-services.js';
+import { type Budget, type LinkDeps, pollUntil, remainingMs } from './deps.js';
+import { type DesiredLink, desiredLinkOf } from './desired.js';
+import { LinkNotReadyError, ListenerMapError } from './errors.js';
+import { requireListeners, runningInstance } from './instance.js';
+import { readInventory } from './inventory.js';
+import {
+  advertisesExactly,
+  type BrokerLink,
+  bootstrapServers,
+  buildAdvertisedMap,
+  pairBrokers,
+} from './mapping.js';
+import { TAG, tagValue } from './tags.js';
+
+export const STEP_PATCH_LISTENERS = 'patch-listeners';
+
+/** Marks our rules, so reconcile and unlink recognise them. */
+export function ruleDescription(instanceId: string): string {
+  return `kafka-vpcep-link ${instanceId}`;
+}
+
+export interface LinkCompletion {
+  instanceId: string;
+  client: DesiredLink['client'];
+  bootstrapServers: string;
+  securityProtocol: string;
+  saslMechanisms: string[];
+  mapping: BrokerLink[];
+  securityGroupRuleId?: string;
+  /** True when everything was already in place: this completion repeats an earlier one. */
+  redelivered: boolean;
+}
+
+export type PatchListenersResult =
+  | { outcome: 'completed'; completion: LinkCompletion }
+  | { outcome: 'stale'; reason: string };
+
+export async function patchListeners(
+  deps: LinkDeps,
+  input: { instanceId: string; client: { vpcId: string } },
+  budget: Budget,
+): Promise<PatchListenersResult> {
+  const step = STEP_PATCH_LISTENERS;
+  let instance = await runningInstance(deps, input.instanceId, step, budget);
+  const desired = desiredLinkOf(instance);
+  if (!desired || desired.client.vpcId !== input.client.vpcId) {
+    return {
+      outcome: 'stale',
+      reason: `instance ${instance.instanceId} no longer declares a link to ${input.client.vpcId}`,
+    };
+  }
+  requireListeners(instance, step);
+
+  const inventory = await readInventory(deps, instance, desired.client.vpcId);
+  const { links, problems } = pairBrokers(
+    instance.listeners,
+    inventory.services,
+    inventory.endpoints,
+    desired.client.vpcId,
+  );
+  if (problems.length > 0) throw new ListenerMapError(problems);
+  const map = buildAdvertisedMap(instance.listeners, links);
+
+  const alreadyAdvertised = advertisesExactly(instance.listeners, map);
+  if (!alreadyAdvertised) instance = await sendMap(deps, instance, map, budget);
+
+  const rule = desired.securityGroupRule ? await ensureSecurityGroupRule(deps, instance) : undefined;
+  if (desired.networkAclRule) await ensureNetworkAclRule(deps, instance);
+
+  const alreadyLinked =
+    alreadyAdvertised &&
+    inventory.services.every((s) => tagValue(s.tags, TAG.phase) === 'linked') &&
+    inventory.endpoints.every((e) => tagValue(e.tags, TAG.phase) === 'linked');
+  await markLinked(deps, links);
+
+  return {
+    outcome: 'completed',
+    completion: {
+      instanceId: instance.instanceId,
+      client: desired.client,
+      bootstrapServers: bootstrapServers(links),
+      securityProtocol: instance.securityProtocol,
+      saslMechanisms: instance.saslMechanisms,
+      mapping: links,
+      ...(rule ? { securityGroupRuleId: rule.ruleId } : {}),
+      redelivered: alreadyLinked && !rule?.created,
+    },
+  };
+}
+
+/**
+ * Sends the full map. A busy instance (DMS.00400026: another modify is running) is waited out and
+ * retried within the budget; after that the error is left for the transport to retry.
+ */
+async function sendMap(
+  deps: LinkDeps,
+  instance: KafkaInstance,
+  map: Record<string, string>,
+  budget: Budget,
+): Promise<KafkaInstance> {
+  for (;;) {
+    try {
+      deps.logger.info('sending advertised map', { instanceId: instance.instanceId, map });
+      await deps.dms.modifyCrossVpc(instance.instanceId, map);
+      return instance;
+    } catch (error) {
+      if (!(error instanceof InstanceBusyError) || remainingMs(deps, budget) <= 0) throw error;
+      await deps.clock.sleep(Math.min(deps.settings.pollIntervalMs, Math.max(0, remainingMs(deps, budget))));
+      const running = await pollUntil(deps, budget, async () => {
+        const current = await deps.dms.showInstance(instance.instanceId);
+        return current.status === 'RUNNING' ? current : undefined;
+      });
+      if (!running)
+        throw new LinkNotReadyError(STEP_PATCH_LISTENERS, 'the instance stayed busy', { cause: error });
+      instance = running;
+    }
+  }
+}
+
+/**
+ * Opens TCP 9011 from VPCEP's network. A rule that already exists is adopted; it is recorded as ours
+ * (instance tag) only when we created it, or when it carries our description (a crash between the
+ * create and the tag), so unlink never removes a rule the user made.
+ */
+async function ensureSecurityGroupRule(
+  deps: LinkDeps,
+  instance: KafkaInstance,
+): Promise<{ ruleId: string; created: boolean }> {
+  const { ruleId, created } = await deps.vpc.createSecurityGroupRule({
+    securityGroupId: instance.securityGroupId,
+    direction: 'ingress',
+    ethertype: 'IPv4',
+    protocol: 'tcp',
+    multiport: String(KAFKA_CROSS_VPC_PORT),
+    remoteIpPrefix: VPCEP_SERVICE_CIDR,
+    action: 'allow',
+    priority: 1,
+    description: ruleDescription(instance.instanceId),
+  });
+  if (tagValue(instance.tags, TAG.securityGroupRuleId) === ruleId) return { ruleId, created };
+  let ours = created;
+  if (!ours) {
+    const rules = await deps.vpc.listSecurityGroupRules({
+      securityGroupId: instance.securityGroupId,
+      direction: 'ingress',
+      remoteIpPrefix: VPCEP_SERVICE_CIDR,
+    });
+    ours = rules.some((r) => r.id === ruleId && r.description === ruleDescription(instance.instanceId));
+  }
+  if (ours)
+    await deps.dms.createInstanceTags(instance.instanceId, [{ key: TAG.securityGroupRuleId, value: ruleId }]);
+  return { ruleId, created };
+}
+
+/** Inserts an allow rule for VPCEP's network in the ACL of the instance subnet, when it has one. */
+async function ensureNetworkAclRule(deps: LinkDeps, instance: KafkaInstance): Promise<void> {
+  const acl = (await deps.vpc.listNetworkAcls()).find((a) => a.subnetIds.includes(instance.subnetId));
+  if (!acl) {
+    deps.logger.info('no network ACL on the instance subnet; nothing to open', {
+      subnetId: instance.subnetId,
+    });
+    return;
+  }
+  const name = `kvl-${instance.instanceId}`.slice(0, 64);
+  const existing = acl.ingressRules.find((r) => r.name === name);
+  const ruleId =
+    existing?.id ??
+    (
+      await deps.vpc.insertNetworkAclRules(acl.id, [
+        {
+          action: 'allow',
+          protocol: 'tcp',
+          ipVersion: 4,
+          sourceIpAddress: VPCEP_SERVICE_CIDR,
+          destinationPort: String(KAFKA_CROSS_VPC_PORT),
+          name,
+          description: ruleDescription(instance.instanceId),
+        },
+      ])
+    )[0];
+  const tags: Tag[] = [{ key: TAG.networkAclId, value: acl.id }];
+  if (ruleId) tags.push({ key: TAG.networkAclRuleId, value: ruleId });
+  if (tags.some((t) => tagValue(instance.tags, t.key) !== t.value)) {
+    await deps.dms.createInstanceTags(instance.instanceId, tags);
+  }
+}
+
+async function markLinked(deps: LinkDeps, links: readonly BrokerLink[]): Promise<void> {
+  const linked: Tag[] = [{ key: TAG.phase, value: 'linked' }];
+  for (const link of links) {
+    await deps.vpcep.createResourceTags('endpoint_service', link.serviceId, linked);
+    await deps.vpcep.createResourceTags('endpoint', link.endpointId, linked);
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The timer that moves pending links on when the fast path did not finish them. One tag query finds
+ * every pending link (its endpoint services carry `kvl-phase=pending`), one endpoint listing (paged)
+ * gives every endpoint's state: the cost per tick does not grow with the number of pending links.
+ */
+import type { Endpoint, TaggedResource } from '../cloud/types.js';
+import type { LinkDeps } from './deps.js';
+import { TAG, tagValue } from './tags.js';
+
+export const STEP_POLL_ACCEPTANCE = 'poll-acceptance';
+
+export type PendingLinkOutcome =
+  /** Every service has an accepted endpoint with an IP: patch the listeners. */
+  | { outcome: 'accepted'; instanceId: string; client: { vpcId: string; subnetId: string } }
+  /** An endpoint was rejected or failed, or acceptance timed out: the link ends. */
+  | { outcome: 'failed'; instanceId: string; reason: string; code: string; endpointId?: string }
+  /** Services exist but endpoints are missing for too long (a lost message): buy them again. */
+  | { outcome: 'redrive'; instanceId: string }
+  | { outcome: 'waiting'; instanceId: string; detail: string };
+
+export async function pollAcceptance(deps: LinkDeps): Promise<PendingLinkOutcome[]> {
+  const pending = await deps.vpcep.queryResourcesByTags('endpoint_service', {
+    tags: [{ key: TAG.phase, values: ['pending'] }],
+  });
+  if (pending.length === 0) return [];
+  const endpoints = await deps.vpcep.listEndpoints();
+
+  const byInstance = new Map<string, TaggedResource[]>();
+  for (const service of pending) {
+    const instanceId = tagValue(service.tags, TAG.instance);
+    if (!instanceId) continue;
+    byInstance.set(instanceId, [...(byInstance.get(instanceId) ?? []), service]);
+  }
+
+  const now = deps.clock.now();
+  const outcomes: PendingLinkOutcome[] = [];
+  for (const [instanceId, services] of byInstance) {
+    outcomes.push(judge(deps, instanceId, services, endpoints, now));
+  }
+  return outcomes;
+}
+
+function sinceMs(tags: TaggedResource['tags']): number | undefined {
+  const value = Number(tagValue(tags, TAG.since));
+  return Number.isFinite(value) && value > 0 ? value * 1000 : undefined;
+}
+
+function judge(
+  deps: LinkDeps,
+  instanceId: string,
+  services: readonly TaggedResource[],
+  allEndpoints: readonly Endpoint[],
+  now: number,
+): PendingLinkOutcome {
+  const perService = services.map((s) => ({
+    service: s,
+    endpoints: allEndpoints.filter((e) => e.endpointServiceId === s.resourceId && e.status !== 'deleting'),
+  }));
+  const broken = perService
+    .flatMap((p) => p.endpoints)
+    .find((e) => e.status === 'rejected' || e.status === 'failed');
+  if (broken) {
+    const detail = broken.errors?.map((e) => `${e.code}: ${e.message}`).join('; ');
+    return {
+      outcome: 'failed',
+      instanceId,
+      endpointId: broken.id,
+      code: broken.status === 'rejected' ? 'ENDPOINT_REJECTED' : 'ENDPOINT_FAILED',
+      reason: `endpoint ${broken.id} for service ${broken.endpointServiceId} is ${broken.status}${detail ? ` (${detail})` : ''}`,
+    };
+  }
+
+  const oldest = Math.min(...services.map((s) => sinceMs(s.tags) ?? now));
+  const missing = perService.filter((p) => p.endpoints.length === 0);
+  if (missing.length > 0) {
+    if (now - oldest > deps.settings.acceptTimeoutMs) {
+      return {
+        outcome: 'failed',
+        instanceId,
+        code: 'TIMEOUT',
+        reason: `no endpoint was created for ${missing.length} service(s) within ${deps.settings.acceptTimeoutMs / 1000} s`,
+      };
+    }
+    return now - oldest > deps.settings.redriveAfterMs
+      ? { outcome: 'redrive', instanceId }
+      : { outcome: 'waiting', instanceId, detail: `${missing.length} service(s) without an endpoint yet` };
+  }
+
+  const notAccepted = perService.flatMap((p) => p.endpoints).filter((e) => e.status !== 'accepted' || !e.ip);
+  if (notAccepted.length > 0) {
+    const stuck = notAccepted.find((e) => now - (sinceMs(e.tags) ?? now) > deps.settings.acceptTimeoutMs);
+    if (stuck) {
+      return {
+        outcome: 'failed',
+        instanceId,
+        endpointId: stuck.id,
+        code: 'TIMEOUT',
+        reason: `endpoint ${stuck.id} stayed ${stuck.status} for more than ${deps.settings.acceptTimeoutMs / 1000} s`,
+      };
+    }
+    return { outcome: 'waiting', instanceId, detail: `${notAccepted.length} endpoint(s) not accepted yet` };
+  }
+
+  const first = perService[0]?.endpoints[0];
+  return {
+    outcome: 'accepted',
+    instanceId,
+    client: { vpcId: first?.vpcId ?? '', subnetId: first?.subnetId ?? '' },
+  };
+}
+
+/** Marks a failed link's resources, so the timer stops reporting it every tick. */
+export async function markFailed(deps: LinkDeps, instanceId: string): Promise<void> {
+  const failed = [{ key: TAG.phase, value: 'failed' }];
+  const query = { tags: [{ key: TAG.instance, values: [instanceId] }] };
+  for (const type of ['endpoint_service', 'endpoint'] as const) {
+    for (const resource of await deps.vpcep.queryResourcesByTags(type, query)) {
+      await deps.vpcep.createResourceTags(type, resource.resourceId, failed);
+    }
+  }
+}

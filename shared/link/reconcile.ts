@@ -1,0 +1,93 @@
+/**
+ * One reconcile pass: compare desired links (instance tags) with the cloud, report every link's
+ * state and, with repair, converge: remove duplicates and broken endpoints directly, re-request
+ * drifted links (the idempotent chain repairs them) and unlink orphans.
+ */
+import { CloudApiError } from '../cloud/errors.js';
+import type { LinkDeps } from './deps.js';
+import type { LinkRequest } from './desired.js';
+import { assessLinks, type LinkState, type LinkStatus, takeSnapshot } from './status.js';
+
+export const STEP_RECONCILE = 'reconcile';
+
+export type ReconcileAction =
+  | { kind: 'request-link'; instanceId: string; request: LinkRequest }
+  | { kind: 'request-unlink'; instanceId: string }
+  | { kind: 'delete-endpoint'; instanceId: string; id: string; why: string }
+  | { kind: 'delete-service'; instanceId: string; id: string; why: string };
+
+export interface ReconcileResult {
+  checkedAt: number;
+  links: LinkStatus[];
+  counts: Record<LinkState, number>;
+  /** What repair did (deletions) or asks the chain to do (requests); empty without repair. */
+  actions: ReconcileAction[];
+}
+
+export async function reconcile(deps: LinkDeps, options: { repair: boolean }): Promise<ReconcileResult> {
+  const snapshot = await takeSnapshot(deps);
+  const links = assessLinks(snapshot);
+  const counts: Record<LinkState, number> = { linked: 0, 'in-progress': 0, drifted: 0, failed: 0, orphan: 0 };
+  for (const link of links) counts[link.state] += 1;
+  const actions: ReconcileAction[] = [];
+  if (options.repair) {
+    for (const link of links) actions.push(...(await repair(deps, link)));
+  }
+  return { checkedAt: snapshot.takenAt, links, counts, actions };
+}
+
+async function repair(deps: LinkDeps, link: LinkStatus): Promise<ReconcileAction[]> {
+  const actions: ReconcileAction[] = [];
+  if (link.state === 'orphan') return [{ kind: 'request-unlink', instanceId: link.instanceId }];
+  if (link.state !== 'drifted' && link.state !== 'failed') return actions;
+
+  const duplicateServiceIds = new Set(link.duplicates.services.map((s) => s.id));
+  const doomedEndpoints = [
+    ...link.duplicates.endpoints.map((e) => ({ e, why: 'duplicate endpoint' })),
+    ...link.brokenEndpoints.map((e) => ({ e, why: `endpoint ${e.status}` })),
+    ...link.endpoints
+      .filter((e) => duplicateServiceIds.has(e.endpointServiceId))
+      .map((e) => ({ e, why: 'endpoint of a duplicate service' })),
+  ];
+  const seen = new Set<string>();
+  for (const { e, why } of doomedEndpoints) {
+    if (seen.has(e.id)) continue;
+    seen.add(e.id);
+    await tolerate(deps, () => deps.vpcep.deleteEndpoint(e.id));
+    actions.push({ kind: 'delete-endpoint', instanceId: link.instanceId, id: e.id, why });
+  }
+  for (const service of link.duplicates.services) {
+    // Fails with EndPoint.3006 while its endpoints are still deleting: the next pass finishes it.
+    if (await tolerate(deps, () => deps.vpcep.deleteEndpointService(service.id))) {
+      actions.push({
+        kind: 'delete-service',
+        instanceId: link.instanceId,
+        id: service.id,
+        why: 'duplicate service',
+      });
+    }
+  }
+  if (link.desired) {
+    const { client, securityGroupRule, networkAclRule } = link.desired;
+    actions.push({
+      kind: 'request-link',
+      instanceId: link.instanceId,
+      request: { instanceId: link.instanceId, client, options: { securityGroupRule, networkAclRule } },
+    });
+  }
+  return actions;
+}
+
+/** Deletions race with the chain and with people: "already gone" or "busy" is not a failure here. */
+async function tolerate(deps: LinkDeps, action: () => Promise<void>): Promise<boolean> {
+  try {
+    await action();
+    return true;
+  } catch (error) {
+    if (error instanceof CloudApiError && !error.retryable) {
+      deps.logger.warn('reconcile could not delete a resource; the next pass retries', { code: error.code });
+      return false;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * Desired vs actual for every link, from one snapshot of the cloud. A snapshot costs O(pages) calls
+ * (instances, services, endpoints, security group rules — each listed once, all pages), whatever the
+ * number of links; assessing it is pure.
+ */
+import type { Endpoint, EndpointService, KafkaInstance, SecurityGroupRule } from '../cloud/types.js';
+import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './create-services.js';
+import type { LinkDeps } from './deps.js';
+import { type DesiredLink, desiredLinkOf } from './desired.js';
+import { TAG, tagValue } from './tags.js';
+
+export type LinkState = 'linked' | 'in-progress' | 'drifted' | 'failed' | 'orphan';
+
+export interface LinkStatus {
+  instanceId: string;
+  state: LinkState;
+  reasons: string[];
+  desired?: DesiredLink;
+  /** Resources this project tagged for the instance. */
+  services: EndpointService[];
+  endpoints: Endpoint[];
+  /** Extra resources that duplicate the one in use (safe to delete). */
+  duplicates: { services: EndpointService[]; endpoints: Endpoint[] };
+  /** Endpoints in a terminal state (rejected/failed) that block a repair. */
+  brokenEndpoints: Endpoint[];
+  bootstrapServers?: string;
+}
+
+export interface CloudSnapshot {
+  instances: KafkaInstance[];
+  services: EndpointService[];
+  endpoints: Endpoint[];
+  rules: SecurityGroupRule[];
+  takenAt: number;
+}
+
+export async function takeSnapshot(
+  deps: Pick<LinkDeps, 'dms' | 'vpcep' | 'vpc' | 'clock'>,
+): Promise<CloudSnapshot> {
+  const [instances, services, endpoints, rules] = await Promise.all([
+    deps.dms.listInstances(),
+    deps.vpcep.listEndpointServices(),
+    deps.vpcep.listEndpoints(),
+    deps.vpc.listSecurityGroupRules({ direction: 'ingress', remoteIpPrefix: VPCEP_SERVICE_CIDR }),
+  ]);
+  return { instances, services, endpoints, rules, takenAt: deps.clock.now() };
+}
+
+/** Every link the snapshot knows of: declared by an instance, or left behind in tagged resources. */
+export function assessLinks(snapshot: CloudSnapshot): LinkStatus[] {
+  const statuses: LinkStatus[] = [];
+  const seen = new Set<string>();
+  for (const instance of snapshot.instances) {
+    const desired = desiredLinkOf(instance);
+    const mine = resourcesOf(snapshot, instance.instanceId, instance);
+    if (!desired && mine.services.length === 0 && mine.endpoints.length === 0) continue;
+    seen.add(instance.instanceId);
+    statuses.push(
+      desired
+        ? assessDeclared(snapshot, instance, desired)
+        : orphan(instance.instanceId, mine, 'the instance no longer declares a client VPC'),
+    );
+  }
+  const orphanIds = new Set(
+    [...snapshot.services, ...snapshot.endpoints]
+      .map((r) => tagValue(r.tags, TAG.instance))
+      .filter((id): id is string => id !== undefined && !seen.has(id)),
+  );
+  for (const instanceId of orphanIds) {
+    statuses.push(
+      orphan(instanceId, resourcesOf(snapshot, instanceId), 'the Kafka instance no longer exists'),
+    );
+  }
+  return statuses.sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+}
+
+function resourcesOf(snapshot: CloudSnapshot, instanceId: string, instance?: KafkaInstance) {
+  const ports = new Set(instance?.listeners.map((l) => l.portId) ?? []);
+  const services = snapshot.services.filter(
+    (s) =>
+      tagValue(s.tags, TAG.instance) === instanceId ||
+      (ports.has(s.portId) && tagValue(s.tags, TAG.instance)),
+  );
+  const serviceIds = new Set(services.map((s) => s.id));
+  const endpoints = snapshot.endpoints.filter(
+    (e) => serviceIds.has(e.endpointServiceId) || tagValue(e.tags, TAG.instance) === instanceId,
+  );
+  return { services, endpoints };
+}
+
+function orphan(
+  instanceId: string,
+  mine: { services: EndpointService[]; endpoints: Endpoint[] },
+  reason: string,
+): LinkStatus {
+  return {
+    instanceId,
+    state: 'orphan',
+    reasons: [reason],
+    services: mine.services,
+    endpoints: mine.endpoints,
+    duplicates: { services: [], endpoints: [] },
+    brokenEndpoints: [],
+  };
+}
+
+function assessDeclared(snapshot: CloudSnapshot, instance: KafkaInstance, desired: DesiredLink): LinkStatus {
+  const reasons: string[] = [];
+  const duplicates = { services: [] as EndpointService[], endpoints: [] as Endpoint[] };
+  const brokenEndpoints: Endpoint[] = [];
+  const mine = resourcesOf(snapshot, instance.instanceId, instance);
+  const phases = [...mine.services, ...mine.endpoints].map((r) => tagValue(r.tags, TAG.phase));
+  const clientVpc = desired.client.vpcId;
+  const ips: string[] = [];
+
+  if (instance.listeners.length === 0) reasons.push('the instance has no cross-VPC listeners');
+  for (const listener of instance.listeners) {
+    const onPort = snapshot.services.filter((s) => s.portId === listener.portId && s.status !== 'deleting');
+    if (onPort.length === 0) {
+      reasons.push(`listener ${listener.listenerIp}: endpoint service missing`);
+      continue;
+    }
+    const endpointsOf = (s: EndpointService) =>
+      snapshot.endpoints.filter(
+        (e) => e.endpointServiceId === s.id && e.vpcId === clientVpc && e.status !== 'deleting',
+      );
+    // The service in use is the one with the endpoint whose IP is advertised, else the oldest.
+    const inUse =
+      onPort.find((s) => endpointsOf(s).some((e) => e.ip === listener.advertisedIp)) ??
+      [...onPort].sort(
+        (a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.id.localeCompare(b.id),
+      )[0]!;
+    const extraServices = onPort.filter((s) => s.id !== inUse.id && tagValue(s.tags, TAG.instance));
+    if (extraServices.length > 0) {
+      duplicates.services.push(...extraServices);
+      reasons.push(`listener ${listener.listenerIp}: ${extraServices.length} duplicate endpoint service(s)`);
+    }
+    if (inUse.status !== 'available') {
+      reasons.push(`listener ${listener.listenerIp}: endpoint service ${inUse.id} is ${inUse.status}`);
+    }
+    const candidates = endpointsOf(inUse);
+    if (candidates.length === 0) {
+      reasons.push(`listener ${listener.listenerIp}: endpoint missing in VPC ${clientVpc}`);
+      continue;
+    }
+    const endpoint = candidates.find((e) => e.ip === listener.advertisedIp) ?? candidates[0]!;
+    const extraEndpoints = candidates.filter((e) => e.id !== endpoint.id);
+    if (extraEndpoints.length > 0) {
+      duplicates.endpoints.push(...extraEndpoints);
+      reasons.push(`listener ${listener.listenerIp}: ${extraEndpoints.length} duplicate endpoint(s)`);
+    }
+    brokenEndpoints.push(...candidates.filter((e) => e.status === 'rejected' || e.status === 'failed'));
+    if (endpoint.status !== 'accepted' || !endpoint.ip) {
+      reasons.push(`listener ${listener.listenerIp}: endpoint ${endpoint.id} is ${endpoint.status}`);
+      continue;
+    }
+    ips.push(endpoint.ip);
+    if (listener.advertisedIp !== endpoint.ip) {
+      reasons.push(
+        `listener ${listener.listenerIp}: advertised ${listener.advertisedIp}, endpoint IP is ${endpoint.ip}`,
+      );
+    }
+  }
+  if (desired.securityGroupRule && !hasVpcepRule(snapshot.rules, instance.securityGroupId)) {
+    reasons.push(
+      `security group ${instance.securityGroupId}: no inbound TCP ${KAFKA_CROSS_VPC_PORT} rule from ${VPCEP_SERVICE_CIDR}`,
+    );
+  }
+
+  const state: LinkState =
+    reasons.length === 0
+      ? 'linked'
+      : phases.includes('failed')
+        ? 'failed'
+        : phases.includes('pending') && duplicates.services.length + duplicates.endpoints.length === 0
+          ? 'in-progress'
+          : 'drifted';
+  return {
+    instanceId: instance.instanceId,
+    state,
+    reasons,
+    desired,
+    services: mine.services,
+    endpoints: mine.endpoints,
+    duplicates,
+    brokenEndpoints,
+    ...(state === 'linked'
+      ? { bootstrapServers: ips.map((ip) => `${ip}:${KAFKA_CROSS_VPC_PORT}`).join(',') }
+      : {}),
+  };
+}
+
+function hasVpcepRule(rules: readonly SecurityGroupRule[], securityGroupId: string): boolean {
+  return rules.some(
+    (r) =>
+      r.securityGroupId === securityGroupId &&
+      r.direction === 'ingress' &&
+      r.remoteIpPrefix === VPCEP_SERVICE_CIDR &&
+      (r.protocol === 'tcp' || r.protocol === null || r.protocol === undefined || r.protocol === '') &&
+      (r.multiport === null ||
+        r.multiport === undefined ||
+        r.multiport === '' ||
+        portListIncludes(String(r.multiport), KAFKA_CROSS_VPC_PORT)) &&
+      r.action !== 'deny',
+  );
+}
+
+/** `multiport` is `"9011"`, `"9000-9100"` or `"22,9011"`. */
+export function portListIncludes(multiport: string, port: number): boolean {
+  return multiport.split(',').some((part) => {
+    const [from, to = from] = part.trim().split('-').map(Number);
+    return from !== undefined && to !== undefined && port >= from && port <= to;
+  });
+}

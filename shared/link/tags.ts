@@ -1,0 +1,74 @@
+/**
+ * Tag names and encodings: the desired state lives in Kafka instance tags, the actual state in tags
+ * on endpoint services and endpoints. Every key and value must satisfy the strictest documented
+ * limits (key ≤ 36, value ≤ 43 chars of [A-Za-z0-9_@-]), so IPs are written with `-` for `.`.
+ */
+import type { Tag } from '../cloud/types.js';
+
+export const TAG = {
+  /** Desired state, on the Kafka instance. */
+  clientVpc: 'kvl-client-vpc',
+  clientSubnet: 'kvl-client-subnet',
+  clientDomain: 'kvl-client-domain',
+  /** `on` | `off`: whether the link should open the security group for VPCEP. */
+  securityGroupRule: 'kvl-sg-rule',
+  /** Id of the security group rule this project created (so unlink removes only its own). */
+  securityGroupRuleId: 'kvl-sg-rule-id',
+  /** `on` | `off`: whether the link should add a network ACL rule. */
+  networkAclRule: 'kvl-acl-rule',
+  /** `<acl id>` of the ACL whose rule this project inserted; the rule id is in `kvl-acl-rule-id`. */
+  networkAclRuleId: 'kvl-acl-rule-id',
+  networkAclId: 'kvl-acl-id',
+  /** Prefix of `kvl-orig-<listener>` = original advertised IP when it was not the listener IP. */
+  originalAdvertisedPrefix: 'kvl-orig-',
+  /** Actual state, on endpoint services and endpoints. */
+  instance: 'kvl-instance',
+  listener: 'kvl-listener',
+  phase: 'kvl-phase',
+  /** Epoch seconds when the resource was created by this project (drives timeouts). */
+  since: 'kvl-since',
+} as const;
+
+export type LinkPhase = 'pending' | 'linked' | 'failed';
+
+const TAG_VALUE = /^[A-Za-z0-9_@-]{0,43}$/;
+const TAG_KEY = /^[A-Za-z0-9_@-]{1,36}$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export function isIpv4(value: string): boolean {
+  return IPV4.test(value);
+}
+
+/** `10.0.0.11` → `10-0-0-11` (IPv4 has no `-`, so the encoding is reversible). */
+export function encodeIp(ip: string): string {
+  if (!isIpv4(ip)) throw new RangeError(`not an IPv4 address: ${JSON.stringify(ip)}`);
+  return ip.replaceAll('.', '-');
+}
+
+/** `10-0-0-11` → `10.0.0.11`; undefined when the value is not an encoded IPv4 address. */
+export function decodeIp(value: string): string | undefined {
+  const ip = value.replaceAll('-', '.');
+  return isIpv4(ip) ? ip : undefined;
+}
+
+export function isValidTag(tag: Tag): boolean {
+  return TAG_KEY.test(tag.key) && TAG_VALUE.test(tag.value);
+}
+
+export function tagValue(tags: readonly Tag[], key: string): string | undefined {
+  return tags.find((t) => t.key === key)?.value;
+}
+
+export function originalAdvertisedKey(listenerIp: string): string {
+  return `${TAG.originalAdvertisedPrefix}${encodeIp(listenerIp)}`;
+}
+
+/** Tags every resource this project creates for one broker of one instance. */
+export function resourceTags(instanceId: string, listenerIp: string, phase: LinkPhase, nowMs: number): Tag[] {
+  return [
+    { key: TAG.instance, value: instanceId },
+    { key: TAG.listener, value: encodeIp(listenerIp) },
+    { key: TAG.phase, value: phase },
+    { key: TAG.since, value: String(Math.floor(nowMs / 1000)) },
+  ];
+}
