@@ -129,7 +129,10 @@ export interface DmsClient {
   modifyCrossVpc(instanceId: string, advertised: Record<string, string>): Promise<CrossVpcModifyResult>;
   showInstanceTags(instanceId: string): Promise<Tag[]>;
   createInstanceTags(instanceId: string, tags: Tag[]): Promise<void>;
-  deleteInstanceTags(instanceId: string, tags: Array<Pick<Tag, 'key'> & Partial<Pick<Tag, 'value'>>>): Promise<void>;
+  deleteInstanceTags(
+    instanceId: string,
+    tags: Array<Pick<Tag, 'key'> & Partial<Pick<Tag, 'value'>>>,
+  ): Promise<void>;
 }
 
 /* ------------------------------------------------------------------ VPC Endpoint */

@@ -3,6 +3,7 @@ export * from './buy-endpoints.js';
 export * from './create-services.js';
 export * from './deps.js';
 export * from './desired.js';
+export * from './drive.js';
 export * from './errors.js';
 export * from './instance.js';
 export * from './inventory.js';

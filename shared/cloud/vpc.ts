@@ -1,0 +1,400 @@
+/**
+ * VPC: v3 security group rules, the v1 subnet read and v3 network ACLs (firewalls).
+ * Reference: huawei-cloud-api.md §C; field names checked against @huaweicloud/huaweicloud-sdk-vpc v3
+ * (SecurityGroupRule, FirewallDetail, FirewallInsertRuleItemOption) and v2 (Subnet).
+ */
+import { z } from 'zod';
+import { CloudApiError, NotFoundError } from './errors.js';
+import type {
+  CloudHttp,
+  CreateSecurityGroupRuleInput,
+  ListSecurityGroupRulesFilter,
+  NetworkAcl,
+  NetworkAclRuleInput,
+  SecurityGroupRule,
+  Subnet,
+  VpcClient,
+} from './types.js';
+import {
+  assertId,
+  collectMarkerPages,
+  compact,
+  numberish,
+  parseBody,
+  stringish,
+  UnexpectedResponseError,
+} from './validate.js';
+
+/* ------------------------------------------------------------------ wire schemas */
+
+/** v3 rule (also accepts the v1 shape: `port_range_*`, `remote_ip_prefix: null`, no multiport). */
+export const VpcSecurityGroupRuleSchema = z
+  .object({
+    id: z.string().min(1),
+    security_group_id: z.string(),
+    direction: z.string(),
+    ethertype: z.string().nullish(),
+    protocol: z.string().nullish(),
+    // A string in the request, a number in the documented responses.
+    multiport: stringish.nullish(),
+    remote_ip_prefix: z.string().nullish(),
+    remote_group_id: z.string().nullish(),
+    remote_address_group_id: z.string().nullish(),
+    action: z.string().nullish(),
+    priority: numberish.nullish(),
+    description: z.string().nullish(),
+  })
+  .loose();
+
+export const VpcCreateSecurityGroupRuleResponseSchema = z
+  .object({ security_group_rule: VpcSecurityGroupRuleSchema })
+  .loose();
+
+const PageInfoSchema = z
+  .object({
+    next_marker: z.string().nullish(),
+    previous_marker: z.string().nullish(),
+    current_count: numberish.nullish(),
+  })
+  .loose()
+  .nullish();
+
+export const VpcListSecurityGroupRulesResponseSchema = z
+  .object({
+    security_group_rules: z.array(VpcSecurityGroupRuleSchema).nullish(),
+    // Listed in the response table but missing from the documented example: optional.
+    page_info: PageInfoSchema,
+  })
+  .loose();
+
+/** DELETE: 204 and no body; tolerate a JSON object too. */
+export const VpcEmptyResponseSchema = z.union([z.undefined(), z.null(), z.object({}).loose()]);
+
+export const VpcShowSubnetResponseSchema = z
+  .object({
+    subnet: z
+      .object({
+        id: z.string().min(1),
+        vpc_id: z.string(),
+        cidr: z.string(),
+        name: z.string().nullish(),
+        status: z.string().nullish(),
+      })
+      .loose(),
+  })
+  .loose();
+
+const FirewallRuleSchema = z
+  .object({
+    id: z.string().min(1),
+    name: z.string().nullish(),
+    description: z.string().nullish(),
+  })
+  .loose();
+
+export const VpcFirewallSchema = z
+  .object({
+    id: z.string().min(1),
+    name: z.string().nullish(),
+    associations: z.array(z.object({ virsubnet_id: z.string() }).loose()).nullish(),
+    // FirewallDetail (show, insert, remove) carries the rules; ListFirewallDetail may not.
+    ingress_rules: z.array(FirewallRuleSchema).nullish(),
+  })
+  .loose();
+
+export const VpcListFirewallsResponseSchema = z
+  .object({
+    firewalls: z.array(VpcFirewallSchema).nullish(),
+    page_info: PageInfoSchema,
+  })
+  .loose();
+
+export const VpcFirewallResponseSchema = z.object({ firewall: VpcFirewallSchema }).loose();
+
+/* ------------------------------------------------------------------ request bodies */
+
+export interface VpcCreateSecurityGroupRuleBody {
+  security_group_rule: {
+    security_group_id: string;
+    direction: string;
+    ethertype?: string;
+    protocol: string;
+    multiport: string;
+    remote_ip_prefix: string;
+    action?: string;
+    priority?: number;
+    description?: string;
+  };
+}
+
+export function buildCreateSecurityGroupRuleBody(
+  input: CreateSecurityGroupRuleInput,
+): VpcCreateSecurityGroupRuleBody {
+  return {
+    security_group_rule: compact({
+      security_group_id: input.securityGroupId,
+      direction: input.direction,
+      ethertype: input.ethertype,
+      protocol: input.protocol,
+      multiport: input.multiport,
+      remote_ip_prefix: input.remoteIpPrefix,
+      action: input.action,
+      // A number, as in the documented request example (the SDK model types it as a string).
+      priority: input.priority,
+      description: input.description,
+    }),
+  };
+}
+
+interface WireAclRule {
+  action: string;
+  protocol: string;
+  ip_version: number;
+  source_ip_address?: string;
+  destination_port?: string;
+  name?: string;
+  description?: string;
+}
+
+export interface VpcInsertFirewallRulesBody {
+  firewall: { ingress_rules: WireAclRule[] };
+}
+
+export function buildInsertFirewallRulesBody(
+  rules: readonly NetworkAclRuleInput[],
+): VpcInsertFirewallRulesBody {
+  return {
+    firewall: {
+      ingress_rules: rules.map((rule) =>
+        compact({
+          action: rule.action,
+          protocol: rule.protocol,
+          ip_version: rule.ipVersion,
+          source_ip_address: rule.sourceIpAddress,
+          destination_port: rule.destinationPort,
+          name: rule.name,
+          description: rule.description,
+        }),
+      ),
+    },
+  };
+}
+
+export interface VpcRemoveFirewallRulesBody {
+  firewall: { ingress_rules: Array<{ id: string }> };
+}
+
+export function buildRemoveFirewallRulesBody(ruleIds: readonly string[]): VpcRemoveFirewallRulesBody {
+  return { firewall: { ingress_rules: ruleIds.map((id) => ({ id })) } };
+}
+
+/* ------------------------------------------------------------------ mapping */
+
+function toSecurityGroupRule(wire: z.output<typeof VpcSecurityGroupRuleSchema>): SecurityGroupRule {
+  const rule: SecurityGroupRule = {
+    id: wire.id,
+    securityGroupId: wire.security_group_id,
+    direction: wire.direction,
+    protocol: wire.protocol ?? null,
+    multiport: wire.multiport ?? null,
+    remoteIpPrefix: wire.remote_ip_prefix ?? null,
+  };
+  if (wire.ethertype) rule.ethertype = wire.ethertype;
+  if (wire.action) rule.action = wire.action;
+  if (wire.priority !== undefined && wire.priority !== null) rule.priority = wire.priority;
+  if (wire.description !== undefined && wire.description !== null) rule.description = wire.description;
+  return rule;
+}
+
+function toNetworkAcl(wire: z.output<typeof VpcFirewallSchema>): NetworkAcl {
+  const acl: NetworkAcl = {
+    id: wire.id,
+    subnetIds: (wire.associations ?? []).map((association) => association.virsubnet_id),
+    ingressRules: (wire.ingress_rules ?? []).map((rule) => {
+      const out: NetworkAcl['ingressRules'][number] = { id: rule.id };
+      if (rule.name) out.name = rule.name;
+      if (rule.description) out.description = rule.description;
+      return out;
+    }),
+  };
+  if (wire.name) acl.name = wire.name;
+  return acl;
+}
+
+/** "Security group rule already exists. Rule id is <id>." -> the id (UUID or plain token). */
+export function parseExistingRuleId(message: string): string | undefined {
+  const match = /rule id is\s+([A-Za-z0-9_-]+)/i.exec(message);
+  return match?.[1];
+}
+
+/* ------------------------------------------------------------------ client */
+
+// The v3 list APIs allow up to 2000; 1000 keeps pages modest.
+const PAGE_SIZE = 1000;
+const DUPLICATE_RULE_CODE = 'VPC.9902';
+
+export function createVpcClient(http: CloudHttp): VpcClient {
+  const firewallPath = (aclId: string): string =>
+    `/v3/{project_id}/vpc/firewalls/${assertId('aclId', aclId)}`;
+
+  async function listSecurityGroupRules(filter: ListSecurityGroupRulesFilter): Promise<SecurityGroupRule[]> {
+    // Without a group, the rules of every group of the project are listed (one paged call for reconcile).
+    const securityGroupId =
+      filter.securityGroupId === undefined ? undefined : assertId('securityGroupId', filter.securityGroupId);
+    const wires = await collectMarkerPages('vpc list security group rules', async (marker) => {
+      const response = await http.send({
+        method: 'GET',
+        path: '/v3/{project_id}/vpc/security-group-rules',
+        query: {
+          security_group_id: securityGroupId,
+          direction: filter.direction,
+          protocol: filter.protocol,
+          remote_ip_prefix: filter.remoteIpPrefix,
+          limit: PAGE_SIZE,
+          marker,
+        },
+      });
+      const page = parseBody(
+        VpcListSecurityGroupRulesResponseSchema,
+        response,
+        'vpc',
+        'list security group rules',
+      );
+      return { items: page.security_group_rules ?? [], nextMarker: page.page_info?.next_marker };
+    });
+    return wires.map(toSecurityGroupRule);
+  }
+
+  /** Finds the rule a duplicate-409 refers to when its message carries no usable id. */
+  async function findSameRule(input: CreateSecurityGroupRuleInput): Promise<string | undefined> {
+    const rules = await listSecurityGroupRules({
+      securityGroupId: input.securityGroupId,
+      direction: input.direction,
+      protocol: input.protocol,
+      remoteIpPrefix: input.remoteIpPrefix,
+    });
+    const same = rules.find(
+      (rule) =>
+        rule.direction === input.direction &&
+        (rule.protocol ?? '') === input.protocol &&
+        (rule.multiport ?? '') === input.multiport &&
+        (rule.remoteIpPrefix ?? '') === input.remoteIpPrefix &&
+        (rule.ethertype ?? 'IPv4') === (input.ethertype ?? 'IPv4') &&
+        (rule.action ?? 'allow') === (input.action ?? 'allow'),
+    );
+    return same?.id;
+  }
+
+  return {
+    async createSecurityGroupRule(input) {
+      assertId('securityGroupId', input.securityGroupId);
+      try {
+        const response = await http.send({
+          method: 'POST',
+          path: '/v3/{project_id}/vpc/security-group-rules',
+          body: buildCreateSecurityGroupRuleBody(input),
+        });
+        const wire = parseBody(
+          VpcCreateSecurityGroupRuleResponseSchema,
+          response,
+          'vpc',
+          'create security group rule',
+        );
+        return { ruleId: wire.security_group_rule.id, created: true };
+      } catch (error) {
+        // Only a 409 is "already exists": the same code with 400 means a bad ethertype.
+        if (
+          !(error instanceof CloudApiError) ||
+          error.httpStatus !== 409 ||
+          error.code !== DUPLICATE_RULE_CODE
+        ) {
+          throw error;
+        }
+        const ruleId = parseExistingRuleId(error.serverMessage) ?? (await findSameRule(input));
+        if (!ruleId) throw error;
+        return { ruleId, created: false };
+      }
+    },
+
+    listSecurityGroupRules,
+
+    async deleteSecurityGroupRule(ruleId) {
+      const path = `/v3/{project_id}/vpc/security-group-rules/${assertId('ruleId', ruleId)}`;
+      try {
+        const response = await http.send({ method: 'DELETE', path });
+        parseBody(VpcEmptyResponseSchema, response, 'vpc', 'delete security group rule');
+      } catch (error) {
+        // Already gone is the goal of a delete (unlink may run twice).
+        if (error instanceof NotFoundError) return;
+        throw error;
+      }
+    },
+
+    async getSubnet(subnetId): Promise<Subnet> {
+      const response = await http.send({
+        method: 'GET',
+        path: `/v1/{project_id}/subnets/${assertId('subnetId', subnetId)}`,
+      });
+      const { subnet } = parseBody(VpcShowSubnetResponseSchema, response, 'vpc', 'show subnet');
+      const out: Subnet = { id: subnet.id, vpcId: subnet.vpc_id, cidr: subnet.cidr };
+      if (subnet.name) out.name = subnet.name;
+      if (subnet.status) out.status = subnet.status;
+      return out;
+    },
+
+    async listNetworkAcls() {
+      const wires = await collectMarkerPages('vpc list network ACLs', async (marker) => {
+        const response = await http.send({
+          method: 'GET',
+          path: '/v3/{project_id}/vpc/firewalls',
+          query: { limit: PAGE_SIZE, marker },
+        });
+        const page = parseBody(VpcListFirewallsResponseSchema, response, 'vpc', 'list network ACLs');
+        return { items: page.firewalls ?? [], nextMarker: page.page_info?.next_marker };
+      });
+      // The SDK's list model has no rules; read the details only for ACLs listed without them.
+      const detailed = await Promise.all(
+        wires.map(async (wire) => {
+          if (wire.ingress_rules) return wire;
+          const response = await http.send({ method: 'GET', path: firewallPath(wire.id) });
+          return parseBody(VpcFirewallResponseSchema, response, 'vpc', 'show network ACL').firewall;
+        }),
+      );
+      return detailed.map(toNetworkAcl);
+    },
+
+    async insertNetworkAclRules(aclId, rules) {
+      const path = `${firewallPath(aclId)}/insert-rules`;
+      if (rules.length === 0) return [];
+      const response = await http.send({ method: 'PUT', path, body: buildInsertFirewallRulesBody(rules) });
+      const { firewall } = parseBody(VpcFirewallResponseSchema, response, 'vpc', 'insert network ACL rules');
+      const returned = firewall.ingress_rules ?? [];
+      const taken = new Set<number>();
+      return rules.map((rule, index) => {
+        // Our rules carry names, so prefer a name match; else the documented position (without
+        // insert_after_rule the API puts the new rules first, in request order).
+        let at = rule.name ? returned.findIndex((item, i) => !taken.has(i) && item.name === rule.name) : -1;
+        if (at === -1 && index < returned.length && !taken.has(index)) at = index;
+        const found = returned[at];
+        if (!found) {
+          throw new UnexpectedResponseError(
+            'vpc',
+            'insert network ACL rules',
+            response,
+            `inserted rule ${index} (${rule.name ?? 'unnamed'}) is not in the returned ACL`,
+          );
+        }
+        taken.add(at);
+        return found.id;
+      });
+    },
+
+    async removeNetworkAclRules(aclId, ruleIds) {
+      const path = `${firewallPath(aclId)}/remove-rules`;
+      if (ruleIds.length === 0) return;
+      for (const ruleId of ruleIds) assertId('ruleId', ruleId);
+      const response = await http.send({ method: 'PUT', path, body: buildRemoveFirewallRulesBody(ruleIds) });
+      parseBody(VpcFirewallResponseSchema, response, 'vpc', 'remove network ACL rules');
+    },
+  };
+}

@@ -1,0 +1,618 @@
+/**
+ * VPC Endpoint (API v1): endpoint services, whitelist, connections, endpoints, tags and quotas.
+ * Reference: huawei-cloud-api.md §B. There is no published Node SDK for VPCEP, so field names follow
+ * the OTC/Huawei API reference and the documented examples in reference/examples.
+ */
+import { z } from 'zod';
+import type {
+  CloudErrorDetail,
+  CloudHttp,
+  CreateEndpointInput,
+  CreateEndpointServiceInput,
+  Endpoint,
+  EndpointService,
+  ListEndpointServicesFilter,
+  ListEndpointsFilter,
+  Quota,
+  ServiceConnection,
+  Tag,
+  TagFilter,
+  TaggedResource,
+  TagQuery,
+  VpcepClient,
+  VpcepResourceType,
+} from './types.js';
+import {
+  assertId,
+  booleanish,
+  collectOffsetPages,
+  compact,
+  numberish,
+  parseBody,
+  TagListSchema,
+  tagsForBody,
+  toTags,
+} from './validate.js';
+
+/* ------------------------------------------------------------------ wire schemas */
+
+/** `error: [{error_code, error_message}]` on failed services/endpoints/connections. */
+const ErrorListSchema = z
+  .array(
+    z
+      .object({
+        error_code: z.string().nullish(),
+        error_message: z.string().nullish(),
+        error_msg: z.string().nullish(),
+      })
+      .loose(),
+  )
+  .nullish();
+
+export const VpcepPortSchema = z
+  .object({
+    client_port: numberish,
+    server_port: numberish,
+    protocol: z.string().nullish(),
+  })
+  .loose();
+
+export const VpcepServiceSchema = z
+  .object({
+    id: z.string().min(1),
+    service_name: z.string().nullish(),
+    port_id: z.string().nullish(),
+    vpc_id: z.string().nullish(),
+    status: z.string(),
+    server_type: z.string().nullish(),
+    service_type: z.string().nullish(),
+    approval_enabled: booleanish.nullish(),
+    ports: z.array(VpcepPortSchema).nullish(),
+    tags: TagListSchema,
+    connection_count: numberish.nullish(),
+    created_at: z.string().nullish(),
+    error: ErrorListSchema,
+  })
+  .loose();
+
+export const VpcepListServicesResponseSchema = z
+  .object({
+    endpoint_services: z.array(VpcepServiceSchema).nullish(),
+    total_count: numberish.nullish(),
+  })
+  .loose();
+
+export const VpcepEndpointSchema = z
+  .object({
+    id: z.string().min(1),
+    status: z.string(),
+    ip: z.string().nullish(),
+    endpoint_service_id: z.string().nullish(),
+    endpoint_service_name: z.string().nullish(),
+    vpc_id: z.string().nullish(),
+    subnet_id: z.string().nullish(),
+    // Up to 12 digits in the docs (322312312312): still exact as a JS number.
+    marker_id: numberish.nullish(),
+    // A boolean in create/details, the string "true" in the list example.
+    enable_dns: booleanish.nullish(),
+    tags: TagListSchema,
+    created_at: z.string().nullish(),
+    error: ErrorListSchema,
+  })
+  .loose();
+
+export const VpcepListEndpointsResponseSchema = z
+  .object({
+    endpoints: z.array(VpcepEndpointSchema).nullish(),
+    total_count: numberish.nullish(),
+  })
+  .loose();
+
+export const VpcepConnectionSchema = z
+  .object({
+    id: z.string().min(1),
+    marker_id: numberish.nullish(),
+    status: z.string(),
+    domain_id: z.string().nullish(),
+    error: ErrorListSchema,
+  })
+  .loose();
+
+export const VpcepListConnectionsResponseSchema = z
+  .object({
+    connections: z.array(VpcepConnectionSchema).nullish(),
+    total_count: numberish.nullish(),
+  })
+  .loose();
+
+export const VpcepListPermissionsResponseSchema = z
+  .object({
+    permissions: z
+      .array(
+        z
+          .object({
+            id: z.string().nullish(),
+            permission: z.string(),
+            permission_type: z.string().nullish(),
+            description: z.string().nullish(),
+          })
+          .loose(),
+      )
+      .nullish(),
+    total_count: numberish.nullish(),
+  })
+  .loose();
+
+export const VpcepPermissionActionResponseSchema = z
+  .object({
+    permissions: z.array(z.string()).nullish(),
+    permission_type: z.string().nullish(),
+  })
+  .loose();
+
+export const VpcepResourceInstancesResponseSchema = z
+  .object({
+    resources: z
+      .array(
+        z
+          .object({
+            resource_id: z.string(),
+            resource_name: z.string().nullish(),
+            // Documented as `null`; its content is not part of the contract.
+            resource_detail: z.unknown().optional(),
+            tags: TagListSchema,
+          })
+          .loose(),
+      )
+      .nullish(),
+    total_count: numberish.nullish(),
+  })
+  .loose();
+
+export const VpcepQuotaResponseSchema = z
+  .object({
+    quotas: z
+      .object({
+        resources: z
+          .array(
+            z
+              .object({
+                type: z.string(),
+                used: numberish,
+                quota: numberish,
+              })
+              .loose(),
+          )
+          .nullish(),
+      })
+      .loose(),
+  })
+  .loose();
+
+/** Deletes and tag actions: 200 or 204 with no body; tolerate a JSON object too. */
+export const VpcepEmptyResponseSchema = z.union([z.undefined(), z.null(), z.object({}).loose()]);
+
+/* ------------------------------------------------------------------ request bodies */
+
+interface WirePort {
+  client_port: number;
+  server_port: number;
+  protocol: string;
+}
+
+export interface VpcepCreateServiceBody {
+  port_id: string;
+  vpc_id: string;
+  server_type: string;
+  ports: WirePort[];
+  approval_enabled: boolean;
+  service_type?: string;
+  service_name?: string;
+  tcp_proxy?: string;
+  description?: string;
+  tags?: Tag[];
+}
+
+export function buildCreateServiceBody(input: CreateEndpointServiceInput): VpcepCreateServiceBody {
+  return compact({
+    port_id: input.portId,
+    vpc_id: input.vpcId,
+    server_type: input.serverType,
+    ports: input.ports.map((port) => ({
+      client_port: port.clientPort,
+      server_port: port.serverPort,
+      protocol: port.protocol,
+    })),
+    // Always explicit: the API default is `true`, which would park every endpoint in pendingAcceptance.
+    approval_enabled: input.approvalEnabled,
+    service_type: input.serviceType,
+    service_name: input.serviceName,
+    tcp_proxy: input.tcpProxy,
+    description: input.description,
+    tags: input.tags?.map((tag) => ({ key: tag.key, value: tag.value })),
+  });
+}
+
+export interface VpcepCreateEndpointBody {
+  endpoint_service_id: string;
+  vpc_id: string;
+  subnet_id: string;
+  port_ip?: string;
+  enable_dns?: boolean;
+  description?: string;
+  tags?: Tag[];
+}
+
+export function buildCreateEndpointBody(input: CreateEndpointInput): VpcepCreateEndpointBody {
+  return compact({
+    endpoint_service_id: input.endpointServiceId,
+    vpc_id: input.vpcId,
+    subnet_id: input.subnetId,
+    // The fixed-IP request field is `port_ip`; the response calls it `ip`.
+    port_ip: input.portIp,
+    enable_dns: input.enableDns,
+    description: input.description,
+    tags: input.tags?.map((tag) => ({ key: tag.key, value: tag.value })),
+  });
+}
+
+export interface VpcepPermissionActionBody {
+  permissions: string[];
+  action: 'add' | 'remove';
+}
+
+export function buildPermissionActionBody(
+  action: 'add' | 'remove',
+  permissions: readonly string[],
+): VpcepPermissionActionBody {
+  return { permissions: [...permissions], action };
+}
+
+export interface VpcepTagActionBody {
+  action: 'create' | 'delete';
+  tags: Array<{ key: string; value?: string }>;
+}
+
+export function buildTagActionBody(
+  action: 'create' | 'delete',
+  tags: ReadonlyArray<{ key: string; value?: string }>,
+): VpcepTagActionBody {
+  return { action, tags: tagsForBody(tags) };
+}
+
+/** `matches` (by resource name) is accepted by the API; the domain does not need it yet. */
+export interface VpcepTagQuery extends TagQuery {
+  matches?: Array<{ key: string; value: string }>;
+}
+
+interface WireTagFilter {
+  key: string;
+  values: string[];
+}
+
+export interface VpcepResourceInstancesBody {
+  action: 'filter' | 'count';
+  offset?: string;
+  limit?: string;
+  tags?: WireTagFilter[];
+  tags_any?: WireTagFilter[];
+  not_tags?: WireTagFilter[];
+  not_tags_any?: WireTagFilter[];
+  matches?: Array<{ key: string; value: string }>;
+}
+
+const toWireFilters = (filters: TagFilter[] | undefined): WireTagFilter[] | undefined =>
+  filters?.map((filter) => ({ key: filter.key, values: [...filter.values] }));
+
+/** `offset`/`limit` are strings on this API (and are not sent with `count`). */
+export function buildResourceInstancesBody(
+  action: 'filter' | 'count',
+  query: VpcepTagQuery,
+  page?: { offset: number; limit: number },
+): VpcepResourceInstancesBody {
+  return compact({
+    action,
+    offset: page && action === 'filter' ? String(page.offset) : undefined,
+    limit: page && action === 'filter' ? String(page.limit) : undefined,
+    tags: toWireFilters(query.tags),
+    tags_any: toWireFilters(query.tagsAny),
+    not_tags: toWireFilters(query.notTags),
+    not_tags_any: toWireFilters(query.notTagsAny),
+    matches: query.matches?.map((match) => ({ key: match.key, value: match.value })),
+  });
+}
+
+/* ------------------------------------------------------------------ mapping */
+
+function toErrors(errors: z.output<typeof ErrorListSchema>): CloudErrorDetail[] | undefined {
+  if (!errors || errors.length === 0) return undefined;
+  return errors.map((error) => ({
+    code: error.error_code ?? '',
+    message: error.error_message ?? error.error_msg ?? '',
+  }));
+}
+
+export function toEndpointService(wire: z.output<typeof VpcepServiceSchema>): EndpointService {
+  const service: EndpointService = {
+    id: wire.id,
+    serviceName: wire.service_name ?? '',
+    portId: wire.port_id ?? '',
+    vpcId: wire.vpc_id ?? '',
+    status: wire.status,
+    serverType: wire.server_type ?? '',
+    serviceType: wire.service_type ?? '',
+    // The API's own default when the field is not echoed.
+    approvalEnabled: wire.approval_enabled ?? true,
+    ports: (wire.ports ?? []).map((port) => ({
+      clientPort: port.client_port,
+      serverPort: port.server_port,
+      protocol: port.protocol ?? 'TCP',
+    })),
+    tags: toTags(wire.tags),
+  };
+  if (wire.connection_count !== undefined && wire.connection_count !== null) {
+    service.connectionCount = wire.connection_count;
+  }
+  if (wire.created_at) service.createdAt = wire.created_at;
+  const errors = toErrors(wire.error);
+  if (errors) service.errors = errors;
+  return service;
+}
+
+export function toEndpoint(wire: z.output<typeof VpcepEndpointSchema>): Endpoint {
+  const endpoint: Endpoint = {
+    id: wire.id,
+    status: wire.status,
+    endpointServiceId: wire.endpoint_service_id ?? '',
+    vpcId: wire.vpc_id ?? '',
+    tags: toTags(wire.tags),
+  };
+  if (wire.ip) endpoint.ip = wire.ip;
+  if (wire.endpoint_service_name) endpoint.endpointServiceName = wire.endpoint_service_name;
+  if (wire.subnet_id) endpoint.subnetId = wire.subnet_id;
+  if (wire.marker_id !== undefined && wire.marker_id !== null) endpoint.markerId = wire.marker_id;
+  if (wire.created_at) endpoint.createdAt = wire.created_at;
+  const errors = toErrors(wire.error);
+  if (errors) endpoint.errors = errors;
+  return endpoint;
+}
+
+function toConnection(wire: z.output<typeof VpcepConnectionSchema>): ServiceConnection {
+  const connection: ServiceConnection = { id: wire.id, status: wire.status };
+  if (wire.marker_id !== undefined && wire.marker_id !== null) connection.markerId = wire.marker_id;
+  if (wire.domain_id) connection.domainId = wire.domain_id;
+  const errors = toErrors(wire.error);
+  if (errors) connection.errors = errors;
+  return connection;
+}
+
+/* ------------------------------------------------------------------ client */
+
+// The documented maximum for VPCEP lists and resource_instances.
+const PAGE_SIZE = 1000;
+const RESOURCE_TYPES: ReadonlySet<string> = new Set<VpcepResourceType>(['endpoint_service', 'endpoint']);
+
+function resourceTypeSegment(type: VpcepResourceType): string {
+  if (!RESOURCE_TYPES.has(type)) {
+    throw new TypeError(`unknown VPCEP resource type ${JSON.stringify(type)}`);
+  }
+  return type;
+}
+
+export function createVpcepClient(http: CloudHttp): VpcepClient {
+  const servicePath = (serviceId: string): string =>
+    `/v1/{project_id}/vpc-endpoint-services/${assertId('serviceId', serviceId)}`;
+  const endpointPath = (endpointId: string): string =>
+    `/v1/{project_id}/vpc-endpoints/${assertId('endpointId', endpointId)}`;
+
+  async function sendEmpty(request: Parameters<CloudHttp['send']>[0], operation: string): Promise<void> {
+    const response = await http.send(request);
+    parseBody(VpcepEmptyResponseSchema, response, 'vpcep', operation);
+  }
+
+  async function permissionAction(
+    serviceId: string,
+    action: 'add' | 'remove',
+    permissions: readonly string[],
+  ): Promise<void> {
+    const path = `${servicePath(serviceId)}/permissions/action`;
+    // The API rejects an empty list (EndPoint.3036); nothing to change is not an error.
+    if (permissions.length === 0) return;
+    const response = await http.send({
+      method: 'POST',
+      path,
+      body: buildPermissionActionBody(action, permissions),
+    });
+    parseBody(VpcepPermissionActionResponseSchema, response, 'vpcep', `${action} service permissions`);
+  }
+
+  async function tagAction(
+    type: VpcepResourceType,
+    resourceId: string,
+    action: 'create' | 'delete',
+    tags: ReadonlyArray<{ key: string; value?: string }>,
+  ): Promise<void> {
+    const path = `/v1/{project_id}/${resourceTypeSegment(type)}/${assertId('resourceId', resourceId)}/tags/action`;
+    if (tags.length === 0) return;
+    await sendEmpty(
+      { method: 'POST', path, body: buildTagActionBody(action, tags) },
+      `${action} ${type} tags`,
+    );
+  }
+
+  return {
+    async createEndpointService(input) {
+      const response = await http.send({
+        method: 'POST',
+        path: '/v1/{project_id}/vpc-endpoint-services',
+        body: buildCreateServiceBody(input),
+      });
+      return toEndpointService(parseBody(VpcepServiceSchema, response, 'vpcep', 'create endpoint service'));
+    },
+
+    async getEndpointService(serviceId) {
+      const response = await http.send({ method: 'GET', path: servicePath(serviceId) });
+      return toEndpointService(parseBody(VpcepServiceSchema, response, 'vpcep', 'show endpoint service'));
+    },
+
+    async listEndpointServices(filter: ListEndpointServicesFilter = {}) {
+      const wires = await collectOffsetPages(
+        'vpcep list endpoint services',
+        PAGE_SIZE,
+        async (offset, limit) => {
+          const response = await http.send({
+            method: 'GET',
+            path: '/v1/{project_id}/vpc-endpoint-services',
+            query: {
+              endpoint_service_name: filter.endpointServiceName,
+              id: filter.id,
+              status: filter.status,
+              limit,
+              offset,
+            },
+          });
+          const page = parseBody(
+            VpcepListServicesResponseSchema,
+            response,
+            'vpcep',
+            'list endpoint services',
+          );
+          return { items: page.endpoint_services ?? [], total: page.total_count ?? undefined };
+        },
+      );
+      return wires.map(toEndpointService);
+    },
+
+    async deleteEndpointService(serviceId) {
+      await sendEmpty({ method: 'DELETE', path: servicePath(serviceId) }, 'delete endpoint service');
+    },
+
+    addServicePermissions(serviceId, permissions) {
+      return permissionAction(serviceId, 'add', permissions);
+    },
+
+    removeServicePermissions(serviceId, permissions) {
+      return permissionAction(serviceId, 'remove', permissions);
+    },
+
+    async listServicePermissions(serviceId) {
+      const path = `${servicePath(serviceId)}/permissions`;
+      const wires = await collectOffsetPages(
+        'vpcep list service permissions',
+        PAGE_SIZE,
+        async (offset, limit) => {
+          const response = await http.send({ method: 'GET', path, query: { limit, offset } });
+          const page = parseBody(
+            VpcepListPermissionsResponseSchema,
+            response,
+            'vpcep',
+            'list service permissions',
+          );
+          return { items: page.permissions ?? [], total: page.total_count ?? undefined };
+        },
+      );
+      return wires.map((item) => item.permission);
+    },
+
+    async listServiceConnections(serviceId) {
+      const path = `${servicePath(serviceId)}/connections`;
+      const wires = await collectOffsetPages(
+        'vpcep list service connections',
+        PAGE_SIZE,
+        async (offset, limit) => {
+          const response = await http.send({ method: 'GET', path, query: { limit, offset } });
+          const page = parseBody(
+            VpcepListConnectionsResponseSchema,
+            response,
+            'vpcep',
+            'list service connections',
+          );
+          return { items: page.connections ?? [], total: page.total_count ?? undefined };
+        },
+      );
+      return wires.map(toConnection);
+    },
+
+    async createEndpoint(input) {
+      const response = await http.send({
+        method: 'POST',
+        path: '/v1/{project_id}/vpc-endpoints',
+        body: buildCreateEndpointBody(input),
+      });
+      return toEndpoint(parseBody(VpcepEndpointSchema, response, 'vpcep', 'create endpoint'));
+    },
+
+    async getEndpoint(endpointId) {
+      const response = await http.send({ method: 'GET', path: endpointPath(endpointId) });
+      return toEndpoint(parseBody(VpcepEndpointSchema, response, 'vpcep', 'show endpoint'));
+    },
+
+    async listEndpoints(filter: ListEndpointsFilter = {}) {
+      const wires = await collectOffsetPages('vpcep list endpoints', PAGE_SIZE, async (offset, limit) => {
+        const response = await http.send({
+          method: 'GET',
+          path: '/v1/{project_id}/vpc-endpoints',
+          query: {
+            endpoint_service_name: filter.endpointServiceName,
+            vpc_id: filter.vpcId,
+            id: filter.id,
+            limit,
+            offset,
+          },
+        });
+        const page = parseBody(VpcepListEndpointsResponseSchema, response, 'vpcep', 'list endpoints');
+        return { items: page.endpoints ?? [], total: page.total_count ?? undefined };
+      });
+      return wires.map(toEndpoint);
+    },
+
+    async deleteEndpoint(endpointId) {
+      await sendEmpty({ method: 'DELETE', path: endpointPath(endpointId) }, 'delete endpoint');
+    },
+
+    createResourceTags(type, resourceId, tags) {
+      return tagAction(type, resourceId, 'create', tags);
+    },
+
+    deleteResourceTags(type, resourceId, tags) {
+      return tagAction(type, resourceId, 'delete', tags);
+    },
+
+    async queryResourcesByTags(type, query): Promise<TaggedResource[]> {
+      const path = `/v1/{project_id}/${resourceTypeSegment(type)}/resource_instances/action`;
+      const wires = await collectOffsetPages(
+        'vpcep query resources by tags',
+        PAGE_SIZE,
+        async (offset, limit) => {
+          const response = await http.send({
+            method: 'POST',
+            path,
+            body: buildResourceInstancesBody('filter', query, { offset, limit }),
+          });
+          const page = parseBody(
+            VpcepResourceInstancesResponseSchema,
+            response,
+            'vpcep',
+            'query resources by tags',
+          );
+          return { items: page.resources ?? [], total: page.total_count ?? undefined };
+        },
+      );
+      return wires.map((wire) => {
+        const resource: TaggedResource = { resourceId: wire.resource_id, tags: toTags(wire.tags) };
+        if (wire.resource_name) resource.resourceName = wire.resource_name;
+        return resource;
+      });
+    },
+
+    async getQuotas(type): Promise<Quota[]> {
+      const response = await http.send({ method: 'GET', path: '/v1/{project_id}/quotas', query: { type } });
+      const wire = parseBody(VpcepQuotaResponseSchema, response, 'vpcep', 'show quotas');
+      return (wire.quotas.resources ?? []).map((item) => ({
+        type: item.type,
+        used: item.used,
+        quota: item.quota,
+      }));
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Runs a whole link in one process (the CLI's `--via direct`, and reconcile repairs run from the
+ * CLI): the same idempotent steps the functions run, called in order, each re-run until it is done
+ * or the deadline passes. No queue, no timer: waiting happens here.
+ */
+import { buyEndpoints } from './buy-endpoints.js';
+import { type CreateServicesResult, createServices, type PlannedAction } from './create-services.js';
+import type { Budget, LinkDeps } from './deps.js';
+import type { LinkRequest } from './desired.js';
+import { LinkNotReadyError } from './errors.js';
+import { type LinkCompletion, patchListeners } from './patch-listeners.js';
+
+export type DriveStep = 'create-services' | 'buy-endpoints' | 'patch-listeners';
+
+export interface DriveProgress {
+  step: DriveStep;
+  phase: 'start' | 'waiting' | 'done';
+  detail?: string;
+}
+
+export type DriveResult =
+  | { outcome: 'completed'; completion: LinkCompletion; startedAt: number; finishedAt: number }
+  | { outcome: 'planned'; actions: PlannedAction[] };
+
+export async function driveLink(
+  deps: LinkDeps,
+  request: LinkRequest,
+  budget: Budget,
+  onProgress: (progress: DriveProgress) => void = () => {},
+): Promise<DriveResult> {
+  const startedAt = deps.clock.now();
+  onProgress({ step: 'create-services', phase: 'start' });
+  let services: CreateServicesResult = await createServices(deps, request, budget);
+  if (request.options?.dryRun) return { outcome: 'planned', actions: services.actions };
+  while (!services.ready) {
+    onProgress({ step: 'create-services', phase: 'waiting', detail: 'endpoint services are being created' });
+    expire(deps, budget, 'create-services', 'the endpoint services did not become available in time');
+    services = await createServices(deps, request, budget);
+  }
+  onProgress({
+    step: 'create-services',
+    phase: 'done',
+    detail: `${services.services.length} endpoint service(s)`,
+  });
+
+  onProgress({ step: 'buy-endpoints', phase: 'start' });
+  for (;;) {
+    const bought = await buyEndpoints(
+      deps,
+      { instanceId: request.instanceId, client: request.client },
+      budget,
+    );
+    if (bought.outcome === 'stale') throw new LinkNotReadyError('buy-endpoints', bought.reason);
+    if (bought.outcome === 'accepted') {
+      onProgress({
+        step: 'buy-endpoints',
+        phase: 'done',
+        detail: `${bought.links.length} endpoint(s) accepted`,
+      });
+      break;
+    }
+    onProgress({ step: 'buy-endpoints', phase: 'waiting', detail: bought.pending.join('; ') });
+    expire(deps, budget, 'buy-endpoints', 'the endpoints were not accepted in time');
+  }
+
+  onProgress({ step: 'patch-listeners', phase: 'start' });
+  const patched = await patchListeners(
+    deps,
+    { instanceId: request.instanceId, client: request.client },
+    budget,
+  );
+  if (patched.outcome === 'stale') throw new LinkNotReadyError('patch-listeners', patched.reason);
+  onProgress({ step: 'patch-listeners', phase: 'done', detail: patched.completion.bootstrapServers });
+  return { outcome: 'completed', completion: patched.completion, startedAt, finishedAt: deps.clock.now() };
+}
+
+function expire(deps: LinkDeps, budget: Budget, step: DriveStep, message: string): void {
+  if (deps.clock.now() >= budget.deadline) throw new LinkNotReadyError(step, message);
+}
