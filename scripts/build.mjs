@@ -1,8 +1,8 @@
 // Bundles every functions/<name>/handler.ts into dist/functions/<name>/index.js: one CommonJS file per
 // function (FunctionGraph's Node.js runtime loads handlers with require), minified, no source maps,
 // so cold starts read as little code as possible.
-import { readdirSync, existsSync, statSync, rmSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -28,11 +28,15 @@ export async function buildFunctions({ quiet = false } = {}) {
         minify: true,
         sourcemap: false,
         legalComments: 'none',
+        alias: { 'form-data': join(root, 'scripts', 'shims', 'form-data.cjs') },
         logLevel: 'warning',
       });
       return { name, outfile, bytes: statSync(outfile).size };
     }),
   );
+  // The repository is an ES module package; this marks the bundles as CommonJS, as FunctionGraph loads them.
+  mkdirSync(outRoot, { recursive: true });
+  writeFileSync(join(outRoot, 'package.json'), '{ "type": "commonjs" }\n');
   if (!quiet) {
     for (const r of results) console.log(`built ${r.name}: ${(r.bytes / 1024).toFixed(1)} KB`);
   }

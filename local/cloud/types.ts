@@ -53,6 +53,19 @@ export interface TemporaryCredential {
   expiresAt: number;
 }
 
+/**
+ * An IAM token issued by the emulator (`POST /v3/auth/tokens`, answered in `X-Subject-Token`),
+ * accepted as `X-Auth-Token` instead of a signature. Added by the emulator core.
+ */
+export interface IamToken {
+  token: string;
+  domainId: string;
+  projectId: string;
+  userName: string;
+  /** Emulated epoch ms. */
+  expiresAt: number;
+}
+
 export interface Vpc {
   id: string;
   name: string;
@@ -112,6 +125,9 @@ export interface NetworkAclRule {
   ipVersion: 4 | 6;
   sourceIpAddress?: string;
   destinationPort?: string;
+  /** Added by the VPC module: the other ACL rule fields of the v3 API. */
+  destinationIpAddress?: string;
+  sourcePort?: string;
   enabled: boolean;
 }
 
@@ -122,6 +138,9 @@ export interface NetworkAcl {
   subnetIds: string[];
   ingressRules: NetworkAclRule[];
   egressRules: NetworkAclRule[];
+  /** Added by the VPC module: v3 timestamps (`2020-08-13T07:12:36.000+00:00`); rendered as epoch 0 when absent. */
+  createdAt?: string;
+  updatedAt?: string;
 }
 
 export interface KafkaBroker {
@@ -150,6 +169,11 @@ export interface KafkaInstance {
   createdAt: number;
   /** Set once the CTS event for a finished creation was emitted. */
   ctsEmitted?: boolean;
+  /**
+   * Added by the DMS module: the advertised map of an accepted `crossvpc/modify`, applied to the
+   * brokers when the instance leaves CONFIGURING (the real change commits at the end of the task).
+   */
+  pendingAdvertisedIps?: Record<string, string>;
 }
 
 export type ServiceStatus = 'creating' | 'available' | 'failed' | 'deleting';
@@ -176,7 +200,13 @@ export interface EndpointServiceRecord {
   updatedAt: string;
 }
 
-export type EndpointStatus = 'creating' | 'pendingAcceptance' | 'accepted' | 'rejected' | 'failed' | 'deleting';
+export type EndpointStatus =
+  | 'creating'
+  | 'pendingAcceptance'
+  | 'accepted'
+  | 'rejected'
+  | 'failed'
+  | 'deleting';
 
 export interface EndpointRecord {
   id: string;
@@ -191,6 +221,9 @@ export interface EndpointRecord {
   portId: string;
   markerId: number;
   enableDns: boolean;
+  /** Added by the VPCEP module: the endpoint-side ACL (`enable_whitelist`, `whitelist`). */
+  enableWhitelist?: boolean;
+  whitelist?: string[];
   description: string;
   tags: Array<{ key: string; value: string }>;
   status: EndpointStatus;
@@ -213,6 +246,10 @@ export interface SmnSubscription {
   /** `functionstage` (endpoint = function URN) or `http`/`https` (endpoint = URL). */
   protocol: string;
   endpoint: string;
+  /** Added by the emulator core: free text given at subscription time. */
+  remark?: string;
+  /** Added by the emulator core: the project that subscribed. */
+  projectId?: string;
 }
 
 export interface SmnMessage {
@@ -221,6 +258,8 @@ export interface SmnMessage {
   subject?: string;
   message: string;
   time: string;
+  /** Added by the emulator core: the raw `message_structure` JSON string, when one was published. */
+  messageStructure?: string;
 }
 
 /** Everything the emulator knows. Plain data: `GET /_emulator/state` serializes it as is. */
@@ -241,6 +280,8 @@ export interface World {
   subscriptions: SmnSubscription[];
   messages: SmnMessage[];
   quotas: { endpointService: number; endpoint: number };
+  /** IAM tokens issued by the emulator (optional so hand-built test worlds need not list them). */
+  tokens?: IamToken[];
 }
 
 /* ------------------------------------------------------------------ service modules */
@@ -252,6 +293,8 @@ export interface Caller {
   projectId: string;
   ak: string;
   temporary: boolean;
+  /** Added by the emulator core: how the caller authenticated (`none` for anonymous IAM calls). */
+  authMethod?: 'aksk' | 'token' | 'none';
 }
 
 export interface EmuRequest {
@@ -264,6 +307,8 @@ export interface EmuRequest {
   /** Parsed JSON body; undefined for an empty body. Invalid JSON is answered by the server. */
   body: unknown;
   caller: Caller;
+  /** Added by the emulator core: the id sent back in `X-Request-Id` (always set by the server). */
+  requestId?: string;
 }
 
 export interface EmuResponse {
@@ -310,4 +355,17 @@ export interface ServiceModule {
   errorBody(code: string, message: string, requestId: string): unknown;
   /** Applies due transitions of this module's resources (called by `settle`). */
   settle?(ctx: ServiceContext): void;
+  /**
+   * Added by the emulator core. True when the call needs no credentials at all (IAM password
+   * login). Default: every call needs a signature or an emulator-issued X-Auth-Token.
+   */
+  allowsAnonymous?(method: string, path: string): boolean;
+  /**
+   * Added by the emulator core. When defined, the server refuses a call whose path project (the
+   * returned id) is not the caller's, with 403 `APIGW.0302`. Modules that answer a project mismatch
+   * with their own service error (DMS, VPCEP, VPC) leave it undefined.
+   */
+  projectIdInPath?(path: string): string | undefined;
+  /** Added by the emulator core. Error code for a body that is not valid JSON (default `APIGW.0201`). */
+  readonly invalidBodyCode?: string;
 }

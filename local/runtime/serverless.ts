@@ -5,10 +5,29 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const triggerSchema = z.looseObject({
-  triggerTypeCode: z.enum(['SMN', 'TIMER', 'CTS', 'KAFKA', 'APIG', 'DMS', 'OBS', 'LTS', 'DIS', 'EVENTGRID']),
+  // Every type code of the create-trigger API (reference §2), so a valid file is never refused here;
+  // the local runtime itself emulates SMN, TIMER and CTS and reports the others as not emulated.
+  triggerTypeCode: z.enum([
+    'SMN',
+    'TIMER',
+    'CTS',
+    'KAFKA',
+    'OPENSOURCEKAFKA',
+    'RABBITMQ',
+    'APIG',
+    'DEDICATEDGATEWAY',
+    'APIC',
+    'DMS',
+    'DDS',
+    'GAUSSMONGO',
+    'OBS',
+    'LTS',
+    'DIS',
+    'EVENTGRID',
+  ]),
   status: z.enum(['ACTIVE', 'DISABLED']).default('ACTIVE'),
   eventData: z.record(z.string(), z.unknown()).default({}),
 });
@@ -114,11 +133,18 @@ function resolveVariables(node: unknown, root: unknown, sources: ResolveSources,
 function resolveString(text: string, root: unknown, sources: ResolveSources, depth: number): unknown {
   const whole = text.match(/^\$\{([^{}]+)\}$/);
   if (whole?.[1]) return resolveExpression(whole[1], root, sources, depth);
-  return text.replace(VARIABLE, (_, expr: string) => String(resolveExpression(expr, root, sources, depth) ?? ''));
+  return text.replace(VARIABLE, (_, expr: string) =>
+    String(resolveExpression(expr, root, sources, depth) ?? ''),
+  );
 }
 
 /** `a, b, 'literal'`: the first source that yields a value wins. */
-function resolveExpression(expression: string, root: unknown, sources: ResolveSources, depth: number): unknown {
+function resolveExpression(
+  expression: string,
+  root: unknown,
+  sources: ResolveSources,
+  depth: number,
+): unknown {
   for (const candidate of splitFallbacks(expression)) {
     const value = resolveSource(candidate.trim(), root, sources, depth);
     if (value !== undefined && value !== null) return value;
@@ -131,7 +157,8 @@ function splitFallbacks(expression: string): string[] {
   let current = '';
   let quote: string | undefined;
   for (const char of expression) {
-    if ((char === "'" || char === '"') && (quote === undefined || quote === char)) quote = quote ? undefined : char;
+    if ((char === "'" || char === '"') && (quote === undefined || quote === char))
+      quote = quote ? undefined : char;
     if (char === ',' && !quote) {
       parts.push(current);
       current = '';
@@ -160,6 +187,8 @@ function resolveSource(source: string, root: unknown, sources: ResolveSources, d
       return node === undefined ? undefined : resolveVariables(node, root, sources, depth + 1);
     }
     default:
-      throw new ServerlessConfigError(`serverless.yml: unsupported variable source "${kind}" in \${${source}}`);
+      throw new ServerlessConfigError(
+        `serverless.yml: unsupported variable source "${kind}" in \${${source}}`,
+      );
   }
 }

@@ -2,7 +2,7 @@
  * DMS for Kafka (API v2): instances, cross-VPC advertised listeners and instance tags.
  * Reference: huawei-cloud-api.md §A; paths confirmed against @huaweicloud/huaweicloud-sdk-kafka KafkaClient.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CrossVpcModifyError } from './errors.js';
 import type {
   CloudHttp,

@@ -2,7 +2,7 @@
  * IAM: project id discovery (`GET /v3/projects?name={region}`), as the official SDKs do when only
  * AK/SK and a region are configured (huawei-cloud-api.md §D.2).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CloudHttp, IamClient } from './types.js';
 import { parseBody } from './validate.js';
 

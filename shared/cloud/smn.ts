@@ -2,7 +2,7 @@
  * Simple Message Notification: publish to a topic (functiongraph.md §3.1). No Node SDK is published
  * for SMN; the body follows the API reference (PublishMessageRequestBody).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CloudHttp, SmnClient } from './types.js';
 import { compact, parseBody } from './validate.js';
 

@@ -3,7 +3,7 @@
  * put into a URL, zod parsing of response bodies into a clear error, wire-format quirks (numbers sent
  * as strings, `null` lists) and the two pagination styles of Huawei Cloud (offset/limit and marker).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CloudResponse, CloudService, Tag } from './types.js';
 
 /* ------------------------------------------------------------------ errors */

@@ -3,7 +3,7 @@
  * Reference: huawei-cloud-api.md §C; field names checked against @huaweicloud/huaweicloud-sdk-vpc v3
  * (SecurityGroupRule, FirewallDetail, FirewallInsertRuleItemOption) and v2 (Subnet).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CloudApiError, NotFoundError } from './errors.js';
 import type {
   CloudHttp,

@@ -3,7 +3,7 @@
  * Reference: huawei-cloud-api.md §B. There is no published Node SDK for VPCEP, so field names follow
  * the OTC/Huawei API reference and the documented examples in reference/examples.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type {
   CloudErrorDetail,
   CloudHttp,

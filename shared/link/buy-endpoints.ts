@@ -145,7 +145,13 @@ async function removeDuplicates(
         serviceId: service.id,
         kept: keep.id,
       });
-      await deps.vpcep.deleteEndpoint(extra.id);
+      try {
+        await deps.vpcep.deleteEndpoint(extra.id);
+      } catch (error) {
+        // Still being created (EndPoint.2019) or already going: the next run or reconcile removes it.
+        if (!(error instanceof CloudApiError) || error.retryable) throw error;
+        deps.logger.warn('duplicate endpoint not deletable yet', { endpointId: extra.id, code: error.code });
+      }
     }
   }
   return kept;

@@ -5,6 +5,7 @@
  */
 import type { Endpoint, EndpointService, KafkaListener } from '../cloud/types.js';
 import { ListenerMapError } from './errors.js';
+import { preferredEndpoint } from './inventory.js';
 import { isIpv4 } from './tags.js';
 
 export interface BrokerLink {
@@ -41,15 +42,15 @@ export function pairBrokers(
     const candidates = endpoints.filter(
       (e) => e.endpointServiceId === service.id && e.vpcId === clientVpcId && e.status !== 'deleting',
     );
-    if (candidates.length !== 1) {
+    // Duplicates (a redelivered message bought two) all reach this broker: any accepted one is a correct
+    // pairing. Pick deterministically; the extra ones are cleaned up by buy-endpoints or reconcile.
+    const endpoint = preferredEndpoint(candidates);
+    if (!endpoint) {
       problems.push(
-        candidates.length === 0
-          ? `listener ${listener.listenerIp}: no endpoint for service ${service.id} in VPC ${clientVpcId}`
-          : `listener ${listener.listenerIp}: ${candidates.length} endpoints for service ${service.id}`,
+        `listener ${listener.listenerIp}: no endpoint for service ${service.id} in VPC ${clientVpcId}`,
       );
       continue;
     }
-    const endpoint = candidates[0]!;
     if (endpoint.status !== 'accepted' || !endpoint.ip) {
       problems.push(
         `listener ${listener.listenerIp}: endpoint ${endpoint.id} is ${endpoint.status}, not accepted`,

@@ -1,0 +1,45 @@
+/** endpoints-accepted → verified full advertised map, security group rule → link.completed. */
+import { patchListeners } from '../../shared/link/patch-listeners.js';
+import { kvlHandler } from '../../shared/runtime/handler.js';
+import { createLinkDeps } from '../../shared/runtime/link-deps.js';
+
+export const handler = kvlHandler(
+  {
+    name: 'patch-listeners',
+    accepts: ['kvl.link.endpoints-accepted'],
+    async handle(event, deps, tools) {
+      const { instanceId, client } = event.data;
+      const result = await patchListeners(deps, { instanceId, client }, { deadline: tools.deadline });
+      if (result.outcome === 'stale') {
+        tools.logger.info('stale message ignored', { reason: result.reason });
+        return [];
+      }
+      const { completion } = result;
+      const { requestedAt } = event.data;
+      return [
+        tools.newEvent(
+          'kvl.link.completed',
+          {
+            instanceId,
+            client: completion.client,
+            bootstrapServers: completion.bootstrapServers,
+            securityProtocol: completion.securityProtocol,
+            saslMechanisms: completion.saslMechanisms,
+            mapping: completion.mapping,
+            ...(completion.securityGroupRuleId
+              ? { securityGroupRuleId: completion.securityGroupRuleId }
+              : {}),
+            redelivered: completion.redelivered,
+            timings: {
+              ...(requestedAt ? { requestedAt } : {}),
+              completedAt: new Date().toISOString(),
+              ...(requestedAt ? { durationMs: Date.now() - Date.parse(requestedAt) } : {}),
+            },
+          },
+          { subject: instanceId },
+        ),
+      ];
+    },
+  },
+  { createDeps: createLinkDeps },
+);

@@ -1,0 +1,162 @@
+/**
+ * The `kafka-vpcep-link` command line (INTERFACES.md). Progress goes to stderr, `--json` results to
+ * stdout; exit 0 on success, 1 when the operation failed, 2 for bad usage or input.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CredentialsError } from '../shared/cloud/credentials.js';
+import { ConfigError } from '../shared/runtime/config.js';
+import { redactString } from '../shared/runtime/logger.js';
+import { EXIT, type Io, processIo, UsageError } from './commands/common.js';
+import { runDemo } from './commands/demo.js';
+import { runEmulator } from './commands/emulator.js';
+import { runLink } from './commands/link.js';
+import { runReconcile } from './commands/reconcile.js';
+import { runStatus } from './commands/status.js';
+import { runUnlink } from './commands/unlink.js';
+
+function integer(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer`);
+    return n;
+  };
+}
+
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
+    return n;
+  };
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function viaOption() {
+  return new Option('--via <mode>', 'direct: run the steps in this process; queue: publish to the chain')
+    .choices(['direct', 'queue'])
+    .default('direct');
+}
+
+function timeoutOption(defaultSeconds: number) {
+  return new Option('--timeout <seconds>', 'give up after this long')
+    .argParser(positiveNumber('--timeout'))
+    .default(defaultSeconds);
+}
+
+export function buildProgram(
+  io: Io,
+  env: Record<string, string | undefined>,
+  exit: (code: number) => void,
+): Command {
+  const program = new Command('kafka-vpcep-link')
+    .description('Private access to Huawei Cloud DMS for Kafka from other VPCs through VPC endpoints')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .exitOverride();
+
+  program
+    .command('demo')
+    .description(
+      'emulator + local runtime + seeded world + one link, with live progress (what npm start runs)',
+    )
+    .addOption(
+      new Option('--speed <x>', 'emulated time runs this many times faster')
+        .argParser(positiveNumber('--speed'))
+        .default(20),
+    )
+    .addOption(timeoutOption(120))
+    .option('--json', 'print only the completion event, as JSON, on stdout')
+    .option('--verbose', 'show the functions’ log lines on stderr')
+    .action(async (o) => exit(await runDemo(o, io)));
+
+  program
+    .command('emulator')
+    .description('serve the local Huawei Cloud emulator (and run the functions of serverless.yml on it)')
+    .addOption(new Option('--port <n>', 'port; 0 picks a free one').argParser(integer('--port')).default(0))
+    .option('--host <host>', 'loopback address to listen on', '127.0.0.1')
+    .addOption(
+      new Option('--speed <x>', 'emulated time runs this many times faster (1 = real 1–2 min delays)')
+        .argParser(positiveNumber('--speed'))
+        .default(1),
+    )
+    .option('--no-runtime', 'serve the cloud APIs only, without running the functions')
+    .option('--verbose', 'show the functions’ log lines on stderr')
+    .action(async (o) => exit(await runEmulator(o, io)));
+
+  program
+    .command('link')
+    .description('link one Kafka instance to a client VPC/subnet')
+    .requiredOption('--instance <id>', 'Kafka instance id')
+    .requiredOption('--client-vpc <id>', 'VPC of the Kafka clients')
+    .requiredOption('--client-subnet <id>', 'subnet of the Kafka clients (the endpoints get their IPs here)')
+    .option('--client-domain <id>', 'account (domain) id of the client, when it is another account')
+    .option('--whitelist <domainId>', 'also allow this account to connect (repeatable)', collect)
+    .option(
+      '--no-security-group-rule',
+      'do not open TCP 9011 from 198.19.128.0/17 on the instance’s security group',
+    )
+    .option('--network-acl-rule', 'also allow 198.19.128.0/17 in the network ACL of the instance subnet')
+    .option('--dry-run', 'print the plan; write nothing')
+    .addOption(viaOption())
+    .option('--wait', 'with --via queue: wait for the completion event')
+    .option('--json', 'print the completion event as JSON on stdout')
+    .addOption(timeoutOption(900))
+    .action(async (o) => exit(await runLink(o, env, io)));
+
+  program
+    .command('unlink')
+    .description(
+      'reverse a link: restore advertised IPs, delete endpoints and services, drop our rules and tags',
+    )
+    .requiredOption('--instance <id>', 'Kafka instance id')
+    .addOption(viaOption())
+    .option('--wait', 'with --via queue: wait for the removal event')
+    .option('--json', 'print the removal event as JSON on stdout')
+    .addOption(timeoutOption(900))
+    .action(async (o) => exit(await runUnlink(o, env, io)));
+
+  program
+    .command('status')
+    .description('desired vs actual per link: linked, in-progress, drifted (with reasons), failed, orphan')
+    .option('--instance <id>', 'only this instance')
+    .option('--json', 'print JSON on stdout')
+    .action(async (o) => exit(await runStatus(o, env, io)));
+
+  program
+    .command('reconcile')
+    .description('one reconcile pass; --repair fixes drift')
+    .option(
+      '--repair',
+      'fix drift: remove duplicates and broken endpoints, re-link drifted links, unlink orphans',
+    )
+    .addOption(viaOption())
+    .option('--json', 'print the kvl.reconcile.report event on stdout')
+    .addOption(timeoutOption(900))
+    .action(async (o) => exit(await runReconcile(o, env, io)));
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code instead of exiting (tests call it in-process). */
+export async function main(argv: string[], io: Io = processIo, env = process.env): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, env, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof CredentialsError) {
+      io.err(`error: ${redactString(error.message)}`);
+      return EXIT.usage;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.err(`error: ${redactString(message)}`);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,438 @@
+/**
+ * DMS for Kafka (API v2) of the emulator: show/list instances, cross-VPC advertised listeners and
+ * instance tags (reference §A, fixtures `dms-*.json`).
+ *
+ * A `crossvpc/modify` is a task in the real service: the instance is CONFIGURING for a while and
+ * the new advertised map only shows once the task commits. The emulator keeps the map aside
+ * (`pendingAdvertisedIps`) and applies it when the instance returns to RUNNING.
+ */
+import type {
+  EmuRequest,
+  EmuResponse,
+  KafkaInstance,
+  ServiceContext,
+  ServiceModule,
+  World,
+} from './types.js';
+import { EmuError } from './types.js';
+import { applyDueTransitions, CROSS_VPC_PORT } from './world.js';
+
+/* ------------------------------------------------------------------ timing and limits */
+
+/** RUNNING -> CONFIGURING -> RUNNING of a cross-VPC modification. */
+export const DMS_CROSS_VPC_CONFIGURING_MS = 10_000;
+export const DMS_LIST_DEFAULT_LIMIT = 10;
+export const DMS_LIST_MAX_LIMIT = 50;
+/** DMS tag limits are undocumented: the reference says to assume the strict VPCEP set. */
+export const DMS_TAG_LIMITS = { maxTags: 20, keyMaxLength: 36, valueMaxLength: 43 } as const;
+/** Intra-VPC plaintext port the instance reports in `port` and the private connect address. */
+export const DMS_PRIVATE_PORT = 9092;
+
+/* ------------------------------------------------------------------ error codes (§A.7) */
+
+const E = {
+  /** Emulator's choice for a malformed request (the reference lists no DMS "invalid parameter" code). */
+  invalidRequest: 'DMS.00400005',
+  emptyBody: 'DMS.00400004',
+  instanceStatus: 'DMS.00400026',
+  instanceNotFound: 'DMS.00404022',
+  unknownUrl: 'DMS.00404001',
+  invalidLimit: 'DMS.10240042',
+  invalidOffset: 'DMS.10240043',
+  invalidTag: 'DMS.10240004',
+  projectMismatch: 'DMS.10240104',
+} as const;
+
+/* ------------------------------------------------------------------ helpers */
+
+type JsonObject = Record<string, unknown>;
+type Params = { projectId: string; id: string };
+type Handler = (req: EmuRequest, ctx: ServiceContext, params: Params) => EmuResponse;
+
+function fail(status: number, code: string, message: string): never {
+  throw new EmuError(status, code, message);
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+/** RFC 1123 host name with at least one dot and one letter somewhere (so `300.1.1.1` is not a name). */
+const DOMAIN_NAME =
+  /^(?=.{1,253}$)(?=.*[A-Za-z])([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const TAG_CHARSET = /^[A-Za-z0-9_@-]*$/;
+
+/** An advertised address may be an IPv4 address or a domain name (API doc of crossvpc/modify). */
+export function isValidAdvertisedAddress(value: string): boolean {
+  if (/^[\d.]+$/.test(value)) return IPV4.test(value);
+  return DOMAIN_NAME.test(value);
+}
+
+function ownInstance(world: World, projectId: string, id: string): KafkaInstance {
+  const instance = world.kafkaInstances.find((i) => i.instanceId === id && i.projectId === projectId);
+  if (!instance) fail(404, E.instanceNotFound, 'This instance does not exist.');
+  return instance;
+}
+
+function parseLimit(
+  raw: string | null,
+  fallback: number,
+  min: number,
+  max: number,
+  code: string,
+  name: string,
+): number {
+  if (raw === null || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) fail(400, code, `The ${name} ${raw} is invalid.`);
+  const value = Number(raw);
+  if (value < min || value > max) fail(400, code, `The ${name} ${raw} is out of range [${min}, ${max}].`);
+  return value;
+}
+
+/* ------------------------------------------------------------------ rendering */
+
+/** `cross_vpc_info`: a JSON document in a string, keyed by listener IP; "" until the instance is created. */
+function crossVpcInfo(instance: KafkaInstance): string {
+  if (instance.status === 'CREATING' || instance.brokers.length === 0) return '';
+  const info: Record<string, { advertised_ip: string; port: number; port_id: string }> = {};
+  for (const broker of instance.brokers) {
+    info[broker.listenerIp] = {
+      advertised_ip: broker.advertisedIp,
+      port: CROSS_VPC_PORT,
+      port_id: broker.portId,
+    };
+  }
+  return JSON.stringify(info);
+}
+
+function renderInstance(world: World, instance: KafkaInstance): JsonObject {
+  const ips = instance.brokers.map((b) => b.listenerIp);
+  const vpc = world.vpcs.find((v) => v.id === instance.vpcId);
+  const subnet = world.subnets.find((s) => s.id === instance.subnetId);
+  const securityGroup = world.securityGroups.find((g) => g.id === instance.securityGroupId);
+  const owner = world.accounts.find((a) => a.projectId === instance.projectId);
+  const body: JsonObject = {
+    name: instance.name,
+    engine: 'kafka',
+    port: DMS_PRIVATE_PORT,
+    status: instance.status,
+    type: 'cluster',
+    specification: '100MB',
+    engine_version: '2.7',
+    connect_address: ips.join(','),
+    instance_id: instance.instanceId,
+    resource_spec_code: 'dms.instance.kafka.cluster.c3.mini',
+    charging_mode: 1,
+    vpc_id: instance.vpcId,
+    vpc_name: vpc?.name ?? '',
+    created_at: String(instance.createdAt),
+    product_id: '00300-30308-0--0',
+    security_group_id: instance.securityGroupId,
+    security_group_name: securityGroup?.name ?? '',
+    subnet_id: instance.subnetId,
+    subnet_name: subnet?.name ?? '',
+    subnet_cidr: subnet?.cidr ?? '',
+    available_zones: ['38b0f7a602344246bcb0da47b5d548e7'],
+    user_id: owner?.domainId ?? '',
+    user_name: owner?.domainName ?? '',
+    kafka_manager_user: 'root',
+    maintain_begin: '02:00:00',
+    maintain_end: '06:00:00',
+    enable_log_collection: false,
+    storage_space: 492,
+    total_storage_space: 600,
+    used_storage_space: 25,
+    partition_num: '300',
+    broker_num: instance.brokers.length,
+    enable_publicip: false,
+    ssl_enable: instance.sslEnable,
+    management_connect_address: ips.length > 0 ? `https://${ips[0]}:9999` : '',
+    cross_vpc_info: crossVpcInfo(instance),
+    storage_resource_id: instance.instanceId,
+    storage_spec_code: 'dms.physical.storage.ultra',
+    service_type: 'advanced',
+    storage_type: 'hec',
+    enterprise_project_id: instance.enterpriseProjectId,
+    is_logical_volume: true,
+    extend_times: 0,
+    retention_policy: 'produce_reject',
+    ipv6_enable: false,
+    ipv6_connect_addresses: [],
+    connector_enable: false,
+    connector_id: '',
+    rest_enable: false,
+    rest_connect_address: '',
+    kafka_public_status: 'closed',
+    public_boundwidth: 0,
+    message_query_inst_enable: true,
+    vpc_client_plain: false,
+    support_features: 'kafka.new.pod.port,feature.physerver.kafka.user.manager',
+    trace_enable: false,
+    agent_enable: false,
+    pod_connect_address: '',
+    disk_encrypted: false,
+    kafka_private_connect_address: ips.map((ip) => `${ip}:${DMS_PRIVATE_PORT}`).join(','),
+    enable_auto_topic: false,
+    ces_version: 'linux',
+    tags: instance.tags.map((t) => ({ ...t })),
+  };
+  // Like the documented example (ssl_enable false), SASL fields only appear when security is on.
+  if (instance.sslEnable) {
+    body.kafka_security_protocol = instance.securityProtocol;
+    body.sasl_enabled_mechanisms = [...instance.saslMechanisms];
+  }
+  return body;
+}
+
+/* ------------------------------------------------------------------ instances */
+
+const showInstance: Handler = (_req, ctx, { projectId, id }) => ({
+  status: 200,
+  body: renderInstance(ctx.world, ownInstance(ctx.world, projectId, id)),
+});
+
+const listInstances: Handler = (req, ctx, { projectId }) => {
+  const engine = req.query.get('engine');
+  if (engine !== 'kafka')
+    fail(400, E.invalidRequest, `The engine ${engine ?? '(missing)'} is invalid; use kafka.`);
+  const limit = parseLimit(
+    req.query.get('limit'),
+    DMS_LIST_DEFAULT_LIMIT,
+    1,
+    DMS_LIST_MAX_LIMIT,
+    E.invalidLimit,
+    'limit',
+  );
+  const offset = parseLimit(
+    req.query.get('offset'),
+    0,
+    0,
+    Number.MAX_SAFE_INTEGER,
+    E.invalidOffset,
+    'offset',
+  );
+  const name = req.query.get('name');
+  const exactName = req.query.get('exact_match_name') === 'true';
+  const instanceId = req.query.get('instance_id');
+  const status = req.query.get('status');
+  const enterpriseProjectId = req.query.get('enterprise_project_id');
+  const includeFailure = req.query.get('include_failure') !== 'false';
+  const matching = ctx.world.kafkaInstances
+    .map((instance, index) => ({ instance, index }))
+    .filter(
+      ({ instance: i }) =>
+        i.projectId === projectId &&
+        (!name || (exactName ? i.name === name : i.name.includes(name))) &&
+        (!instanceId || i.instanceId === instanceId) &&
+        (!status || i.status === status) &&
+        (!enterpriseProjectId || i.enterpriseProjectId === enterpriseProjectId) &&
+        (includeFailure || (i.status !== 'CREATEFAILED' && i.status !== 'ERROR')),
+    )
+    // Newest first, as the console and API list them; insertion order breaks ties.
+    .sort((a, b) => b.instance.createdAt - a.instance.createdAt || b.index - a.index)
+    .map(({ instance }) => instance);
+  return {
+    status: 200,
+    body: {
+      instances: matching.slice(offset, offset + limit).map((i) => renderInstance(ctx.world, i)),
+      instance_num: matching.length,
+    },
+  };
+};
+
+const modifyCrossVpc: Handler = (req, ctx, { projectId, id }) => {
+  const instance = ownInstance(ctx.world, projectId, id);
+  if (req.body === undefined) fail(400, E.emptyBody, 'The request body is empty.');
+  const contents = isObject(req.body) ? req.body.advertised_ip_contents : undefined;
+  if (!isObject(contents) || Object.keys(contents).length === 0) {
+    fail(
+      400,
+      E.invalidRequest,
+      'advertised_ip_contents is required and must map listener IPs to advertised addresses.',
+    );
+  }
+  if (instance.status !== 'RUNNING') {
+    fail(400, E.instanceStatus, 'This operation is not allowed due to the instance status.');
+  }
+  const listeners = instance.brokers.map((b) => b.listenerIp);
+  const unknown = Object.keys(contents).filter((ip) => !listeners.includes(ip));
+  const missing = listeners.filter((ip) => !(ip in contents));
+  // A partial map would leave brokers advertising addresses no client can reach: refuse it whole.
+  if (unknown.length > 0 || missing.length > 0) {
+    const parts = [
+      unknown.length > 0 ? `not listener IPs of the instance: ${unknown.join(', ')}` : '',
+      missing.length > 0 ? `listener IPs missing: ${missing.join(', ')}` : '',
+    ].filter(Boolean);
+    fail(400, E.invalidRequest, `Invalid advertised_ip_contents (${parts.join('; ')}).`);
+  }
+  const results = listeners.map((ip) => {
+    const value = contents[ip];
+    const advertised = typeof value === 'string' ? value : String(value);
+    return {
+      ip,
+      advertised_ip: advertised,
+      success: typeof value === 'string' && isValidAdvertisedAddress(value),
+    };
+  });
+  const success = results.every((r) => r.success);
+  // Per-address failures come back as HTTP 200 with success:false, and nothing is changed.
+  if (success) {
+    instance.pendingAdvertisedIps = Object.fromEntries(results.map((r) => [r.ip, r.advertised_ip]));
+    instance.status = 'CONFIGURING';
+    instance.transitions.push({ at: ctx.clock.now() + DMS_CROSS_VPC_CONFIGURING_MS, to: 'RUNNING' });
+  }
+  return { status: 200, body: { success, results } };
+};
+
+/* ------------------------------------------------------------------ tags */
+
+function parseTagAction(body: unknown): {
+  action: 'create' | 'delete';
+  tags: Array<{ key: string; value?: string }>;
+} {
+  if (body === undefined) fail(400, E.emptyBody, 'The request body is empty.');
+  if (!isObject(body)) fail(400, E.invalidRequest, 'The request body must be a JSON object.');
+  const action = body.action;
+  if (action !== 'create' && action !== 'delete')
+    fail(400, E.invalidRequest, 'action must be create or delete.');
+  const raw = body.tags;
+  if (!Array.isArray(raw) || raw.length === 0) fail(400, E.invalidTag, 'tags must be a non-empty list.');
+  if (raw.length > DMS_TAG_LIMITS.maxTags)
+    fail(400, E.invalidTag, `At most ${DMS_TAG_LIMITS.maxTags} tags are allowed.`);
+  const seen = new Set<string>();
+  const tags = raw.map((item) => {
+    if (!isObject(item)) fail(400, E.invalidTag, 'Each tag must be an object with a key.');
+    const { key, value } = item;
+    if (
+      typeof key !== 'string' ||
+      key.length === 0 ||
+      key.length > DMS_TAG_LIMITS.keyMaxLength ||
+      !TAG_CHARSET.test(key)
+    ) {
+      fail(400, E.invalidTag, `The tag key ${String(key)} is invalid.`);
+    }
+    if (seen.has(key)) fail(400, E.invalidTag, `The tag key ${key} is duplicated.`);
+    seen.add(key);
+    if (value === undefined || value === null) {
+      if (action === 'create') fail(400, E.invalidTag, `The tag ${key} needs a value.`);
+      return { key };
+    }
+    if (
+      typeof value !== 'string' ||
+      value.length > DMS_TAG_LIMITS.valueMaxLength ||
+      !TAG_CHARSET.test(value)
+    ) {
+      fail(400, E.invalidTag, `The tag value ${String(value)} of ${key} is invalid.`);
+    }
+    return { key, value };
+  });
+  return { action, tags };
+}
+
+const showTags: Handler = (_req, ctx, { projectId, id }) => ({
+  status: 200,
+  body: { tags: ownInstance(ctx.world, projectId, id).tags.map((t) => ({ ...t })) },
+});
+
+const tagsAction: Handler = (req, ctx, { projectId, id }) => {
+  const instance = ownInstance(ctx.world, projectId, id);
+  const { action, tags } = parseTagAction(req.body);
+  if (action === 'create') {
+    const merged = instance.tags.map((t) => ({ ...t }));
+    for (const tag of tags) {
+      const existing = merged.find((t) => t.key === tag.key);
+      // Creating an existing key overwrites its value.
+      if (existing) existing.value = tag.value ?? '';
+      else merged.push({ key: tag.key, value: tag.value ?? '' });
+    }
+    if (merged.length > DMS_TAG_LIMITS.maxTags) {
+      fail(400, E.invalidTag, `An instance can have at most ${DMS_TAG_LIMITS.maxTags} tags.`);
+    }
+    instance.tags = merged;
+  } else {
+    instance.tags = instance.tags.filter(
+      (t) => !tags.some((r) => r.key === t.key && (r.value === undefined || r.value === t.value)),
+    );
+  }
+  return { status: 204 };
+};
+
+const projectTags: Handler = (_req, ctx, { projectId }) => {
+  const values = new Map<string, Set<string>>();
+  for (const instance of ctx.world.kafkaInstances.filter((i) => i.projectId === projectId)) {
+    for (const tag of instance.tags) {
+      const set = values.get(tag.key) ?? new Set<string>();
+      set.add(tag.value);
+      values.set(tag.key, set);
+    }
+  }
+  return { status: 200, body: { tags: [...values].map(([key, set]) => ({ key, values: [...set] })) } };
+};
+
+/* ------------------------------------------------------------------ state machine */
+
+function settleInstance(instance: KafkaInstance, now: number): void {
+  applyDueTransitions(instance, now);
+  // The modification commits when its task ends, whatever the instance moved to.
+  if (instance.pendingAdvertisedIps && instance.status !== 'CONFIGURING') {
+    const pending = instance.pendingAdvertisedIps;
+    for (const broker of instance.brokers) {
+      const advertised = pending[broker.listenerIp];
+      if (advertised !== undefined) broker.advertisedIp = advertised;
+    }
+    delete instance.pendingAdvertisedIps;
+  }
+}
+
+/* ------------------------------------------------------------------ routing */
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
+
+const P = '^/v2/([^/]+)';
+const ID = '([^/]+)';
+
+const ROUTES: Route[] = [
+  { method: 'GET', pattern: new RegExp(`${P}/instances$`), handler: listInstances },
+  { method: 'GET', pattern: new RegExp(`${P}/instances/${ID}$`), handler: showInstance },
+  { method: 'POST', pattern: new RegExp(`${P}/instances/${ID}/crossvpc/modify$`), handler: modifyCrossVpc },
+  { method: 'GET', pattern: new RegExp(`${P}/kafka/tags$`), handler: projectTags },
+  { method: 'GET', pattern: new RegExp(`${P}/kafka/${ID}/tags$`), handler: showTags },
+  { method: 'POST', pattern: new RegExp(`${P}/kafka/${ID}/tags/action$`), handler: tagsAction },
+];
+
+/** Clients may append a slash (the signer's canonical URI always ends with one). */
+function normalizedPath(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+const SERVICE_PATH = /^\/v2\/[^/]+\/(instances|kafka)(\/|$)/;
+
+export function createDmsModule(): ServiceModule {
+  return {
+    name: 'dms',
+    invalidBodyCode: E.invalidRequest,
+    matches: (_method, path) => SERVICE_PATH.test(path),
+    errorBody: (code, message) => ({ error_code: code, error_msg: message }),
+    handle(req, ctx) {
+      for (const route of ROUTES) {
+        if (route.method !== req.method) continue;
+        const m = route.pattern.exec(normalizedPath(req.path));
+        if (!m) continue;
+        const projectId = m[1] ?? '';
+        if (projectId !== req.caller.projectId)
+          fail(401, E.projectMismatch, 'The project ID does not match the token.');
+        return route.handler(req, ctx, { projectId, id: m[2] ?? '' });
+      }
+      return fail(404, E.unknownUrl, `The URL ${req.method} ${req.path} does not exist.`);
+    },
+    settle(ctx) {
+      const now = ctx.clock.now();
+      for (const instance of ctx.world.kafkaInstances) settleInstance(instance, now);
+    },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * What every command shares: configuration and credentials from the environment (INTERFACES.md
+ * names), a logger on stderr, the link deps, the exit codes, and progress output that never touches
+ * stdout (stdout is for `--json` results only).
+ */
+
+import { fromEnv } from '../../shared/cloud/credentials.js';
+import { createCloudHttp } from '../../shared/cloud/http.js';
+import { createIamClient } from '../../shared/cloud/iam.js';
+import type { CredentialsProvider } from '../../shared/cloud/types.js';
+import { type KvlConfig, loadConfig } from '../../shared/runtime/config.js';
+import { createLinkDeps, type FunctionDeps } from '../../shared/runtime/link-deps.js';
+import { createLogger, type KvlLogger, type LogLevel, registerSecret } from '../../shared/runtime/logger.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** Bad usage or input: the command was never attempted (exit 2). */
+export class UsageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  isTty: boolean;
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  isTty: Boolean(process.stderr.isTTY),
+};
+
+export interface CommandContext {
+  config: KvlConfig;
+  credentials: CredentialsProvider;
+  logger: KvlLogger;
+  deps: FunctionDeps;
+}
+
+/** Builds config, credentials and deps from the environment; fills in the project id through IAM. */
+export async function commandContext(
+  env: Record<string, string | undefined>,
+  io: Io,
+  level: LogLevel = 'warn',
+): Promise<CommandContext> {
+  const credentials = registeringSecrets(fromEnv(env));
+  const logger = createLogger({ level, sink: { write: (_level, line) => io.err(line) } });
+  let effective = env;
+  if (!env.HUAWEICLOUD_SDK_PROJECT_ID && env.HUAWEICLOUD_REGION) {
+    const iam = createIamClient(
+      createCloudHttp({
+        service: 'iam',
+        region: env.HUAWEICLOUD_REGION,
+        projectId: '',
+        credentials,
+        env,
+        logger,
+      }),
+    );
+    effective = { ...env, HUAWEICLOUD_SDK_PROJECT_ID: await iam.getProjectId(env.HUAWEICLOUD_REGION) };
+  }
+  const config = loadConfig({ env: effective });
+  return { config, credentials, logger, deps: createLinkDeps({ config, credentials, logger }) };
+}
+
+function registeringSecrets(provider: CredentialsProvider): CredentialsProvider {
+  return async () => {
+    const credentials = await provider();
+    registerSecret(credentials.ak);
+    registerSecret(credentials.sk);
+    registerSecret(credentials.securityToken);
+    return credentials;
+  };
+}
+
+/** One line per step on stderr, with a spinner while waiting when stderr is a terminal. */
+export class Progress {
+  private spinner: NodeJS.Timeout | undefined;
+  private frame = 0;
+  private readonly started = Date.now();
+
+  constructor(private readonly io: Io) {}
+
+  line(symbol: string, text: string): void {
+    this.stopSpinner();
+    const seconds = ((Date.now() - this.started) / 1000).toFixed(1).padStart(5);
+    this.io.err(`${seconds}s ${symbol} ${text}`);
+  }
+
+  waiting(text: string): void {
+    if (!this.io.isTty) return;
+    this.stopSpinner();
+    const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    this.spinner = setInterval(() => {
+      this.frame = (this.frame + 1) % frames.length;
+      process.stderr.write(`\r${frames[this.frame]} ${text}`.padEnd(80));
+    }, 100);
+    this.spinner.unref();
+  }
+
+  stopSpinner(): void {
+    if (!this.spinner) return;
+    clearInterval(this.spinner);
+    this.spinner = undefined;
+    process.stderr.write(`\r${' '.repeat(80)}\r`);
+  }
+}
+
+export function printJson(io: Io, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2));
+}

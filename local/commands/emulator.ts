@@ -1,0 +1,63 @@
+/**
+ * `kafka-vpcep-link emulator`: serve the local cloud (and, unless `--no-runtime`, run the functions
+ * of serverless.yml on it). The first stdout line is the connection JSON of INTERFACES.md.
+ */
+import { startEmulator } from '../cloud/index.js';
+import { startRuntime } from '../runtime/index.js';
+import { ensureBundles } from './bundles.js';
+import { EXIT, type Io, UsageError } from './common.js';
+
+export interface EmulatorCommandOptions {
+  port: number;
+  host: string;
+  speed: number;
+  runtime: boolean;
+  verbose?: boolean;
+}
+
+export async function runEmulator(
+  options: EmulatorCommandOptions,
+  io: Io,
+  signal?: AbortSignal,
+): Promise<number> {
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65_535) {
+    throw new UsageError('--port: must be an integer from 0 to 65535');
+  }
+  if (!Number.isFinite(options.speed) || options.speed < 0)
+    throw new UsageError('--speed: must be a number ≥ 0');
+  if (!['127.0.0.1', 'localhost', '::1'].includes(options.host)) {
+    throw new UsageError('--host: the emulator only listens on loopback (127.0.0.1, localhost, ::1)');
+  }
+  const emulator = await startEmulator({ port: options.port, host: options.host, speed: options.speed });
+  let runtime: Awaited<ReturnType<typeof startRuntime>> | undefined;
+  try {
+    if (options.runtime) {
+      await ensureBundles(io);
+      runtime = await startRuntime({
+        emulator,
+        logSink: options.verbose ? (line) => io.err(line) : () => {},
+        userData: {
+          KVL_POLL_INTERVAL_MS: String(Math.max(100, Math.round(3000 / Math.max(1, options.speed)))),
+        },
+      });
+      runtime.on('invocation', (e) => {
+        if (e.phase === 'error')
+          io.err(`function ${e.functionName} failed (attempt ${e.attempt}): ${e.error}`);
+      });
+    }
+    io.out(JSON.stringify(emulator.config()));
+    io.err(
+      `emulator listening on ${emulator.endpoint} (speed ×${options.speed}${runtime ? `, ${runtime.functions.length} functions` : ', no runtime'}); Ctrl-C to stop`,
+    );
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      signal?.addEventListener('abort', stop, { once: true });
+    });
+  } finally {
+    await runtime?.close();
+    await emulator.close();
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,65 @@
+/** `kafka-vpcep-link unlink`: the reverse of a link, in-process or through the chain. */
+import { IdSchema, newCloudEvent } from '../../shared/events/cloudevents.js';
+import { unlink } from '../../shared/link/unlink.js';
+import { requireTopics } from '../../shared/runtime/config.js';
+import { createSmnPublisher } from '../../shared/runtime/publisher.js';
+import { commandContext, EXIT, type Io, Progress, printJson, UsageError } from './common.js';
+import { waitForOutcome } from './wait.js';
+
+export interface UnlinkOptions {
+  instance: string;
+  via: 'direct' | 'queue';
+  wait?: boolean;
+  json?: boolean;
+  timeout: number;
+}
+
+export async function runUnlink(
+  options: UnlinkOptions,
+  env: Record<string, string | undefined>,
+  io: Io,
+): Promise<number> {
+  if (!IdSchema.safeParse(options.instance).success) {
+    throw new UsageError('--instance: must be 1-64 characters of [A-Za-z0-9_-]');
+  }
+  const ctx = await commandContext(env, io);
+  const progress = new Progress(io);
+  const deadline = Date.now() + options.timeout * 1000;
+  if (options.via === 'queue') {
+    const event = newCloudEvent('kvl.link.unlink-requested', {
+      source: 'kvl/cli',
+      subject: options.instance,
+      data: { instanceId: options.instance },
+    });
+    await createSmnPublisher(ctx.deps.smn, requireTopics(ctx.config)).publish(event);
+    progress.line('→', `unlink request ${event.id} published`);
+    const outcome = options.wait ? await waitForOutcome(ctx, event, { deadline, progress, env }) : event;
+    if (options.json) printJson(io, outcome);
+    return outcome.type === 'kvl.link.failed' ? EXIT.failed : EXIT.ok;
+  }
+  progress.line('▶', `unlinking ${options.instance}`);
+  const result = await unlink(ctx.deps, options.instance, { deadline });
+  const event = newCloudEvent('kvl.link.removed', {
+    source: 'kvl/cli',
+    subject: options.instance,
+    data: {
+      instanceId: options.instance,
+      deleted: {
+        endpoints: result.deleted.endpoints,
+        services: result.deleted.services,
+        securityGroupRule: result.deleted.securityGroupRule,
+      },
+    },
+  });
+  progress.line(
+    '✔',
+    `removed ${result.deleted.endpoints} endpoint(s) and ${result.deleted.services} service(s)`,
+  );
+  if (options.json) printJson(io, event);
+  else {
+    io.out(`Unlinked ${options.instance}${result.restoredAdvertised ? ' (advertised IPs restored)' : ''}`);
+    io.out(`  deleted ${result.deleted.endpoints} endpoint(s), ${result.deleted.services} service(s)`);
+    if (result.deleted.securityGroupRule) io.out('  removed the security group rule this project had added');
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,470 @@
+/**
+ * CloudEvents 1.0 contracts of the link chain: one zod schema per `type`, a parser that turns any
+ * violation into an `InvalidEventError` naming the field, and a factory for outgoing events.
+ *
+ * Every id that can end up in a URL path (instance, VPC, subnet, domain, port, service, endpoint) is
+ * checked here against `[A-Za-z0-9_-]{1,64}`, so a hostile message is refused at the edge, before any
+ * cloud client sees it (the clients check again; this is the first line, not the only one).
+ */
+import { randomUUID } from 'node:crypto';
+import * as z from 'zod';
+import { describeValue, formatPath, InvalidEventError, WHOLE_EVENT } from './errors.js';
+
+/* ------------------------------------------------------------------ building blocks */
+
+/** Huawei ids are UUIDs or 32-hex strings; the wider set also covers the emulator's ids. */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+// `.max` before `.regex` so an oversized value is reported as too long (the first issue wins).
+export const IdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .regex(ID_PATTERN, 'may only contain [A-Za-z0-9_-]');
+
+export const TimestampSchema = z.iso.datetime({
+  offset: true,
+  error: 'must be an RFC 3339 timestamp (e.g. 2026-11-25T10:00:00Z)',
+});
+
+export const Ipv4Schema = z.ipv4({ error: 'must be an IPv4 address' });
+
+/** Short free text (steps, codes): bounded so a message cannot flood logs or topics. */
+const text = (max: number) =>
+  z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+
+/** The client side of a link: where the endpoints go, and whose account it is. */
+export const LinkClientSchema = z.strictObject({
+  vpcId: IdSchema,
+  subnetId: IdSchema,
+  domainId: IdSchema.optional(),
+});
+
+export const LinkOptionsSchema = z
+  .strictObject({
+    /** Domain (account) ids allowed to connect to the endpoint services. */
+    whitelist: z.array(IdSchema).max(100, 'must have at most 100 entries').optional(),
+    /** Add the inbound 9011 rule to the instance's security group (default on). */
+    securityGroupRule: z.boolean().default(true),
+    networkAclRule: z.boolean().optional(),
+    dryRun: z.boolean().optional(),
+  })
+  // prefault (not default) runs `{}` through the schema, so absent options still get the defaults.
+  .prefault({});
+
+export const LinkRequestedDataSchema = z.object({
+  instanceId: IdSchema,
+  client: LinkClientSchema,
+  options: LinkOptionsSchema,
+});
+
+const ServiceNameSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[A-Za-z0-9_.-]+$/, 'may only contain [A-Za-z0-9_.-]');
+
+export const ServiceRefSchema = z.object({
+  listenerIp: Ipv4Schema,
+  portId: IdSchema,
+  serviceId: IdSchema,
+  serviceName: ServiceNameSchema,
+});
+
+export const EndpointRefSchema = z.object({
+  listenerIp: Ipv4Schema,
+  portId: IdSchema,
+  serviceId: IdSchema,
+  endpointId: IdSchema,
+  endpointIp: Ipv4Schema,
+});
+
+/**
+ * A broker list where two entries share a listener IP or a port id is a mismatched map in the making
+ * (DESIGN §6): refuse it at the contract, not only when the map is finally sent.
+ */
+function brokerList<S extends z.ZodType<{ listenerIp: string; portId: string }>>(item: S) {
+  return z
+    .array(item)
+    .min(1, 'must have at least 1 entry')
+    .max(64, 'must have at most 64 entries')
+    .superRefine((items, ctx) => {
+      for (const key of ['listenerIp', 'portId'] as const) {
+        const seen = new Set<string>();
+        items.forEach((entry, i) => {
+          if (seen.has(entry[key])) {
+            ctx.addIssue({ code: 'custom', path: [i, key], message: `duplicate ${key} in the list` });
+          }
+          seen.add(entry[key]);
+        });
+      }
+    });
+}
+
+/**
+ * Data carried along the chain after the request. The broker lists are hints, not the state: the
+ * consumer re-reads services/endpoints from their tags in the cloud (DESIGN §2, "messages only
+ * accelerate"), which is why a timer re-drive may send the event without them. When present they
+ * must be complete and consistent.
+ */
+const ChainDataSchema = LinkRequestedDataSchema.extend({
+  /** When the original link request was made (for `kvl.link.completed` timings). */
+  requestedAt: TimestampSchema.optional(),
+});
+
+export const ServicesReadyDataSchema = ChainDataSchema.extend({
+  services: brokerList(ServiceRefSchema).optional(),
+});
+
+export const EndpointsAcceptedDataSchema = ChainDataSchema.extend({
+  endpoints: brokerList(EndpointRefSchema).optional(),
+});
+
+const BOOTSTRAP_PATTERN = /^\d{1,3}(\.\d{1,3}){3}:\d{1,5}(,\d{1,3}(\.\d{1,3}){3}:\d{1,5})*$/;
+
+export const LinkCompletedDataSchema = z.object({
+  instanceId: IdSchema,
+  client: LinkClientSchema,
+  bootstrapServers: z
+    .string()
+    .max(2048, 'must be at most 2048 characters')
+    .regex(BOOTSTRAP_PATTERN, 'must look like "ip:port,ip:port"'),
+  securityProtocol: z.string().regex(/^[A-Z_]{1,32}$/, 'must be a Kafka security protocol (e.g. SASL_SSL)'),
+  saslMechanisms: z
+    .array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be a SASL mechanism name (e.g. SCRAM-SHA-512)'))
+    .max(8, 'must have at most 8 entries'),
+  mapping: brokerList(EndpointRefSchema),
+  securityGroupRuleId: IdSchema.optional(),
+  redelivered: z.boolean().optional(),
+  timings: z.object({
+    requestedAt: TimestampSchema.optional(),
+    completedAt: TimestampSchema,
+    durationMs: z.number().int().nonnegative().optional(),
+  }),
+});
+
+export const LinkFailedDataSchema = z.object({
+  instanceId: IdSchema.optional(),
+  step: text(64),
+  reason: text(4096),
+  field: text(256).optional(),
+  code: text(128).optional(),
+});
+
+export const UnlinkRequestedDataSchema = z.object({ instanceId: IdSchema });
+
+export const LinkRemovedDataSchema = z.object({
+  instanceId: IdSchema,
+  deleted: z.object({
+    endpoints: z.number().int().nonnegative(),
+    services: z.number().int().nonnegative(),
+    securityGroupRule: z.boolean(),
+  }),
+});
+
+export const LINK_STATES = ['linked', 'in-progress', 'drifted', 'failed', 'orphan'] as const;
+export type LinkState = (typeof LINK_STATES)[number];
+
+export const ReconcileReportDataSchema = z.object({
+  checkedAt: TimestampSchema,
+  links: z
+    .array(
+      z.object({
+        instanceId: IdSchema,
+        state: z.enum(LINK_STATES),
+        reasons: z.array(text(512)).max(64),
+      }),
+    )
+    .max(1000),
+  counts: z.record(text(64), z.number().int().nonnegative()),
+  repaired: z.array(IdSchema).max(1000),
+});
+
+/* ------------------------------------------------------------------ types */
+
+export const EVENT_TYPES = [
+  'kvl.link.requested',
+  'kvl.link.services-ready',
+  'kvl.link.endpoints-accepted',
+  'kvl.link.completed',
+  'kvl.link.failed',
+  'kvl.link.unlink-requested',
+  'kvl.link.removed',
+  'kvl.reconcile.report',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const EventDataSchemas = {
+  'kvl.link.requested': LinkRequestedDataSchema,
+  'kvl.link.services-ready': ServicesReadyDataSchema,
+  'kvl.link.endpoints-accepted': EndpointsAcceptedDataSchema,
+  'kvl.link.completed': LinkCompletedDataSchema,
+  'kvl.link.failed': LinkFailedDataSchema,
+  'kvl.link.unlink-requested': UnlinkRequestedDataSchema,
+  'kvl.link.removed': LinkRemovedDataSchema,
+  'kvl.reconcile.report': ReconcileReportDataSchema,
+} as const satisfies Record<EventType, z.ZodType>;
+
+/** `data` after parsing (defaults applied). */
+export type EventDataByType = { [T in EventType]: z.output<(typeof EventDataSchemas)[T]> };
+/** `data` as a producer may write it (defaults optional). */
+export type EventDataInputByType = { [T in EventType]: z.input<(typeof EventDataSchemas)[T]> };
+
+export type LinkRequestData = EventDataByType['kvl.link.requested'];
+export type LinkClient = z.output<typeof LinkClientSchema>;
+export type ServiceRef = z.output<typeof ServiceRefSchema>;
+export type EndpointRef = z.output<typeof EndpointRefSchema>;
+
+export interface CloudEventOf<T extends EventType> {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: T;
+  /** The Kafka instance id (always equal to `data.instanceId` when the data has one). */
+  subject?: string;
+  /** RFC 3339. */
+  time: string;
+  datacontenttype?: string;
+  /** Extension: id of the original `kvl.link.requested` event this one descends from. */
+  correlationid?: string;
+  data: EventDataByType[T];
+}
+
+export type CloudEvent = { [T in EventType]: CloudEventOf<T> }[EventType];
+
+/** A discriminated union over several types (`CloudEventOf<'a' | 'b'>` would lose the type↔data link). */
+export type EventOf<T extends EventType> = T extends EventType ? CloudEventOf<T> : never;
+
+export function isEventType(value: unknown): value is EventType {
+  return typeof value === 'string' && (EVENT_TYPES as readonly string[]).includes(value);
+}
+
+/* ------------------------------------------------------------------ envelope schema */
+
+export const CloudEventBaseSchema = z.object({
+  specversion: z.literal('1.0', { error: 'must be "1.0"' }),
+  id: text(256),
+  source: text(256),
+  type: text(128),
+  subject: text(256).optional(),
+  time: TimestampSchema,
+  datacontenttype: z
+    .string()
+    .regex(/^application\/([a-z0-9.+-]+\+)?json(\s*;.{0,64})?$/i, 'must be a JSON media type')
+    .optional(),
+  correlationid: z
+    .string()
+    .max(256, 'must be at most 256 characters')
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'may only contain [A-Za-z0-9_.:-]')
+    .optional(),
+  data: z.unknown(),
+});
+
+function eventSchema<T extends EventType, S extends z.ZodType>(type: T, data: S) {
+  return CloudEventBaseSchema.extend({ type: z.literal(type), data }).superRefine((event, ctx) => {
+    // The subject is what routes and logs key on; a subject that disagrees with the data would let one
+    // instance's event act on another.
+    const data = (event as { data?: unknown }).data;
+    const instanceId =
+      typeof data === 'object' && data !== null ? (data as { instanceId?: unknown }).instanceId : undefined;
+    if (instanceId !== undefined && event.subject !== instanceId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['subject'],
+        message: 'must equal data.instanceId (the Kafka instance id)',
+      });
+    }
+  });
+}
+
+const EVENT_SCHEMAS: { [T in EventType]: z.ZodType<CloudEventOf<T>> } = {
+  'kvl.link.requested': eventSchema('kvl.link.requested', EventDataSchemas['kvl.link.requested']),
+  'kvl.link.services-ready': eventSchema(
+    'kvl.link.services-ready',
+    EventDataSchemas['kvl.link.services-ready'],
+  ),
+  'kvl.link.endpoints-accepted': eventSchema(
+    'kvl.link.endpoints-accepted',
+    EventDataSchemas['kvl.link.endpoints-accepted'],
+  ),
+  'kvl.link.completed': eventSchema('kvl.link.completed', EventDataSchemas['kvl.link.completed']),
+  'kvl.link.failed': eventSchema('kvl.link.failed', EventDataSchemas['kvl.link.failed']),
+  'kvl.link.unlink-requested': eventSchema(
+    'kvl.link.unlink-requested',
+    EventDataSchemas['kvl.link.unlink-requested'],
+  ),
+  'kvl.link.removed': eventSchema('kvl.link.removed', EventDataSchemas['kvl.link.removed']),
+  'kvl.reconcile.report': eventSchema('kvl.reconcile.report', EventDataSchemas['kvl.reconcile.report']),
+};
+
+/** The full schema (envelope + data) of one event type. */
+export function cloudEventSchema<T extends EventType>(type: T): z.ZodType<CloudEventOf<T>> {
+  return EVENT_SCHEMAS[type];
+}
+
+/* ------------------------------------------------------------------ parsing */
+
+/** SMN and async invocations cap a message at 256 KB; anything larger is refused before JSON.parse. */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
+
+/** The first issue of a failed parse, as field + reason (never the offending value). */
+export function issueToError(issues: ReadonlyArray<z.core.$ZodIssue>, location?: string): InvalidEventError {
+  const issue = issues[0];
+  if (!issue) return new InvalidEventError({ field: WHOLE_EVENT, reason: 'invalid', location });
+  if (issue.code === 'unrecognized_keys') {
+    // zod's message quotes the keys; report the first one as the field instead.
+    const key = issue.keys[0] ?? '?';
+    return new InvalidEventError({
+      field: formatPath([...issue.path, key]),
+      reason: 'unknown field',
+      location,
+    });
+  }
+  return new InvalidEventError({ field: formatPath(issue.path), reason: issue.message, location });
+}
+
+export interface ParseOptions {
+  /** Where the message sat in its trigger envelope, for error messages. */
+  location?: string;
+}
+
+/**
+ * Validates `value` (a CloudEvent object, or its JSON text) and narrows it to one of `acceptedTypes`
+ * (all types when omitted). Throws `InvalidEventError` naming the first offending field.
+ */
+export function parseCloudEvent<const T extends EventType = EventType>(
+  value: unknown,
+  acceptedTypes?: readonly T[],
+  options: ParseOptions = {},
+): EventOf<T> {
+  const { location } = options;
+  let candidate = value;
+  if (typeof candidate === 'string') candidate = parseJsonText(candidate, location);
+  if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
+    throw new InvalidEventError({
+      field: WHOLE_EVENT,
+      reason: `must be a JSON object (got ${describeValue(candidate)})`,
+      location,
+    });
+  }
+
+  const base = CloudEventBaseSchema.safeParse(candidate);
+  if (!base.success) throw issueToError(base.error.issues, location);
+
+  const type = base.data.type;
+  if (!isEventType(type)) {
+    throw new InvalidEventError({
+      field: 'type',
+      reason: `unknown event type ${describeValue(type)}`,
+      location,
+    });
+  }
+  if (acceptedTypes && acceptedTypes.length > 0 && !(acceptedTypes as readonly string[]).includes(type)) {
+    throw new InvalidEventError({
+      field: 'type',
+      reason: `${type} is not accepted here (expected ${acceptedTypes.join(' or ')})`,
+      location,
+    });
+  }
+
+  const parsed = EVENT_SCHEMAS[type].safeParse(candidate);
+  if (!parsed.success) throw issueToError(parsed.error.issues, location);
+  return parsed.data as EventOf<T>;
+}
+
+function parseJsonText(textValue: string, location?: string): unknown {
+  if (Buffer.byteLength(textValue, 'utf8') > MAX_MESSAGE_BYTES) {
+    throw new InvalidEventError({
+      field: WHOLE_EVENT,
+      reason: `message exceeds ${MAX_MESSAGE_BYTES} bytes`,
+      location,
+    });
+  }
+  try {
+    return JSON.parse(textValue) as unknown;
+  } catch (cause) {
+    throw new InvalidEventError({ field: WHOLE_EVENT, reason: 'message is not valid JSON', location, cause });
+  }
+}
+
+/* ------------------------------------------------------------------ creating */
+
+export interface NewCloudEventInit<T extends EventType> {
+  /** URI-reference of the producer, e.g. `kvl/create-services`. */
+  source: string;
+  /** Defaults to `data.instanceId`. */
+  subject?: string;
+  data: EventDataInputByType[T];
+  correlationid?: string;
+  id?: string;
+  time?: string | Date;
+}
+
+/**
+ * Builds and validates an outgoing event (defaults applied, subject = instance id). Throws
+ * `InvalidEventError` when the data breaks its contract, so a bad event never leaves the function.
+ */
+export function newCloudEvent<const T extends EventType>(
+  type: T,
+  init: NewCloudEventInit<T>,
+): CloudEventOf<T> {
+  const data = init.data as { instanceId?: unknown };
+  const subject = init.subject ?? (typeof data.instanceId === 'string' ? data.instanceId : undefined);
+  const time = init.time instanceof Date ? init.time.toISOString() : (init.time ?? new Date().toISOString());
+  const candidate = {
+    specversion: '1.0',
+    id: init.id ?? randomUUID(),
+    source: init.source,
+    type,
+    ...(subject === undefined ? {} : { subject }),
+    time,
+    datacontenttype: 'application/json',
+    ...(init.correlationid === undefined ? {} : { correlationid: init.correlationid }),
+    data: init.data,
+  };
+  const parsed = EVENT_SCHEMAS[type].safeParse(candidate);
+  if (!parsed.success) throw issueToError(parsed.error.issues);
+  return parsed.data;
+}
+
+/**
+ * The correlation id an event passes on: its own `correlationid`, or its `id` when it is the original
+ * link (or unlink) request that starts a chain.
+ */
+export function correlationOf(event: Pick<CloudEvent, 'id' | 'type' | 'correlationid'>): string | undefined {
+  if (event.correlationid) return event.correlationid;
+  if (event.type === 'kvl.link.requested' || event.type === 'kvl.link.unlink-requested') return event.id;
+  return undefined;
+}
+
+/**
+ * Best-effort context from a message that failed validation, so its `kvl.link.failed` can still be
+ * correlated: only values that pass their own checks are returned.
+ */
+export function salvageEventContext(raw: unknown): { instanceId?: string; correlationid?: string } {
+  let value = raw;
+  if (typeof value === 'string') {
+    if (Buffer.byteLength(value, 'utf8') > MAX_MESSAGE_BYTES) return {};
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch {
+      return {};
+    }
+  }
+  if (typeof value !== 'object' || value === null) return {};
+  const record = value as Record<string, unknown>;
+  const data = (typeof record.data === 'object' && record.data !== null ? record.data : {}) as Record<
+    string,
+    unknown
+  >;
+  const out: { instanceId?: string; correlationid?: string } = {};
+  const instanceId = IdSchema.safeParse(data.instanceId);
+  if (instanceId.success) out.instanceId = instanceId.data;
+  const correlation = CloudEventBaseSchema.shape.correlationid.safeParse(record.correlationid);
+  const id = CloudEventBaseSchema.shape.correlationid.safeParse(record.id);
+  if (correlation.success && correlation.data !== undefined) out.correlationid = correlation.data;
+  else if (record.type === 'kvl.link.requested' && id.success && id.data !== undefined)
+    out.correlationid = id.data;
+  return out;
+}

@@ -1,0 +1,3 @@
+export * from './cloudevents.js';
+export * from './envelopes.js';
+export * from './errors.js';

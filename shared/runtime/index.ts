@@ -1,0 +1,7 @@
+export * from './config.js';
+export * from './context.js';
+export * from './errors.js';
+export * from './handler.js';
+export * from './logger.js';
+export * from './middlewares.js';
+export * from './publisher.js';

@@ -1,0 +1,71 @@
+/**
+ * A frozen-clock emulator wired to the real cloud clients, for domain tests. The domain's clock IS
+ * the emulator clock: every `sleep(ms)` of a polling step advances emulated time by `ms`, so state
+ * machines (services 60 s, endpoints 60 s) progress exactly as the step waits, and nothing sleeps.
+ */
+
+import { startEmulator } from '../../local/cloud/index.js';
+import type { EmulatorHandle } from '../../local/cloud/server.js';
+import { staticCredentials } from '../../shared/cloud/credentials.js';
+import { createCloudClients } from '../../shared/cloud/index.js';
+import { type Clock, DEFAULT_SETTINGS, type LinkDeps } from '../../shared/link/deps.js';
+import type { LinkRequest } from '../../shared/link/desired.js';
+import { silentLogger } from '../../shared/runtime/logger.js';
+
+export interface TestCloud {
+  emulator: EmulatorHandle;
+  deps: LinkDeps & { smn: ReturnType<typeof createCloudClients>['smn'] };
+  config: ReturnType<EmulatorHandle['config']>;
+  request: LinkRequest;
+  /** A deadline `ms` of emulated time from now. */
+  budget(ms?: number): { deadline: number };
+  /** Cloud writes (POST/PUT/DELETE/PATCH) in the request log. */
+  writes(): Array<{ method: string; path: string }>;
+  close(): Promise<void>;
+}
+
+export async function startTestCloud(
+  options: { settings?: Partial<LinkDeps['settings']> } = {},
+): Promise<TestCloud> {
+  const emulator = await startEmulator({ port: 0, speed: 0 });
+  const config = emulator.config();
+  const clock: Clock = {
+    now: () => emulator.clock.now(),
+    sleep: async (ms) => {
+      emulator.clock.advance(ms);
+    },
+  };
+  const clients = createCloudClients({
+    region: config.region,
+    projectId: config.projectId,
+    credentials: staticCredentials({ ak: config.ak, sk: config.sk }),
+    env: { HUAWEICLOUD_ENDPOINT: config.endpoint },
+    retry: { retries: 2, baseDelayMs: 5, maxDelayMs: 20 },
+  });
+  const deps = {
+    dms: clients.dms,
+    vpcep: clients.vpcep,
+    vpc: clients.vpc,
+    smn: clients.smn,
+    clock,
+    logger: silentLogger,
+    settings: { ...DEFAULT_SETTINGS, safetyMarginMs: 0, ...options.settings },
+  };
+  return {
+    emulator,
+    deps,
+    config,
+    request: {
+      instanceId: config.world.instanceId,
+      client: { vpcId: config.world.clientVpcId, subnetId: config.world.clientSubnetId },
+      options: { securityGroupRule: true },
+    },
+    budget: (ms = 10 * 60_000) => ({ deadline: emulator.clock.now() + ms }),
+    writes: () =>
+      emulator
+        .requests()
+        .filter((r) => r.method !== 'GET' && !r.path.includes('resource_instances'))
+        .map((r) => ({ method: r.method, path: r.path })),
+    close: () => emulator.close(),
+  };
+}

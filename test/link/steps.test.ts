@@ -1,0 +1,288 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buyEndpoints } from '../../shared/link/buy-endpoints.js';
+import { createServices } from '../../shared/link/create-services.js';
+import { desiredLinkOf } from '../../shared/link/desired.js';
+import { driveLink } from '../../shared/link/drive.js';
+import { LinkRejectedError } from '../../shared/link/errors.js';
+import { patchListeners } from '../../shared/link/patch-listeners.js';
+import { pollAcceptance } from '../../shared/link/poll-acceptance.js';
+import { TAG, tagValue } from '../../shared/link/tags.js';
+import { unlink } from '../../shared/link/unlink.js';
+import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+
+let cloud: TestCloud;
+
+beforeEach(async () => {
+  cloud = await startTestCloud();
+});
+afterEach(async () => {
+  await cloud.close();
+});
+
+function instanceInWorld() {
+  return cloud.emulator.world.kafkaInstances.find((i) => i.instanceId === cloud.request.instanceId)!;
+}
+
+describe('create-services', () => {
+  it('creates one available, tagged service per broker port and records the desired state', async () => {
+    // Act
+    const result = await createServices(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert
+    const brokers = instanceInWorld().brokers;
+    expect(result.ready).toBe(true);
+    expect(result.services.map((s) => s.portId).sort()).toEqual(brokers.map((b) => b.portId).sort());
+    const services = cloud.emulator.world.endpointServices;
+    expect(services).toHaveLength(brokers.length);
+    for (const service of services) {
+      expect(service.status).toBe('available');
+      expect(service.approvalEnabled).toBe(false);
+      expect(service.ports).toEqual([{ client_port: 9011, server_port: 9011, protocol: 'TCP' }]);
+      expect(service.tags).toContainEqual({ key: TAG.instance, value: cloud.request.instanceId });
+      expect(service.tags).toContainEqual({ key: TAG.phase, value: 'pending' });
+    }
+    const desired = desiredLinkOf(instanceInWorld());
+    expect(desired?.client).toEqual(cloud.request.client);
+  });
+
+  it('is idempotent: a second run creates nothing', async () => {
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clearRequests();
+
+    const again = await createServices(cloud.deps, cloud.request, cloud.budget());
+
+    expect(again.ready).toBe(true);
+    expect(cloud.emulator.world.endpointServices).toHaveLength(3);
+    expect(cloud.writes()).toEqual([]);
+  });
+
+  it('whitelists the client account when it is another one', async () => {
+    const partner = cloud.config.partner.domainId;
+
+    await createServices(
+      cloud.deps,
+      { ...cloud.request, client: { ...cloud.request.client, domainId: partner } },
+      cloud.budget(),
+    );
+
+    for (const service of cloud.emulator.world.endpointServices) {
+      expect(service.permissions.map((p) => p.permission)).toContain(`iam:domain::${partner}`);
+    }
+  });
+
+  it('writes nothing in a dry run and lists what it would do', async () => {
+    const result = await createServices(
+      cloud.deps,
+      { ...cloud.request, options: { dryRun: true } },
+      cloud.budget(),
+    );
+
+    expect(cloud.writes()).toEqual([]);
+    expect(result.actions.filter((a) => a.action === 'create-service')).toHaveLength(3);
+    expect(result.actions.some((a) => a.action === 'tag-instance')).toBe(true);
+  });
+
+  describe('refuses bad requests before any cloud write', () => {
+    const cases: Array<[string, () => Parameters<typeof createServices>[1], RegExp, string]> = [
+      [
+        'an unknown instance',
+        () => ({ ...cloud.request, instanceId: 'no-such-instance' }),
+        /does not exist/,
+        'instanceId',
+      ],
+      [
+        'a subnet of another VPC',
+        () => ({
+          ...cloud.request,
+          client: { ...cloud.request.client, subnetId: cloud.config.world.instanceSubnetId },
+        }),
+        /not to the client VPC/,
+        'client.subnetId',
+      ],
+      [
+        'an unknown subnet',
+        () => ({ ...cloud.request, client: { ...cloud.request.client, subnetId: 'no-such-subnet' } }),
+        /does not exist/,
+        'client.subnetId',
+      ],
+    ];
+    for (const [name, request, reason, field] of cases) {
+      it(name, async () => {
+        const error = await createServices(cloud.deps, request(), cloud.budget()).catch((e: unknown) => e);
+
+        expect(error).toBeInstanceOf(LinkRejectedError);
+        expect((error as LinkRejectedError).field).toBe(field);
+        expect((error as LinkRejectedError).message).toMatch(reason);
+        expect(cloud.writes()).toEqual([]);
+      });
+    }
+
+    it('an instance that is not RUNNING', async () => {
+      instanceInWorld().status = 'ERROR';
+
+      const error = await createServices(cloud.deps, cloud.request, cloud.budget()).catch((e: unknown) => e);
+
+      expect((error as LinkRejectedError).message).toMatch(/is ERROR; it must be RUNNING/);
+      expect(cloud.writes()).toEqual([]);
+    });
+
+    it('an instance without cross-VPC listeners', async () => {
+      instanceInWorld().brokers = [];
+
+      const error = await createServices(cloud.deps, cloud.request, cloud.budget()).catch((e: unknown) => e);
+
+      expect((error as LinkRejectedError).message).toMatch(/no cross-VPC listeners/);
+      expect(cloud.writes()).toEqual([]);
+    });
+
+    it('a second client VPC for an instance already linked', async () => {
+      await createServices(cloud.deps, cloud.request, cloud.budget());
+      cloud.emulator.clearRequests();
+      const other = {
+        ...cloud.request,
+        client: { vpcId: cloud.config.world.instanceVpcId, subnetId: cloud.config.world.instanceSubnetId },
+      };
+
+      const error = await createServices(cloud.deps, other, cloud.budget()).catch((e: unknown) => e);
+
+      expect((error as LinkRejectedError).field).toBe('client.vpcId');
+      expect((error as LinkRejectedError).message).toMatch(/already linked/);
+      expect(cloud.writes()).toEqual([]);
+    });
+  });
+});
+
+describe('buy-endpoints', () => {
+  it('buys one endpoint per service in the client subnet and waits for acceptance', async () => {
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+
+    const result = await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+
+    expect(result.outcome).toBe('accepted');
+    const endpoints = cloud.emulator.world.endpoints;
+    expect(endpoints).toHaveLength(3);
+    const subnet = cloud.emulator.world.subnets.find((s) => s.id === cloud.request.client.subnetId)!;
+    for (const endpoint of endpoints) {
+      expect(endpoint.vpcId).toBe(cloud.request.client.vpcId);
+      expect(endpoint.status).toBe('accepted');
+      expect(endpoint.ip.startsWith(subnet.cidr.split('.').slice(0, 3).join('.'))).toBe(true);
+    }
+  });
+
+  it('returns pending when its budget ends first, and the timer then reports acceptance', async () => {
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+
+    const first = await buyEndpoints(cloud.deps, cloud.request, cloud.budget(0));
+    const early = await pollAcceptance(cloud.deps);
+    cloud.emulator.clock.advance(120_000);
+    const later = await pollAcceptance(cloud.deps);
+
+    expect(first.outcome).toBe('pending');
+    expect(early.map((o) => o.outcome)).toEqual(['waiting']);
+    expect(later).toEqual([
+      { outcome: 'accepted', instanceId: cloud.request.instanceId, client: cloud.request.client },
+    ]);
+  });
+
+  it('removes a duplicate endpoint left by a concurrent delivery', async () => {
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+    const service = cloud.emulator.world.endpointServices[0]!;
+    await cloud.deps.vpcep.createEndpoint({
+      endpointServiceId: service.id,
+      vpcId: cloud.request.client.vpcId,
+      subnetId: cloud.request.client.subnetId,
+    });
+
+    // Act: the duplicate cannot be deleted while it is being created (EndPoint.2019): the first run
+    // still completes with the original, a later run removes the duplicate.
+    const whileCreating = await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clock.advance(120_000);
+    const later = await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clock.advance(120_000);
+    cloud.emulator.settle();
+
+    // Assert
+    expect(whileCreating.outcome).toBe('accepted');
+    expect(later.outcome).toBe('accepted');
+    const left = cloud.emulator.world.endpoints.filter((e) => e.endpointServiceId === service.id);
+    expect(left).toHaveLength(1);
+    expect(whileCreating.outcome === 'accepted' && whileCreating.links.map((l) => l.endpointId)).toContain(
+      left[0]!.id,
+    );
+  });
+
+  it('ends the link when an endpoint is rejected', async () => {
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    await buyEndpoints(cloud.deps, cloud.request, cloud.budget(0));
+    cloud.emulator.world.endpoints[0]!.status = 'rejected';
+    cloud.emulator.world.endpoints[0]!.transitions = [];
+
+    const outcomes = await pollAcceptance(cloud.deps);
+
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ outcome: 'failed', code: 'ENDPOINT_REJECTED' });
+  });
+});
+
+describe('patch-listeners', () => {
+  async function linkedUpToEndpoints() {
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+  }
+
+  it('advertises for each broker the IP of the endpoint on its own port and opens the security group', async () => {
+    await linkedUpToEndpoints();
+
+    const result = await patchListeners(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clock.advance(60_000);
+    cloud.emulator.settle();
+
+    expect(result.outcome).toBe('completed');
+    const world = cloud.emulator.world;
+    for (const broker of instanceInWorld().brokers) {
+      const service = world.endpointServices.find((s) => s.portId === broker.portId)!;
+      const endpoint = world.endpoints.find((e) => e.endpointServiceId === service.id)!;
+      expect(broker.advertisedIp).toBe(endpoint.ip);
+    }
+    const rules = world.securityGroupRules.filter(
+      (r) =>
+        r.securityGroupId === instanceInWorld().securityGroupId && r.remoteIpPrefix === '198.19.128.0/17',
+    );
+    expect(rules).toHaveLength(1);
+    expect(tagValue(instanceInWorld().tags, TAG.securityGroupRuleId)).toBe(rules[0]!.id);
+  });
+
+  it('marks a repeated completion as redelivered and sends no second map', async () => {
+    await linkedUpToEndpoints();
+    await patchListeners(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clock.advance(60_000);
+    cloud.emulator.clearRequests();
+
+    const again = await patchListeners(cloud.deps, cloud.request, cloud.budget());
+
+    expect(again.outcome === 'completed' && again.completion.redelivered).toBe(true);
+    expect(cloud.writes().filter((w) => w.path.endsWith('/crossvpc/modify'))).toEqual([]);
+  });
+});
+
+describe('whole link and unlink', () => {
+  it('drives the chain in one process, then unlinks back to the original state', async () => {
+    const before = instanceInWorld().brokers.map((b) => ({ ...b }));
+
+    const linked = await driveLink(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clock.advance(60_000);
+    const removed = await unlink(cloud.deps, cloud.request.instanceId, cloud.budget());
+    cloud.emulator.clock.advance(120_000);
+    cloud.emulator.settle();
+
+    expect(linked.outcome).toBe('completed');
+    expect(removed.deleted).toMatchObject({ endpoints: 3, services: 3, securityGroupRule: true });
+    const world = cloud.emulator.world;
+    expect(instanceInWorld().brokers).toEqual(before);
+    expect(world.endpoints).toEqual([]);
+    expect(world.endpointServices).toEqual([]);
+    expect(instanceInWorld().tags.filter((t) => t.key.startsWith('kvl-'))).toEqual([]);
+    expect(world.securityGroupRules.filter((r) => r.remoteIpPrefix === '198.19.128.0/17')).toEqual([]);
+  });
+});
