@@ -14,8 +14,9 @@ import {
   redactSecrets,
   ThrottledError,
 } from '../../shared/cloud/errors.js';
+import { EXAMPLES_DIR } from '../helpers/fake-api-server.js';
 
-const EXAMPLES = '/work/shared/reference/examples';
+const EXAMPLES = EXAMPLES_DIR;
 
 function fixture(name: string): { status?: number; body: unknown } {
   return JSON.parse(readFileSync(`${EXAMPLES}/${name}`, 'utf8')) as { status?: number; body: unknown };

@@ -1,5 +1,5 @@
 /**
- * The documented API examples (/work/shared/reference/examples) against our schemas and builders:
+ * The documented API examples (vendored in test/fixtures/reference-examples) against our schemas and builders:
  * every response/example body must be accepted, every request body must match what our builders
  * produce for the same input. A new fixture fails the completeness check until it is classified here.
  */

@@ -4,6 +4,7 @@
  * module, route to the module whose `matches()` accepts the path, and render a thrown EmuError
  * with that module's `errorBody`.
  */
+
 import { createClock } from '../../local/cloud/clock.js';
 import { createDmsModule } from '../../local/cloud/dms.js';
 import {
@@ -18,6 +19,7 @@ import {
 import { createVpcModule } from '../../local/cloud/vpc.js';
 import { createVpcepModule } from '../../local/cloud/vpcep.js';
 import { createIdFactory, createWorld, type SeedIds, seedDefaultWorld } from '../../local/cloud/world.js';
+import { readFixture } from './fake-api-server.js';
 
 /** 2026-01-01T00:00:00Z: a fixed start so timestamps in assertions are predictable. */
 export const HARNESS_START_MS = Date.UTC(2026, 0, 1);
@@ -122,12 +124,9 @@ export function createModuleHarness(options: { idSeed?: number } = {}): ModuleHa
   };
 }
 
-/** Reads a documented example (`/work/shared/reference/examples/<name>`). */
+/** Reads the body of a documented example (vendored under test/fixtures/reference-examples). */
 export async function fixtureBody(name: string): Promise<any> {
-  const { readFile } = await import('node:fs/promises');
-  const { fileURLToPath } = await import('node:url');
-  const path = fileURLToPath(new URL(`../../../shared/reference/examples/${name}`, import.meta.url));
-  return JSON.parse(await readFile(path, 'utf8')).body;
+  return readFixture(name).body;
 }
 
 function jsonType(value: unknown): string {
