@@ -9,7 +9,12 @@ export const handler = kvlHandler(
     accepts: ['kvl.link.requested'],
     async handle(event, deps, tools) {
       const request = event.data;
-      const result = await createServices(deps, request, { deadline: tools.deadline });
+      const result = await createServices(
+        deps,
+        request,
+        { deadline: tools.deadline },
+        event.correlationid ?? event.id,
+      );
       if (request.options.dryRun) {
         tools.logger.info('dry run: nothing written', { actions: result.actions });
         return [];

@@ -17,13 +17,16 @@ export const handler = kvlHandler(
       const events: CloudEvent[] = [];
       for (const pending of await pollAcceptance(deps)) {
         const subject = pending.instanceId;
+        // Timer-driven events carry the id of the request that asked for the link.
+        const correlationId = pending.outcome === 'waiting' ? undefined : pending.correlationId;
+        const init = { subject, ...(correlationId ? { correlationid: correlationId } : {}) };
         switch (pending.outcome) {
           case 'accepted':
             events.push(
               tools.newEvent(
                 'kvl.link.endpoints-accepted',
                 { instanceId: subject, client: pending.client },
-                { subject },
+                init,
               ),
             );
             break;
@@ -38,7 +41,7 @@ export const handler = kvlHandler(
                   reason: pending.reason,
                   code: pending.code,
                 },
-                { subject },
+                init,
               ),
             );
             break;
@@ -57,7 +60,7 @@ export const handler = kvlHandler(
                     networkAclRule: desired.networkAclRule,
                   },
                 },
-                { subject },
+                init,
               ),
             );
             break;

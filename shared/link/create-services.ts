@@ -50,6 +50,8 @@ export async function createServices(
   deps: LinkDeps,
   request: LinkRequest,
   budget: Budget,
+  /** Id of the link request event: recorded on the services so timer-driven events carry it. */
+  correlationId?: string,
 ): Promise<CreateServicesResult> {
   const step = STEP_CREATE_SERVICES;
   const dryRun = request.options?.dryRun === true;
@@ -85,12 +87,17 @@ export async function createServices(
       services.push(existing);
       if (tagValue(existing.tags, TAG.instance) !== instance.instanceId) {
         actions.push({ action: 'adopt-service', target: existing.id, detail: listener.listenerIp });
-        if (!dryRun)
+        if (!dryRun) {
           await deps.vpcep.createResourceTags(
             'endpoint_service',
             existing.id,
-            tagsFor(deps, instance, listener),
+            tagsFor(deps, instance, listener, correlationId),
           );
+        }
+      } else if (correlationId && tagValue(existing.tags, TAG.request) !== correlationId && !dryRun) {
+        await deps.vpcep.createResourceTags('endpoint_service', existing.id, [
+          { key: TAG.request, value: correlationId },
+        ]);
       }
       continue;
     }
@@ -99,7 +106,7 @@ export async function createServices(
       target: `port ${listener.portId}`,
       detail: listener.listenerIp,
     });
-    if (!dryRun) services.push(await createServiceFor(deps, instance, listener));
+    if (!dryRun) services.push(await createServiceFor(deps, instance, listener, correlationId));
   }
 
   // A link whose resources change goes back to pending, so the acceptance timer follows it again.
@@ -162,8 +169,13 @@ function serviceFor(inventory: LinkInventory, listener: KafkaListener): Endpoint
   );
 }
 
-function tagsFor(deps: LinkDeps, instance: KafkaInstance, listener: KafkaListener): Tag[] {
-  return resourceTags(instance.instanceId, listener.listenerIp, 'pending', deps.clock.now());
+function tagsFor(
+  deps: LinkDeps,
+  instance: KafkaInstance,
+  listener: KafkaListener,
+  requestId?: string,
+): Tag[] {
+  return resourceTags(instance.instanceId, listener.listenerIp, 'pending', deps.clock.now(), requestId);
 }
 
 /** ≤16 chars of [A-Za-z0-9_-]: `kvl-` + 8 chars of the instance id + broker IP's last octet. */
@@ -188,6 +200,7 @@ async function createServiceFor(
   deps: LinkDeps,
   instance: KafkaInstance,
   listener: KafkaListener,
+  requestId?: string,
 ): Promise<EndpointService> {
   try {
     return await deps.vpcep.createEndpointService({
@@ -200,7 +213,7 @@ async function createServiceFor(
       tcpProxy: 'close',
       ports: [{ clientPort: KAFKA_CROSS_VPC_PORT, serverPort: KAFKA_CROSS_VPC_PORT, protocol: 'TCP' }],
       description: `kafka-vpcep-link ${instance.instanceId} ${listener.listenerIp}`,
-      tags: tagsFor(deps, instance, listener),
+      tags: tagsFor(deps, instance, listener, requestId),
     });
   } catch (error) {
     // A concurrent delivery created it first (the cloud refuses a second service on the same port):

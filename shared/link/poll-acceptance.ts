@@ -11,11 +11,23 @@ export const STEP_POLL_ACCEPTANCE = 'poll-acceptance';
 
 export type PendingLinkOutcome =
   /** Every service has an accepted endpoint with an IP: patch the listeners. */
-  | { outcome: 'accepted'; instanceId: string; client: { vpcId: string; subnetId: string } }
+  | {
+      outcome: 'accepted';
+      instanceId: string;
+      client: { vpcId: string; subnetId: string };
+      correlationId?: string;
+    }
   /** An endpoint was rejected or failed, or acceptance timed out: the link ends. */
-  | { outcome: 'failed'; instanceId: string; reason: string; code: string; endpointId?: string }
+  | {
+      outcome: 'failed';
+      instanceId: string;
+      reason: string;
+      code: string;
+      endpointId?: string;
+      correlationId?: string;
+    }
   /** Services exist but endpoints are missing for too long (a lost message): buy them again. */
-  | { outcome: 'redrive'; instanceId: string }
+  | { outcome: 'redrive'; instanceId: string; correlationId?: string }
   | { outcome: 'waiting'; instanceId: string; detail: string };
 
 export async function pollAcceptance(deps: LinkDeps): Promise<PendingLinkOutcome[]> {
@@ -35,7 +47,10 @@ export async function pollAcceptance(deps: LinkDeps): Promise<PendingLinkOutcome
   const now = deps.clock.now();
   const outcomes: PendingLinkOutcome[] = [];
   for (const [instanceId, services] of byInstance) {
-    outcomes.push(judge(deps, instanceId, services, endpoints, now));
+    const outcome = judge(deps, instanceId, services, endpoints, now);
+    // The request that last asked for this link, so its requester can recognise the outcome.
+    const correlationId = services.map((s) => tagValue(s.tags, TAG.request)).find((id) => id !== undefined);
+    outcomes.push(correlationId && outcome.outcome !== 'waiting' ? { ...outcome, correlationId } : outcome);
   }
   return outcomes;
 }

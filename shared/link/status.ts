@@ -11,11 +11,32 @@ import { TAG, tagValue } from './tags.js';
 
 export type LinkState = 'linked' | 'in-progress' | 'drifted' | 'failed' | 'orphan';
 
+/**
+ * Instance statuses that end by themselves (a creation, a modify in progress, a restart): a link on
+ * such an instance is reported in progress and left alone, since any repair would only wait or fail.
+ */
+const SETTLING_STATUSES = new Set([
+  'CREATING',
+  'CONFIGURING',
+  'RESTARTING',
+  'EXTENDING',
+  'SHRINKING',
+  'VOLUMETYPECHANGING',
+]);
+
 export interface LinkStatus {
   instanceId: string;
   state: LinkState;
   reasons: string[];
   desired?: DesiredLink;
+  /** Status of the Kafka instance; absent for an orphan whose instance no longer exists. */
+  instanceStatus?: string;
+  /**
+   * True when the drift is something the idempotent link chain repairs (a missing or unaccepted
+   * service or endpoint, a wrong advertised IP, a new broker, a missing rule); false when only
+   * duplicates need deleting, which reconcile does itself.
+   */
+  chainRepair: boolean;
   /** Resources this project tagged for the instance. */
   services: EndpointService[];
   endpoints: Endpoint[];
@@ -58,11 +79,15 @@ export function assessLinks(snapshot: CloudSnapshot): LinkStatus[] {
     statuses.push(
       desired
         ? assessDeclared(snapshot, instance, desired)
-        : orphan(instance.instanceId, mine, 'the instance no longer declares a client VPC'),
+        : {
+            ...orphan(instance.instanceId, mine, 'the instance no longer declares a client VPC'),
+            instanceStatus: instance.status,
+          },
     );
   }
   const orphanIds = new Set(
     [...snapshot.services, ...snapshot.endpoints]
+      .filter((r) => r.status !== 'deleting')
       .map((r) => tagValue(r.tags, TAG.instance))
       .filter((id): id is string => id !== undefined && !seen.has(id)),
   );
@@ -74,16 +99,23 @@ export function assessLinks(snapshot: CloudSnapshot): LinkStatus[] {
   return statuses.sort((a, b) => a.instanceId.localeCompare(b.instanceId));
 }
 
+/**
+ * The resources this project made for an instance. Resources already being deleted are left out:
+ * they are on their way, and counting them would report (and unlink again) a link that is gone.
+ */
 function resourcesOf(snapshot: CloudSnapshot, instanceId: string, instance?: KafkaInstance) {
   const ports = new Set(instance?.listeners.map((l) => l.portId) ?? []);
   const services = snapshot.services.filter(
     (s) =>
-      tagValue(s.tags, TAG.instance) === instanceId ||
-      (ports.has(s.portId) && tagValue(s.tags, TAG.instance)),
+      s.status !== 'deleting' &&
+      (tagValue(s.tags, TAG.instance) === instanceId ||
+        (ports.has(s.portId) && tagValue(s.tags, TAG.instance) !== undefined)),
   );
   const serviceIds = new Set(services.map((s) => s.id));
   const endpoints = snapshot.endpoints.filter(
-    (e) => serviceIds.has(e.endpointServiceId) || tagValue(e.tags, TAG.instance) === instanceId,
+    (e) =>
+      e.status !== 'deleting' &&
+      (serviceIds.has(e.endpointServiceId) || tagValue(e.tags, TAG.instance) === instanceId),
   );
   return { services, endpoints };
 }
@@ -97,6 +129,7 @@ function orphan(
     instanceId,
     state: 'orphan',
     reasons: [reason],
+    chainRepair: false,
     services: mine.services,
     endpoints: mine.endpoints,
     duplicates: { services: [], endpoints: [] },
@@ -105,7 +138,10 @@ function orphan(
 }
 
 function assessDeclared(snapshot: CloudSnapshot, instance: KafkaInstance, desired: DesiredLink): LinkStatus {
+  // Drift the chain repairs, and duplicates that only need deleting, are kept apart: re-requesting a
+  // link while a port still has two services would make the chain pick one of them at random.
   const reasons: string[] = [];
+  const duplicateReasons: string[] = [];
   const duplicates = { services: [] as EndpointService[], endpoints: [] as Endpoint[] };
   const brokenEndpoints: Endpoint[] = [];
   const mine = resourcesOf(snapshot, instance.instanceId, instance);
@@ -130,10 +166,14 @@ function assessDeclared(snapshot: CloudSnapshot, instance: KafkaInstance, desire
       [...onPort].sort(
         (a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.id.localeCompare(b.id),
       )[0]!;
-    const extraServices = onPort.filter((s) => s.id !== inUse.id && tagValue(s.tags, TAG.instance));
+    const extraServices = onPort.filter(
+      (s) => s.id !== inUse.id && tagValue(s.tags, TAG.instance) !== undefined,
+    );
     if (extraServices.length > 0) {
       duplicates.services.push(...extraServices);
-      reasons.push(`listener ${listener.listenerIp}: ${extraServices.length} duplicate endpoint service(s)`);
+      duplicateReasons.push(
+        `listener ${listener.listenerIp}: ${extraServices.length} duplicate endpoint service(s)`,
+      );
     }
     if (inUse.status !== 'available') {
       reasons.push(`listener ${listener.listenerIp}: endpoint service ${inUse.id} is ${inUse.status}`);
@@ -143,11 +183,16 @@ function assessDeclared(snapshot: CloudSnapshot, instance: KafkaInstance, desire
       reasons.push(`listener ${listener.listenerIp}: endpoint missing in VPC ${clientVpc}`);
       continue;
     }
-    const endpoint = candidates.find((e) => e.ip === listener.advertisedIp) ?? candidates[0]!;
+    const endpoint =
+      candidates.find((e) => e.ip !== undefined && e.ip === listener.advertisedIp) ??
+      candidates.find((e) => e.status === 'accepted') ??
+      candidates[0]!;
     const extraEndpoints = candidates.filter((e) => e.id !== endpoint.id);
     if (extraEndpoints.length > 0) {
       duplicates.endpoints.push(...extraEndpoints);
-      reasons.push(`listener ${listener.listenerIp}: ${extraEndpoints.length} duplicate endpoint(s)`);
+      duplicateReasons.push(
+        `listener ${listener.listenerIp}: ${extraEndpoints.length} duplicate endpoint(s)`,
+      );
     }
     brokenEndpoints.push(...candidates.filter((e) => e.status === 'rejected' || e.status === 'failed'));
     if (endpoint.status !== 'accepted' || !endpoint.ip) {
@@ -167,19 +212,26 @@ function assessDeclared(snapshot: CloudSnapshot, instance: KafkaInstance, desire
     );
   }
 
-  const state: LinkState =
-    reasons.length === 0
-      ? 'linked'
-      : phases.includes('failed')
-        ? 'failed'
-        : phases.includes('pending') && duplicates.services.length + duplicates.endpoints.length === 0
-          ? 'in-progress'
-          : 'drifted';
+  const allReasons = [...reasons, ...duplicateReasons];
+  let state: LinkState;
+  if (allReasons.length === 0) state = 'linked';
+  else if (instance.status !== 'RUNNING' && SETTLING_STATUSES.has(instance.status)) {
+    // A modify (ours or anyone's) is committing: what it shows now is not what it will show.
+    allReasons.unshift(`the instance is ${instance.status}`);
+    state = 'in-progress';
+  } else if (instance.status !== 'RUNNING') {
+    allReasons.unshift(`the instance is ${instance.status}; it must be RUNNING`);
+    state = 'failed';
+  } else if (phases.includes('failed')) state = 'failed';
+  else if (phases.includes('pending') && duplicateReasons.length === 0) state = 'in-progress';
+  else state = 'drifted';
   return {
     instanceId: instance.instanceId,
     state,
-    reasons,
+    reasons: allReasons,
     desired,
+    instanceStatus: instance.status,
+    chainRepair: reasons.length > 0 && instance.status === 'RUNNING',
     services: mine.services,
     endpoints: mine.endpoints,
     duplicates,

@@ -25,6 +25,8 @@ export const TAG = {
   instance: 'kvl-instance',
   listener: 'kvl-listener',
   phase: 'kvl-phase',
+  /** Id of the link request that last asked for this link (correlates timer-driven events). */
+  request: 'kvl-request',
   /** Epoch seconds when the resource was created by this project (drives timeouts). */
   since: 'kvl-since',
 } as const;
@@ -64,11 +66,18 @@ export function originalAdvertisedKey(listenerIp: string): string {
 }
 
 /** Tags every resource this project creates for one broker of one instance. */
-export function resourceTags(instanceId: string, listenerIp: string, phase: LinkPhase, nowMs: number): Tag[] {
+export function resourceTags(
+  instanceId: string,
+  listenerIp: string,
+  phase: LinkPhase,
+  nowMs: number,
+  requestId?: string,
+): Tag[] {
   return [
     { key: TAG.instance, value: instanceId },
     { key: TAG.listener, value: encodeIp(listenerIp) },
     { key: TAG.phase, value: phase },
     { key: TAG.since, value: String(Math.floor(nowMs / 1000)) },
+    ...(requestId && TAG_VALUE.test(requestId) ? [{ key: TAG.request, value: requestId }] : []),
   ];
 }

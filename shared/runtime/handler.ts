@@ -65,7 +65,8 @@ export interface HandlerTools {
   newEvent<T extends EventType>(
     type: T,
     data: EventDataInputByType[T],
-    init?: { subject?: string; id?: string; time?: string | Date },
+    /** `correlationid` only applies when the input carries none (timer-driven events). */
+    init?: { subject?: string; id?: string; time?: string | Date; correlationid?: string },
   ): CloudEventOf<T>;
 }
 
