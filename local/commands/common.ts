@@ -10,7 +10,8 @@ import { createIamClient } from '../../shared/cloud/iam.js';
 import type { CredentialsProvider } from '../../shared/cloud/types.js';
 import { type KvlConfig, loadConfig } from '../../shared/runtime/config.js';
 import { createLinkDeps, type FunctionDeps } from '../../shared/runtime/link-deps.js';
-import { createLogger, type KvlLogger, type LogLevel, registerSecret } from '../../shared/runtime/logger.js';
+import { createLogger, type KvlLogger, type LogLevel } from '../../shared/runtime/logger.js';
+import { registering } from '../../shared/runtime/middlewares.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -47,7 +48,7 @@ export async function commandContext(
   io: Io,
   level: LogLevel = 'warn',
 ): Promise<CommandContext> {
-  const credentials = registeringSecrets(fromEnv(env));
+  const credentials = registering(fromEnv(env));
   const logger = createLogger({ level, sink: { write: (_level, line) => io.err(line) } });
   let effective = env;
   if (!env.HUAWEICLOUD_SDK_PROJECT_ID && env.HUAWEICLOUD_REGION) {
@@ -65,16 +66,6 @@ export async function commandContext(
   }
   const config = loadConfig({ env: effective });
   return { config, credentials, logger, deps: createLinkDeps({ config, credentials, logger }) };
-}
-
-function registeringSecrets(provider: CredentialsProvider): CredentialsProvider {
-  return async () => {
-    const credentials = await provider();
-    registerSecret(credentials.ak);
-    registerSecret(credentials.sk);
-    registerSecret(credentials.securityToken);
-    return credentials;
-  };
 }
 
 /** One line per step on stderr, with a spinner while waiting when stderr is a terminal. */

@@ -8,9 +8,9 @@ import { CloudApiError } from '../cloud/errors.js';
 import type { Endpoint, EndpointService, KafkaInstance } from '../cloud/types.js';
 import { checkQuota, markPhase } from './create-services.js';
 import { type Budget, type LinkDeps, pollUntil } from './deps.js';
-import { type DesiredLink, desiredLinkOf } from './desired.js';
+import type { DesiredLink } from './desired.js';
 import { LinkNotReadyError, LinkRejectedError } from './errors.js';
-import { requireListeners, runningInstance } from './instance.js';
+import { declaredLink } from './instance.js';
 import { preferredEndpoint, preferredService, readInventory } from './inventory.js';
 import { type BrokerLink, pairBrokers } from './mapping.js';
 import { markFailed } from './poll-acceptance.js';
@@ -30,15 +30,9 @@ export async function buyEndpoints(
   budget: Budget,
 ): Promise<BuyEndpointsResult> {
   const step = STEP_BUY_ENDPOINTS;
-  const instance = await runningInstance(deps, input.instanceId, step, budget);
-  const desired = desiredLinkOf(instance);
-  if (!desired || desired.client.vpcId !== input.client.vpcId) {
-    return {
-      outcome: 'stale',
-      reason: `instance ${instance.instanceId} no longer declares a link to ${input.client.vpcId}`,
-    };
-  }
-  requireListeners(instance, step);
+  const declared = await declaredLink(deps, input, step, budget);
+  if ('stale' in declared) return { outcome: 'stale', reason: declared.stale };
+  const { instance, desired } = declared;
   const { vpcId, subnetId } = desired.client;
 
   // Services must all be available before endpoints can be bought (EndPoint.2004 otherwise).

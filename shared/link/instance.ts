@@ -2,6 +2,7 @@
 import { NotFoundError } from '../cloud/errors.js';
 import type { KafkaInstance } from '../cloud/types.js';
 import { type Budget, type LinkDeps, pollUntil } from './deps.js';
+import { type DesiredLink, desiredLinkOf } from './desired.js';
 import { InstanceNotFoundError, LinkNotReadyError, LinkRejectedError } from './errors.js';
 
 /** Statuses that end by themselves; a step waits for RUNNING instead of failing. */
@@ -61,4 +62,24 @@ export function requireListeners(instance: KafkaInstance, step: string): void {
       'NO_LISTENERS',
     );
   }
+}
+
+/**
+ * The instance of a link a message continues, if it still declares that link: a step that finds the
+ * instance unlinked (or linked elsewhere) meanwhile has nothing to do. Waits for RUNNING like
+ * `runningInstance`.
+ */
+export async function declaredLink(
+  deps: Pick<LinkDeps, 'dms' | 'clock' | 'settings'>,
+  input: { instanceId: string; client: { vpcId: string } },
+  step: string,
+  budget: Budget,
+): Promise<{ instance: KafkaInstance; desired: DesiredLink } | { stale: string }> {
+  const instance = await runningInstance(deps, input.instanceId, step, budget);
+  const desired = desiredLinkOf(instance);
+  if (!desired || desired.client.vpcId !== input.client.vpcId) {
+    return { stale: `instance ${instance.instanceId} no longer declares a link to ${input.client.vpcId}` };
+  }
+  requireListeners(instance, step);
+  return { instance, desired };
 }

@@ -7,9 +7,9 @@ import { InstanceBusyError } from '../cloud/errors.js';
 import type { KafkaInstance, Tag } from '../cloud/types.js';
 import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './create-services.js';
 import { type Budget, type LinkDeps, pollUntil, remainingMs } from './deps.js';
-import { type DesiredLink, desiredLinkOf } from './desired.js';
+import type { DesiredLink } from './desired.js';
 import { LinkNotReadyError, ListenerMapError } from './errors.js';
-import { requireListeners, runningInstance } from './instance.js';
+import { declaredLink } from './instance.js';
 import { readInventory } from './inventory.js';
 import {
   advertisesExactly,
@@ -49,15 +49,10 @@ export async function patchListeners(
   budget: Budget,
 ): Promise<PatchListenersResult> {
   const step = STEP_PATCH_LISTENERS;
-  let instance = await runningInstance(deps, input.instanceId, step, budget);
-  const desired = desiredLinkOf(instance);
-  if (!desired || desired.client.vpcId !== input.client.vpcId) {
-    return {
-      outcome: 'stale',
-      reason: `instance ${instance.instanceId} no longer declares a link to ${input.client.vpcId}`,
-    };
-  }
-  requireListeners(instance, step);
+  const declared = await declaredLink(deps, input, step, budget);
+  if ('stale' in declared) return { outcome: 'stale', reason: declared.stale };
+  const { desired } = declared;
+  let { instance } = declared;
 
   const inventory = await readInventory(deps, instance, desired.client.vpcId);
   const { links, problems } = pairBrokers(
@@ -75,10 +70,18 @@ export async function patchListeners(
   const rule = desired.securityGroupRule ? await ensureSecurityGroupRule(deps, instance) : undefined;
   if (desired.networkAclRule) await ensureNetworkAclRule(deps, instance);
 
+  // Judged on the paired resources only: a duplicate endpoint being deleted (left by a concurrent
+  // delivery) is never marked linked and would otherwise make every later completion look first.
+  const pairedServices = new Set(links.map((l) => l.serviceId));
+  const pairedEndpoints = new Set(links.map((l) => l.endpointId));
   const alreadyLinked =
     alreadyAdvertised &&
-    inventory.services.every((s) => tagValue(s.tags, TAG.phase) === 'linked') &&
-    inventory.endpoints.every((e) => tagValue(e.tags, TAG.phase) === 'linked');
+    inventory.services
+      .filter((s) => pairedServices.has(s.id))
+      .every((s) => tagValue(s.tags, TAG.phase) === 'linked') &&
+    inventory.endpoints
+      .filter((e) => pairedEndpoints.has(e.id))
+      .every((e) => tagValue(e.tags, TAG.phase) === 'linked');
   await markLinked(deps, links);
 
   return {

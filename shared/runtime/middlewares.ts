@@ -426,7 +426,7 @@ export interface DependenciesOptions<D> {
 }
 
 /** Resolved credentials are registered as secrets before any client can log or echo them. */
-function registering(provider: CredentialsProvider): CredentialsProvider {
+export function registering(provider: CredentialsProvider): CredentialsProvider {
   return async () => {
     const credentials = await provider();
     registerSecret(credentials.ak);
