@@ -4,7 +4,7 @@
  */
 import { type CloudEvent, newCloudEvent } from '../../shared/events/cloudevents.js';
 import { driveLink } from '../../shared/link/drive.js';
-import { type ReconcileResult, reconcile } from '../../shared/link/reconcile.js';
+import { type ReconcileResult, reconcile, reconcileReportData } from '../../shared/link/reconcile.js';
 import { unlink } from '../../shared/link/unlink.js';
 import { requireTopics } from '../../shared/runtime/config.js';
 import { createSmnPublisher } from '../../shared/runtime/publisher.js';
@@ -17,20 +17,9 @@ export interface ReconcileOptions {
   timeout: number;
 }
 
+/** The same report the reconcile function publishes (shared/link/reconcile.ts builds both). */
 export function reportEvent(result: ReconcileResult, source: string): CloudEvent {
-  return newCloudEvent('kvl.reconcile.report', {
-    source,
-    data: {
-      checkedAt: new Date(result.checkedAt).toISOString(),
-      links: result.links.map((l) => ({
-        instanceId: l.instanceId,
-        state: l.state,
-        reasons: l.reasons.slice(0, 64),
-      })),
-      counts: result.counts,
-      repaired: [...new Set(result.actions.map((a) => a.instanceId))],
-    },
-  });
+  return newCloudEvent('kvl.reconcile.report', { source, data: reconcileReportData(result) });
 }
 
 export async function runReconcile(

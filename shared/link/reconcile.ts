@@ -2,11 +2,15 @@
  * One reconcile pass: compare desired links (instance tags) with the cloud, report every link's
  * state and, with repair, converge: remove duplicates and broken endpoints directly, re-request
  * drifted links (the idempotent chain repairs them) and unlink orphans.
+ *
+ * The pass reads the cloud once (`takeSnapshot`: O(pages), whatever the number of links); only the
+ * repairs it makes cost calls per resource, and a converged cloud needs none.
  */
 import { CloudApiError } from '../cloud/errors.js';
 import type { LinkDeps } from './deps.js';
 import type { LinkRequest } from './desired.js';
 import { assessLinks, type LinkState, type LinkStatus, takeSnapshot } from './status.js';
+import { TAG, tagValue } from './tags.js';
 
 export const STEP_RECONCILE = 'reconcile';
 
@@ -53,9 +57,11 @@ async function repair(deps: LinkDeps, link: LinkStatus): Promise<ReconcileAction
   for (const { e, why } of doomedEndpoints) {
     if (seen.has(e.id)) continue;
     seen.add(e.id);
-    await tolerate(deps, () => deps.vpcep.deleteEndpoint(e.id));
-    actions.push({ kind: 'delete-endpoint', instanceId: link.instanceId, id: e.id, why });
+    if (await tolerate(deps, () => deps.vpcep.deleteEndpoint(e.id))) {
+      actions.push({ kind: 'delete-endpoint', instanceId: link.instanceId, id: e.id, why });
+    }
   }
+  let duplicateServicesLeft = 0;
   for (const service of link.duplicates.services) {
     // Fails with EndPoint.3006 while its endpoints are still deleting: the next pass finishes it.
     if (await tolerate(deps, () => deps.vpcep.deleteEndpointService(service.id))) {
@@ -65,9 +71,12 @@ async function repair(deps: LinkDeps, link: LinkStatus): Promise<ReconcileAction
         id: service.id,
         why: 'duplicate service',
       });
-    }
+    } else duplicateServicesLeft += 1;
   }
-  if (link.desired) {
+  // Only once every port has a single service: with two, the chain could build on the wrong one,
+  // and patch-listeners would refuse the ambiguous map. A later pass requests the link then.
+  if (link.desired && link.chainRepair && duplicateServicesLeft === 0) {
+    await restartClock(deps, link);
     const { client, securityGroupRule, networkAclRule } = link.desired;
     actions.push({
       kind: 'request-link',
@@ -78,16 +87,59 @@ async function repair(deps: LinkDeps, link: LinkStatus): Promise<ReconcileAction
   return actions;
 }
 
-/** Deletions race with the chain and with people: "already gone" or "busy" is not a failure here. */
+/**
+ * The acceptance timer judges a pending link by its services' `kvl-since` (lost message after 5 min,
+ * timeout after 15). A repair starts a new wait, so a link created long ago must not be judged
+ * timed out, or lost, the moment the chain marks it pending again.
+ */
+async function restartClock(deps: LinkDeps, link: LinkStatus): Promise<void> {
+  const since = String(Math.floor(deps.clock.now() / 1000));
+  for (const service of link.services) {
+    if (tagValue(service.tags, TAG.since) === since) continue;
+    await tolerate(deps, () =>
+      deps.vpcep.createResourceTags('endpoint_service', service.id, [{ key: TAG.since, value: since }]),
+    );
+  }
+}
+
+/** Writes race with the chain and with people: "already gone" or "busy" is not a failure here. */
 async function tolerate(deps: LinkDeps, action: () => Promise<void>): Promise<boolean> {
   try {
     await action();
     return true;
   } catch (error) {
     if (error instanceof CloudApiError && !error.retryable) {
-      deps.logger.warn('reconcile could not delete a resource; the next pass retries', { code: error.code });
+      deps.logger.warn('reconcile could not change a resource; the next pass retries', { code: error.code });
       return false;
     }
     throw error;
   }
+}
+
+/** Limits of the `kvl.reconcile.report` contract (shared/events/cloudevents.ts). */
+const REPORT_LIMITS = { links: 1000, reasons: 64, reasonLength: 512 } as const;
+
+export interface ReconcileReportData {
+  checkedAt: string;
+  links: Array<{ instanceId: string; state: LinkState; reasons: string[] }>;
+  counts: Record<LinkState, number>;
+  /** Instances that repair acted on (deleted something, or asked the chain to link or unlink). */
+  repaired: string[];
+}
+
+/**
+ * The data of `kvl.reconcile.report` for one pass, cut to the contract's limits so a large
+ * account still gets a report (the counts always cover every link).
+ */
+export function reconcileReportData(result: ReconcileResult): ReconcileReportData {
+  return {
+    checkedAt: new Date(result.checkedAt).toISOString(),
+    links: result.links.slice(0, REPORT_LIMITS.links).map((l) => ({
+      instanceId: l.instanceId,
+      state: l.state,
+      reasons: l.reasons.slice(0, REPORT_LIMITS.reasons).map((r) => r.slice(0, REPORT_LIMITS.reasonLength)),
+    })),
+    counts: result.counts,
+    repaired: [...new Set(result.actions.map((a) => a.instanceId))].slice(0, REPORT_LIMITS.links),
+  };
 }

@@ -1,19 +1,37 @@
 /**
- * The reverse of a link: restore the advertised map first (clients must never be pointed at an
- * endpoint that is about to disappear), delete the endpoints and wait until they are gone, delete
- * the services, drop only the rules this project added, and remove the desired-state tags.
- * Safe on a half-linked instance and on an instance that no longer exists; idempotent.
+ * The reverse of a link: withdraw the desired state, restore the advertised map and wait until it is
+ * committed (clients must never be pointed at an endpoint that is about to disappear), delete the
+ * endpoints and wait until they are gone, delete the services, drop only the rules this project
+ * added, and remove the rest of our tags.
+ * Safe on a half-linked instance and on an instance that no longer exists; idempotent, and safe to
+ * re-run after a crash between any two calls (what is left is an orphan that reconcile unlinks).
  */
-import { NotFoundError } from '../cloud/errors.js';
-import type { KafkaInstance, Tag } from '../cloud/types.js';
+import { CloudApiError, NotFoundError } from '../cloud/errors.js';
+import type { Endpoint, KafkaInstance, Tag } from '../cloud/types.js';
+import { VPCEP_SERVICE_CIDR } from './create-services.js';
 import { type Budget, type LinkDeps, pollUntil } from './deps.js';
-import { originalAdvertisedOf } from './desired.js';
+import { desiredLinkOf, originalAdvertisedOf } from './desired.js';
 import { InstanceNotFoundError, LinkNotReadyError } from './errors.js';
 import { runningInstance } from './instance.js';
 import { advertisesExactly, restoreMap } from './mapping.js';
+import { ruleDescription } from './patch-listeners.js';
 import { TAG, tagValue } from './tags.js';
 
 export const STEP_UNLINK = 'unlink';
+
+/** The tags that declare a link (removing them first is what says "no link wanted" to reconcile). */
+const DESIRED_KEYS: ReadonlySet<string> = new Set([
+  TAG.clientVpc,
+  TAG.clientSubnet,
+  TAG.clientDomain,
+  TAG.securityGroupRule,
+  TAG.networkAclRule,
+]);
+
+/** VPCEP answers these while an endpoint is still being created or already being deleted. */
+const ENDPOINT_BUSY_CODES: ReadonlySet<string> = new Set(['EndPoint.2018', 'EndPoint.2019']);
+/** The service still has endpoints attached. */
+const SERVICE_IN_USE_CODE = 'EndPoint.3006';
 
 export interface UnlinkResult {
   instanceId: string;
@@ -22,7 +40,16 @@ export interface UnlinkResult {
 }
 
 export async function unlink(deps: LinkDeps, instanceId: string, budget: Budget): Promise<UnlinkResult> {
-  const instance = await findInstance(deps, instanceId, budget);
+  let instance = await findInstance(deps, instanceId, budget);
+
+  // 1. Desired state first: from here on a crash leaves an orphan, which reconcile unlinks, rather
+  //    than a declared link with missing parts, which reconcile would re-link.
+  if (instance) {
+    const desired = instance.tags.filter((t) => DESIRED_KEYS.has(t.key));
+    if (desired.length > 0) await deps.dms.deleteInstanceTags(instanceId, desired);
+  }
+
+  // 2. The advertised map, committed before any endpoint goes.
   let restoredAdvertised = false;
   if (instance && instance.listeners.length > 0) {
     const map = restoreMap(instance.listeners, originalAdvertisedOf(instance));
@@ -30,58 +57,69 @@ export async function unlink(deps: LinkDeps, instanceId: string, budget: Budget)
       deps.logger.info('restoring advertised map', { instanceId, map });
       await deps.dms.modifyCrossVpc(instanceId, map);
       restoredAdvertised = true;
+      instance = await waitForMap(deps, instanceId, map, budget);
     }
   }
 
-  const query = { tags: [{ key: TAG.instance, values: [instanceId] }] };
-  const [taggedServices, taggedEndpoints] = await Promise.all([
-    deps.vpcep.queryResourcesByTags('endpoint_service', query),
-    deps.vpcep.queryResourcesByTags('endpoint', query),
-  ]);
-  const serviceIds = new Set(taggedServices.map((s) => s.resourceId));
-  // Endpoints of our services must go before the services can (EndPoint.3006).
-  const endpointIds = new Set(taggedEndpoints.map((e) => e.resourceId));
-  if (serviceIds.size > 0) {
-    for (const endpoint of await deps.vpcep.listEndpoints()) {
-      if (
-        serviceIds.has(endpoint.endpointServiceId) &&
-        tagValue(endpoint.tags, TAG.instance) === instanceId
-      ) {
-        endpointIds.add(endpoint.id);
+  // 3. Endpoints (ours, and any other endpoint on our services: they block deleting the services).
+  const services = (await deps.vpcep.listEndpointServices()).filter(
+    (s) => tagValue(s.tags, TAG.instance) === instanceId,
+  );
+  const serviceIds = new Set(services.map((s) => s.id));
+  const endpoints = (await deps.vpcep.listEndpoints()).filter(
+    (e) => serviceIds.has(e.endpointServiceId) || tagValue(e.tags, TAG.instance) === instanceId,
+  );
+  const endpointIds = new Set(endpoints.map((e) => e.id));
+  let left: Endpoint[] = endpoints;
+  let first = true;
+  const gone = await pollUntil(deps, budget, async () => {
+    if (!first) left = (await deps.vpcep.listEndpoints()).filter((e) => endpointIds.has(e.id));
+    first = false;
+    // One still being created cannot be deleted yet (EndPoint.2019): it is retried on a later poll.
+    for (const endpoint of left) {
+      if (endpoint.status !== 'deleting' && endpoint.status !== 'creating') {
+        await deleteEndpointQuietly(deps, endpoint.id);
       }
     }
-  }
-
-  for (const id of endpointIds) await ignoreNotFound(() => deps.vpcep.deleteEndpoint(id));
-  const gone = await pollUntil(deps, budget, async () => {
-    const left = (await deps.vpcep.listEndpoints()).filter((e) => endpointIds.has(e.id));
     return left.length === 0 ? true : undefined;
   });
   if (!gone) throw new LinkNotReadyError(STEP_UNLINK, `endpoints of ${instanceId} are still being deleted`);
-  for (const id of serviceIds) await ignoreNotFound(() => deps.vpcep.deleteEndpointService(id));
 
-  let securityGroupRule = false;
+  // 4. Services.
+  for (const service of services) {
+    if (service.status === 'deleting') continue;
+    try {
+      await deps.vpcep.deleteEndpointService(service.id);
+    } catch (error) {
+      if (error instanceof NotFoundError) continue;
+      // An endpoint appeared meanwhile (a link request raced this unlink): the retry removes it too.
+      if (error instanceof CloudApiError && error.code === SERVICE_IN_USE_CODE) {
+        throw new LinkNotReadyError(STEP_UNLINK, `endpoint service ${service.id} is still in use`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  // 5. Rules, then the rest of our tags (they name the rules, so they go last).
+  const securityGroupRule = await removeSecurityGroupRule(deps, instanceId, instance);
   let networkAclRule = false;
   if (instance) {
-    const ruleId = tagValue(instance.tags, TAG.securityGroupRuleId);
-    if (ruleId) {
-      await deps.vpc.deleteSecurityGroupRule(ruleId);
-      securityGroupRule = true;
-    }
     const aclId = tagValue(instance.tags, TAG.networkAclId);
     const aclRuleId = tagValue(instance.tags, TAG.networkAclRuleId);
     if (aclId && aclRuleId) {
       await ignoreNotFound(() => deps.vpc.removeNetworkAclRules(aclId, [aclRuleId]));
       networkAclRule = true;
     }
-    const ours: Tag[] = instance.tags.filter((t) => t.key.startsWith('kvl-'));
+    const ours: Tag[] = instance.tags.filter((t) => t.key.startsWith('kvl-') && !DESIRED_KEYS.has(t.key));
     if (ours.length > 0) await deps.dms.deleteInstanceTags(instanceId, ours);
   }
 
   return {
     instanceId,
     restoredAdvertised,
-    deleted: { endpoints: endpointIds.size, services: serviceIds.size, securityGroupRule, networkAclRule },
+    deleted: { endpoints: endpointIds.size, services: services.length, securityGroupRule, networkAclRule },
   };
 }
 
@@ -95,11 +133,91 @@ async function findInstance(
     return await runningInstance(deps, instanceId, STEP_UNLINK, budget);
   } catch (error) {
     if (error instanceof InstanceNotFoundError) {
-      deps.logger.info('instance is gone; removing its endpoints and services only', { instanceId });
+      deps.logger.info('instance is gone; removing its endpoints, services and rule only', { instanceId });
       return undefined;
     }
     throw error;
   }
+}
+
+/** A cross-VPC modify is a task: the new map shows only once the instance is RUNNING again. */
+async function waitForMap(
+  deps: LinkDeps,
+  instanceId: string,
+  map: Record<string, string>,
+  budget: Budget,
+): Promise<KafkaInstance> {
+  const committed = await pollUntil(deps, budget, async () => {
+    const current = await deps.dms.showInstance(instanceId);
+    return current.status === 'RUNNING' && advertisesExactly(current.listeners, map) ? current : undefined;
+  });
+  if (!committed) {
+    throw new LinkNotReadyError(
+      STEP_UNLINK,
+      `the restored advertised map of ${instanceId} is not committed yet`,
+    );
+  }
+  return committed;
+}
+
+async function deleteEndpointQuietly(deps: LinkDeps, endpointId: string): Promise<void> {
+  try {
+    await deps.vpcep.deleteEndpoint(endpointId);
+  } catch (error) {
+    if (error instanceof NotFoundError) return;
+    // Another unlink (or reconcile) got there first, or it is still being created: the next poll sees.
+    if (error instanceof CloudApiError && ENDPOINT_BUSY_CODES.has(error.code ?? '')) return;
+    throw error;
+  }
+}
+
+/**
+ * Removes the security group rule this project added for the instance: the one recorded in its
+ * `kvl-sg-rule-id` tag, or (instance deleted, or a crash before the tag was written) the one with
+ * our description. A rule shared with another link on the same security group (the cloud refuses a
+ * duplicate rule, so links share one) is kept and handed over to that link instead.
+ */
+async function removeSecurityGroupRule(
+  deps: LinkDeps,
+  instanceId: string,
+  instance: KafkaInstance | undefined,
+): Promise<boolean> {
+  let ruleId = instance ? tagValue(instance.tags, TAG.securityGroupRuleId) : undefined;
+  let securityGroupId = instance?.securityGroupId;
+  if (!ruleId) {
+    const rules = await deps.vpc.listSecurityGroupRules({
+      direction: 'ingress',
+      remoteIpPrefix: VPCEP_SERVICE_CIDR,
+      ...(securityGroupId ? { securityGroupId } : {}),
+    });
+    const ours = rules.find((r) => r.description === ruleDescription(instanceId));
+    ruleId = ours?.id;
+    securityGroupId = ours?.securityGroupId;
+  }
+  if (!ruleId) return false;
+
+  const sharing = securityGroupId
+    ? (await deps.dms.listInstances()).filter(
+        (other) =>
+          other.instanceId !== instanceId &&
+          other.securityGroupId === securityGroupId &&
+          desiredLinkOf(other)?.securityGroupRule === true,
+      )
+    : [];
+  if (sharing.length > 0) {
+    const heir = sharing.find((o) => tagValue(o.tags, TAG.securityGroupRuleId) === ruleId) ?? sharing[0]!;
+    deps.logger.info('security group rule kept: another link uses it', {
+      instanceId,
+      ruleId,
+      heir: heir.instanceId,
+    });
+    if (tagValue(heir.tags, TAG.securityGroupRuleId) !== ruleId) {
+      await deps.dms.createInstanceTags(heir.instanceId, [{ key: TAG.securityGroupRuleId, value: ruleId }]);
+    }
+    return false;
+  }
+  await deps.vpc.deleteSecurityGroupRule(ruleId);
+  return true;
 }
 
 async function ignoreNotFound(action: () => Promise<void>): Promise<void> {

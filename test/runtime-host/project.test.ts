@@ -9,7 +9,15 @@ import { defaultServiceModules, type EmulatorHandle, startEmulator } from '../..
 import { type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
 
 const dist = fileURLToPath(new URL('../../dist/functions/', import.meta.url));
-const names = ['create-services', 'buy-endpoints', 'poll-acceptance', 'patch-listeners'];
+const names = [
+  'create-services',
+  'buy-endpoints',
+  'poll-acceptance',
+  'patch-listeners',
+  'reconcile',
+  'unlink',
+  'on-instance-created',
+];
 const built = names.every((n) => existsSync(`${dist}${n}/index.js`));
 
 let emulator: EmulatorHandle | undefined;

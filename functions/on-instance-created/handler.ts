@@ -1,0 +1,52 @@
+/**
+ * CTS `DMS:kafka:createDMSInstanceTaskSuccess` → link the new instance when its tags declare a client
+ * or the auto-link policy (`KVL_AUTOLINK_POLICY`) names one for it → link.requested; else a log line.
+ */
+import { NotFoundError } from '../../shared/cloud/errors.js';
+import { checkInstanceCreatedTrace, decideAutoLink } from '../../shared/link/auto-link.js';
+import { matchAutoLinkRule } from '../../shared/runtime/config.js';
+import { kvlHandler } from '../../shared/runtime/handler.js';
+import { createLinkDeps } from '../../shared/runtime/link-deps.js';
+
+export const handler = kvlHandler(
+  {
+    name: 'on-instance-created',
+    accepts: 'cts',
+    async handle(trace, deps, tools) {
+      const check = checkInstanceCreatedTrace(trace);
+      if (!check.relevant) {
+        tools.logger.info('CTS event ignored', { reason: check.reason, traceName: trace.trace_name });
+        return [];
+      }
+      const { instanceId } = check;
+      let instance: Awaited<ReturnType<typeof deps.dms.showInstance>>;
+      try {
+        instance = await deps.dms.showInstance(instanceId);
+      } catch (error) {
+        // Deleted again before we looked: nothing to link, and nothing a retry could change.
+        if (error instanceof NotFoundError) {
+          tools.logger.info('new Kafka instance is already gone; nothing to link', { instanceId });
+          return [];
+        }
+        throw error;
+      }
+      const decision = decideAutoLink(instance, (i) => matchAutoLinkRule(tools.config.autoLinkPolicy, i));
+      if (!decision.link) {
+        tools.logger.info('new Kafka instance not linked', {
+          instanceId,
+          name: instance.name,
+          reason: decision.reason,
+        });
+        return [];
+      }
+      tools.logger.info('linking new Kafka instance', {
+        instanceId,
+        name: instance.name,
+        source: decision.source,
+        clientVpcId: decision.request.client.vpcId,
+      });
+      return [tools.newEvent('kvl.link.requested', decision.request, { subject: instanceId })];
+    },
+  },
+  { createDeps: createLinkDeps },
+);

@@ -1,0 +1,62 @@
+/**
+ * Timer → one reconcile pass: `kvl.reconcile.report` always; with repair, `kvl.link.requested` for
+ * drifted or failed links (the idempotent chain repairs them) and `kvl.link.unlink-requested` for
+ * orphans. Duplicates and broken endpoints are deleted by the pass itself.
+ *
+ * Repair is on unless `KVL_RECONCILE_REPAIR` turns it off; a trigger's `user_event`
+ * (`{"repair": false}`) wins over both, so a report-only timer can sit next to the repairing one.
+ */
+import type { CloudEvent } from '../../shared/events/cloudevents.js';
+import type { TimerInfo } from '../../shared/events/envelopes.js';
+import { reconcile, reconcileReportData } from '../../shared/link/reconcile.js';
+import { ConfigError, createReader } from '../../shared/runtime/config.js';
+import type { KvlLambdaContext } from '../../shared/runtime/context.js';
+import { kvlHandler } from '../../shared/runtime/handler.js';
+import { createLinkDeps } from '../../shared/runtime/link-deps.js';
+
+export const RECONCILE_REPAIR_ENV = 'KVL_RECONCILE_REPAIR';
+
+const ON = new Set(['true', 'on', '1', 'yes']);
+const OFF = new Set(['false', 'off', '0', 'no']);
+
+function repairWanted(timer: TimerInfo, context: KvlLambdaContext): boolean {
+  const payload = timer.payload;
+  if (typeof payload === 'object' && payload !== null && 'repair' in payload) {
+    const repair = (payload as { repair: unknown }).repair;
+    if (typeof repair === 'boolean') return repair;
+  }
+  const raw = createReader({ context: context.fg })(RECONCILE_REPAIR_ENV)?.toLowerCase();
+  if (raw === undefined || ON.has(raw)) return true;
+  if (OFF.has(raw)) return false;
+  throw new ConfigError(RECONCILE_REPAIR_ENV, 'must be true or false');
+}
+
+export const handler = kvlHandler(
+  {
+    name: 'reconcile',
+    accepts: 'timer',
+    async handle(timer, deps, tools) {
+      const repair = repairWanted(timer, tools.context);
+      const result = await reconcile(deps, { repair });
+      tools.logger.info('reconcile pass', { repair, counts: result.counts, actions: result.actions.length });
+      const events: CloudEvent[] = [tools.newEvent('kvl.reconcile.report', reconcileReportData(result))];
+      for (const action of result.actions) {
+        const subject = action.instanceId;
+        if (action.kind === 'request-link') {
+          events.push(tools.newEvent('kvl.link.requested', action.request, { subject }));
+        } else if (action.kind === 'request-unlink') {
+          events.push(tools.newEvent('kvl.link.unlink-requested', { instanceId: subject }, { subject }));
+        } else {
+          tools.logger.info('reconcile deleted a resource', {
+            instanceId: subject,
+            kind: action.kind,
+            id: action.id,
+            why: action.why,
+          });
+        }
+      }
+      return events;
+    },
+  },
+  { createDeps: createLinkDeps },
+);
