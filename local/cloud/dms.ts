@@ -6,15 +6,9 @@
  * the new advertised map only shows once the task commits. The emulator keeps the map aside
  * (`pendingAdvertisedIps`) and applies it when the instance returns to RUNNING.
  */
-import type {
-  EmuRequest,
-  EmuResponse,
-  KafkaInstance,
-  ServiceContext,
-  ServiceModule,
-  World,
-} from './types.js';
-import { EmuError } from './types.js';
+
+import { dispatch, fail, isObject, type JsonObject, type Route, type RouteHandler } from './module-kit.js';
+import type { KafkaInstance, ServiceModule, World } from './types.js';
 import { applyDueTransitions, CROSS_VPC_PORT } from './world.js';
 
 /* ------------------------------------------------------------------ timing and limits */
@@ -45,17 +39,7 @@ const E = {
 
 /* ------------------------------------------------------------------ helpers */
 
-type JsonObject = Record<string, unknown>;
-type Params = { projectId: string; id: string };
-type Handler = (req: EmuRequest, ctx: ServiceContext, params: Params) => EmuResponse;
-
-function fail(status: number, code: string, message: string): never {
-  throw new EmuError(status, code, message);
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+type Handler = RouteHandler;
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 /** RFC 1123 host name with at least one dot and one letter somewhere (so `300.1.1.1` is not a name). */
@@ -387,12 +371,6 @@ function settleInstance(instance: KafkaInstance, now: number): void {
 
 /* ------------------------------------------------------------------ routing */
 
-interface Route {
-  method: string;
-  pattern: RegExp;
-  handler: Handler;
-}
-
 const P = '^/v2/([^/]+)';
 const ID = '([^/]+)';
 
@@ -405,11 +383,6 @@ const ROUTES: Route[] = [
   { method: 'POST', pattern: new RegExp(`${P}/kafka/${ID}/tags/action$`), handler: tagsAction },
 ];
 
-/** Clients may append a slash (the signer's canonical URI always ends with one). */
-function normalizedPath(path: string): string {
-  return path.length > 1 ? path.replace(/\/+$/, '') : path;
-}
-
 const SERVICE_PATH = /^\/v2\/[^/]+\/(instances|kafka)(\/|$)/;
 
 export function createDmsModule(): ServiceModule {
@@ -419,16 +392,10 @@ export function createDmsModule(): ServiceModule {
     matches: (_method, path) => SERVICE_PATH.test(path),
     errorBody: (code, message) => ({ error_code: code, error_msg: message }),
     handle(req, ctx) {
-      for (const route of ROUTES) {
-        if (route.method !== req.method) continue;
-        const m = route.pattern.exec(normalizedPath(req.path));
-        if (!m) continue;
-        const projectId = m[1] ?? '';
-        if (projectId !== req.caller.projectId)
-          fail(401, E.projectMismatch, 'The project ID does not match the token.');
-        return route.handler(req, ctx, { projectId, id: m[2] ?? '' });
-      }
-      return fail(404, E.unknownUrl, `The URL ${req.method} ${req.path} does not exist.`);
+      return dispatch(ROUTES, req, ctx, {
+        projectMismatch: () => fail(401, E.projectMismatch, 'The project ID does not match the token.'),
+        unknownRoute: () => fail(404, E.unknownUrl, `The URL ${req.method} ${req.path} does not exist.`),
+      });
     },
     settle(ctx) {
       const now = ctx.clock.now();

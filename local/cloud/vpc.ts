@@ -6,6 +6,8 @@
  * v1 errors are therefore rendered here; v3 errors are thrown to the server, which renders them
  * with `errorBody` and its own request id.
  */
+
+import { dispatch, fail, isObject, type JsonObject, type Route, type RouteHandler } from './module-kit.js';
 import type {
   EmuRequest,
   EmuResponse,
@@ -48,17 +50,7 @@ const E = {
 
 /* ------------------------------------------------------------------ helpers */
 
-type JsonObject = Record<string, unknown>;
-type Params = { projectId: string; id: string };
-type Handler = (req: EmuRequest, ctx: ServiceContext, params: Params) => EmuResponse;
-
-function fail(status: number, code: string, message: string): never {
-  throw new EmuError(status, code, message);
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+type Handler = RouteHandler;
 
 /** The id the server sent in `X-Request-Id` (32 hex characters), or a fresh one in unit tests. */
 function requestId(req: EmuRequest, ctx: ServiceContext): string {
@@ -626,12 +618,6 @@ const listVpcs: Handler = (req, ctx, { projectId }) => {
 
 /* ------------------------------------------------------------------ routing */
 
-interface Route {
-  method: string;
-  pattern: RegExp;
-  handler: Handler;
-}
-
 const ID = '([^/]+)';
 const V3 = '^/v3/([^/]+)/vpc';
 const V1 = '^/v1/([^/]+)';
@@ -654,22 +640,11 @@ const ROUTES: Route[] = [
 const V3_PATH = /^\/v3\/[^/]+\/vpc(\/|$)/;
 const V1_PATH = /^\/v1\/[^/]+\/(vpcs|subnets|security-groups|security-group-rules)(\/|$)/;
 
-/** Clients may append a slash (the signer's canonical URI always ends with one). */
-function normalizedPath(path: string): string {
-  return path.length > 1 ? path.replace(/\/+$/, '') : path;
-}
-
 function route(req: EmuRequest, ctx: ServiceContext): EmuResponse {
-  for (const candidate of ROUTES) {
-    if (candidate.method !== req.method) continue;
-    const m = candidate.pattern.exec(normalizedPath(req.path));
-    if (!m) continue;
-    const projectId = m[1] ?? '';
-    if (projectId !== req.caller.projectId)
-      fail(400, E.projectMismatch, 'urlTenantId is not equal tokenTenantId');
-    return candidate.handler(req, ctx, { projectId, id: m[2] ?? '' });
-  }
-  return fail(404, E.unknownApi, `The API ${req.method} ${req.path} does not exist.`);
+  return dispatch(ROUTES, req, ctx, {
+    projectMismatch: () => fail(400, E.projectMismatch, 'urlTenantId is not equal tokenTenantId'),
+    unknownRoute: () => fail(404, E.unknownApi, `The API ${req.method} ${req.path} does not exist.`),
+  });
 }
 
 export function createVpcModule(): ServiceModule {

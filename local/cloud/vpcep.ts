@@ -7,21 +7,19 @@
  * and the delays are exported so tests can advance the clock exactly past them.
  */
 import { createHash } from 'node:crypto';
+import { dispatch, fail, isObject, type JsonObject, type Route, type RouteHandler } from './module-kit.js';
 import type {
   Caller,
   EmuRequest,
-  EmuResponse,
   EndpointRecord,
   EndpointServiceRecord,
   EndpointStatus,
   ScheduledTransition,
-  ServiceContext,
   ServiceModule,
   ServiceStatus,
   Subnet,
   World,
 } from './types.js';
-import { EmuError } from './types.js';
 import { allocateIp, cidrContains, createPort } from './world.js';
 
 /* ------------------------------------------------------------------ timing and limits */
@@ -106,17 +104,7 @@ const DEFAULT_SERVICE_FAILURE = {
 /* ------------------------------------------------------------------ small helpers */
 
 type Tag = { key: string; value: string };
-type JsonObject = Record<string, unknown>;
-type Params = { projectId: string; id: string; subId: string };
-type Handler = (req: EmuRequest, ctx: ServiceContext, params: Params) => EmuResponse;
-
-function fail(status: number, code: string, message: string): never {
-  throw new EmuError(status, code, message);
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+type Handler = RouteHandler;
 
 function bodyObject(req: EmuRequest): JsonObject {
   if (!isObject(req.body)) fail(400, E.parameter, 'Parameter error: the request body must be a JSON object.');
@@ -1116,12 +1104,6 @@ function settleEndpoints(world: World, now: number): void {
 
 /* ------------------------------------------------------------------ routing */
 
-interface Route {
-  method: string;
-  pattern: RegExp;
-  handler: Handler;
-}
-
 const ID = '([^/]+)';
 const P = '^/v1/([^/]+)';
 
@@ -1171,11 +1153,6 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`${P}/quotas$`), handler: showQuotas },
 ];
 
-/** Clients may append a slash (the signer's canonical URI always ends with one). */
-function normalizedPath(path: string): string {
-  return path.length > 1 ? path.replace(/\/+$/, '') : path;
-}
-
 const SERVICE_PATH =
   /^\/v1\/[^/]+\/(vpc-endpoint-services|vpc-endpoints|endpoint_service|endpoint|quotas)(\/|$)/;
 
@@ -1186,17 +1163,11 @@ export function createVpcepModule(): ServiceModule {
     matches: (_method, path) => SERVICE_PATH.test(path),
     errorBody: (code, message) => ({ error_code: code, error_msg: message }),
     handle(req, ctx) {
-      for (const route of ROUTES) {
-        if (route.method !== req.method) continue;
-        const m = route.pattern.exec(normalizedPath(req.path));
-        if (!m) continue;
-        const projectId = m[1] ?? '';
-        if (projectId !== req.caller.projectId) {
-          fail(400, E.projectMismatch, `The project ID ${projectId} does not match the credentials.`);
-        }
-        return route.handler(req, ctx, { projectId, id: m[2] ?? '', subId: m[3] ?? '' });
-      }
-      return fail(404, E.unknownApi, `The API ${req.method} ${req.path} does not exist.`);
+      return dispatch(ROUTES, req, ctx, {
+        projectMismatch: (projectId) =>
+          fail(400, E.projectMismatch, `The project ID ${projectId} does not match the credentials.`),
+        unknownRoute: () => fail(404, E.unknownApi, `The API ${req.method} ${req.path} does not exist.`),
+      });
     },
     settle(ctx) {
       const now = ctx.clock.now();
