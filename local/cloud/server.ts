@@ -1,6 +1,6 @@
 /**
  * The emulator's HTTP front: one port for every service, like Huawei's API gateway in front of DMS,
- * VPCEP, VPC, SMN and IAM. It owns what the gateway owns — authentication (SDK-HMAC-SHA256
+ * VPCEP, VPC, SMN, IAM and FunctionGraph. It owns what the gateway owns — authentication (SDK-HMAC-SHA256
  * signatures, security tokens, IAM tokens), project scoping, throttling (429 APIGW.0308), request
  * ids, the request log — plus the emulator-only parts: fault injection and the admin API under
  * `/_emulator/`. Services are ServiceModules asked in order; each owns its paths, bodies, errors and
@@ -28,6 +28,7 @@ import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../shared/cloud/signer.js';
 import { createClock } from './clock.js';
 import { createDmsModule } from './dms.js';
+import { createFunctionGraphModule } from './functiongraph.js';
 import { createIamModule } from './iam.js';
 import { createSmnModule } from './smn.js';
 import type {
@@ -114,6 +115,12 @@ export interface RequestLogEntry {
 export interface FunctionHost {
   deliver(functionUrn: string, event: Record<string, unknown>): void;
   cts(event: Record<string, unknown>): void;
+  /** FunctionGraph `invocations`: runs the function synchronously; rejects with the handler's error. */
+  invoke?(functionUrn: string, event: unknown): Promise<unknown>;
+  /** FunctionGraph `invocations-async`: queues the event (retries, destinations); returns the request id. */
+  invokeAsync?(functionUrn: string, event: unknown): string;
+  /** Deployed functions, triggers or async configurations changed (FunctionGraph management API). */
+  functionsChanged?(): void;
 }
 
 /** The emulator's first stdout line (INTERFACES.md); more keys may be added. */
@@ -160,7 +167,7 @@ export interface EmulatorOptions {
   region?: string;
   /**
    * Service modules besides IAM and SMN (which are always first), asked in order. Default: DMS,
-   * VPCEP, VPC (`defaultServiceModules()`); tests of the core pass `[]` or their own.
+   * VPCEP, VPC, FunctionGraph (`defaultServiceModules()`); tests of the core pass `[]` or their own.
    */
   modules?: ServiceModule[];
   /** Seed of the fault PRNG (rate faults); default 1. */
@@ -180,9 +187,9 @@ export class EmulatorError extends Error {
   }
 }
 
-/** Fresh DMS, VPCEP and VPC modules, in routing order. */
+/** Fresh DMS, VPCEP, VPC and FunctionGraph modules, in routing order. */
 export function defaultServiceModules(): ServiceModule[] {
-  return [createDmsModule(), createVpcepModule(), createVpcModule()];
+  return [createDmsModule(), createVpcepModule(), createVpcModule(), createFunctionGraphModule()];
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -447,6 +454,27 @@ export class Emulator {
       emitCts: (trace) => this.emitCts(trace),
       deliverToFunction: (functionUrn, event) => this.deliverToFunction(functionUrn, event),
       settle: () => this.settle(),
+      // FunctionGraph invocations and deployment changes go to the attached runtime, if any.
+      invokeFunction: (functionUrn, event) => {
+        if (!this.host?.invoke)
+          throw new EmuError(503, 'FSS.0503', 'No local runtime runs the deployed functions.');
+        return this.host.invoke(functionUrn, event);
+      },
+      invokeFunctionAsync: (functionUrn, event) => {
+        if (!this.host?.invokeAsync)
+          throw new EmuError(503, 'FSS.0503', 'No local runtime runs the deployed functions.');
+        return this.host.invokeAsync(functionUrn, event);
+      },
+      functionsChanged: () => {
+        // Deferred like every other hand-over to the runtime: it reloads outside the API call.
+        setImmediate(() => {
+          try {
+            this.host?.functionsChanged?.();
+          } catch (error) {
+            process.emitWarning(`function host failed to reload deployed functions: ${String(error)}`);
+          }
+        });
+      },
     };
     this.server = createServer((req, res) => {
       this.onRequest(req, res).catch((error: unknown) => this.internalError(res, error));

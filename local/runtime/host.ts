@@ -10,6 +10,10 @@
  * - Every trigger invokes asynchronously, as on FunctionGraph: a queue per function, bounded
  *   concurrency, the function timeout, `asyncInvoke` retries, then the on-failure destination.
  * - Functions get temporary agency credentials from the emulator's IAM, never the account's AK/SK.
+ * - With `source: 'deployed'` the functions are not read from serverless.yml and dist/ but from what
+ *   `serverless deploy` put into the emulator's FunctionGraph (local/cloud/functiongraph.ts): the code
+ *   zips, their configuration, triggers and async-invoke configuration, reloaded on every redeploy.
+ *   SMN triggers are then the subscriptions FunctionGraph made when the trigger was created.
  *
  * Function logs go through `context.getLogger()` to `logSink` (stderr by default). console is left
  * alone on purpose: the project's handlers log with their own JSON logger, and patching console in a
@@ -17,12 +21,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
 import { compileFunction } from 'node:vm';
+import { unzipSync } from 'fflate';
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudHttp } from '../../shared/cloud/http.js';
 import { createSmnClient, type SmnPublisher } from '../../shared/cloud/smn.js';
@@ -33,6 +39,13 @@ import {
   type FunctionGraphLogger,
 } from '../../shared/runtime/context.js';
 import { redactString, registerSecret } from '../../shared/runtime/logger.js';
+import {
+  asyncInvokeConfig,
+  type DeployedFunction,
+  deployedFunctions,
+  deployedTriggers,
+  parseUserData,
+} from '../cloud/functiongraph.js';
 import { issueTemporaryCredentials, issueToken } from '../cloud/iam.js';
 import type { EmulatorConfig, EmulatorHandle, FunctionHost } from '../cloud/server.js';
 import type { Account, IamToken, TemporaryCredential } from '../cloud/types.js';
@@ -52,6 +65,12 @@ import {
 
 export interface RuntimeOptions {
   emulator: EmulatorHandle;
+  /**
+   * `serverless` (default): the functions of serverless.yml, code from `distDir`. `deployed`: the
+   * functions deployed to the emulator's FunctionGraph (`serverless deploy` against the emulator),
+   * code from their zips; redeploys are picked up as they happen.
+   */
+  source?: 'serverless' | 'deployed';
   /** Default `<repo>/serverless.yml`. */
   serverlessPath?: string;
   /** Where `<name>/index.js` bundles are; default `<repo>/dist/functions`. */
@@ -72,6 +91,18 @@ export interface RuntimeOptions {
   historyLimit?: number;
   /** Only run these functions of serverless.yml (default all). */
   only?: string[];
+}
+
+/** A deployed function's code package that cannot be run (not a zip, unsafe paths, no handler file). */
+export class DeployedCodeError extends Error {
+  constructor(
+    readonly functionName: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DeployedCodeError';
+  }
 }
 
 /** What started an invocation. */
@@ -225,6 +256,10 @@ interface LoadedFunction {
   smnTopics: Set<string>;
   ctsOperations: CtsOperation[];
   triggers: RuntimeTriggerInfo[];
+  /** Cancels this function's timers. */
+  cancel: Array<() => void>;
+  /** Deployed functions: what the function was loaded from (reload when it changes). */
+  signature?: string;
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -308,7 +343,7 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
   /** Async events given up after their retries. */
   readonly failures: InvocationFailure[] = [];
   readonly config: EmulatorConfig;
-  readonly spec: ServerlessSpec;
+  readonly source: 'serverless' | 'deployed';
 
   private readonly functionsByName = new Map<string, LoadedFunction>();
   private readonly functionsByUrn = new Map<string, LoadedFunction>();
@@ -320,7 +355,10 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
   private readonly historyLimit: number;
   private readonly userData: Record<string, string>;
   private readonly logSink: (line: string) => void;
-  private readonly cancelTimers: Array<() => void> = [];
+  private specValue: ServerlessSpec;
+  private readonly timeoutOverrides: Record<string, number>;
+  /** Where deployed code packages are unpacked (deployed source only); removed on close. */
+  private codeRoot: string | undefined;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly idleWaiters: Array<() => void> = [];
   private readonly destinationSmn: SmnPublisher;
@@ -334,8 +372,10 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
   constructor(options: RuntimeOptions, spec: ServerlessSpec, config: EmulatorConfig) {
     super();
     this.emulator = options.emulator;
-    this.spec = spec;
+    this.specValue = spec;
     this.config = config;
+    this.source = options.source ?? 'serverless';
+    this.timeoutOverrides = { ...(options.functionTimeoutMs ?? {}) };
     this.retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
     this.credentialSeconds = options.credentialDurationSeconds ?? DEFAULT_CREDENTIAL_SECONDS;
@@ -349,6 +389,11 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
     this.destinationSmn = createSmnClient(this.smnHttp(async () => this.agencyCredentials()));
   }
 
+  /** What runs: serverless.yml as resolved, or (deployed source) the deployed functions as a spec. */
+  get spec(): ServerlessSpec {
+    return this.specValue;
+  }
+
   /** The functions this runtime runs, with the state of each trigger. */
   get functions(): RuntimeFunctionInfo[] {
     return [...this.functionsByName.values()].map((fn) => ({
@@ -360,6 +405,8 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   functionUrn(name: string): string {
+    const loaded = this.functionsByName.get(name);
+    if (loaded) return loaded.urn;
     return `urn:fss:${this.config.region}:${this.config.projectId}:function:default:${name}:latest`;
   }
 
@@ -400,7 +447,7 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const cancel of this.cancelTimers.splice(0)) cancel();
+    for (const fn of this.functionsByName.values()) for (const cancel of fn.cancel.splice(0)) cancel();
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.pending -= this.retryTimers.size;
     this.retryTimers.clear();
@@ -412,6 +459,7 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
     }
     this.emulator.setFunctionHost(undefined);
     for (const wake of this.idleWaiters.splice(0)) wake();
+    if (this.codeRoot) rmSync(this.codeRoot, { recursive: true, force: true });
   }
 
   /* -------------------------------------------------------------- set-up (startRuntime) */
@@ -434,15 +482,17 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
         smnTopics: new Set(),
         ctsOperations: [],
         triggers: [],
+        cancel: [],
       };
       this.functionsByName.set(fn.name, fn);
       this.functionsByUrn.set(fn.urn, fn);
     }
   }
 
-  private loadHandler(distDir: string, spec: FunctionSpec): Handler {
+  private loadHandler(distDir: string, spec: FunctionSpec, codeDir?: string): Handler {
     const dot = spec.handler.lastIndexOf('.');
-    const file = join(distDir, spec.name, `${spec.handler.slice(0, dot)}.js`);
+    // A deployed function's handler file sits at the root of its zip, like on FunctionGraph.
+    const file = join(codeDir ?? join(distDir, spec.name), `${spec.handler.slice(0, dot)}.js`);
     const exportName = spec.handler.slice(dot + 1);
     if (!existsSync(file)) {
       throw new FunctionBundleError(
@@ -475,16 +525,214 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
   /** @internal Subscribes SMN triggers, arms timers, registers CTS filters, then attaches the host. */
   async attach(): Promise<void> {
     const subscriber = this.smnHttp(staticCredentials({ ak: this.config.ak, sk: this.config.sk }));
-    for (const fn of this.functionsByName.values()) {
-      for (const trigger of fn.spec.events) {
-        fn.triggers.push(await this.setUpTrigger(fn, trigger, subscriber));
+    if (this.source === 'deployed') {
+      this.syncDeployed();
+    } else {
+      await this.ensureFailureTopics(subscriber);
+      for (const fn of this.functionsByName.values()) {
+        for (const trigger of fn.spec.events) {
+          fn.triggers.push(await this.setUpTrigger(fn, trigger, subscriber));
+        }
       }
     }
     const host: FunctionHost = {
       deliver: (functionUrn, event) => this.onSmnDelivery(functionUrn, event),
       cts: (event) => this.onCts(event),
+      invoke: (functionUrn, event) => this.invoke(this.nameOfUrn(functionUrn), event),
+      invokeAsync: (functionUrn, event) => this.invokeAsync(this.nameOfUrn(functionUrn), event),
+      ...(this.source === 'deployed' ? { functionsChanged: () => this.syncDeployed() } : {}),
     };
     this.emulator.setFunctionHost(host);
+  }
+
+  private nameOfUrn(functionUrn: string): string {
+    const fn = this.functionsByUrn.get(functionUrn);
+    if (!fn) throw new UnknownFunctionError(functionUrn);
+    return fn.name;
+  }
+
+  /**
+   * On-failure SMN destinations must exist for the failure record to be published. `serverless
+   * deploy` creates them; running serverless.yml directly, this runtime stands in for the deploy and
+   * creates the ones of this project that are missing (SMN topic creation is idempotent).
+   */
+  private async ensureFailureTopics(subscriber: CloudHttp): Promise<void> {
+    const wanted = new Set<string>();
+    for (const fn of this.functionsByName.values()) {
+      const onFailure = fn.spec.asyncInvoke.onFailure;
+      if (onFailure?.destination.toUpperCase() === 'SMN' && onFailure.topicUrn)
+        wanted.add(onFailure.topicUrn);
+    }
+    for (const topicUrn of wanted) {
+      const [, , region, projectId, name] = topicUrn.split(':');
+      if (region !== this.config.region || projectId !== this.config.projectId || !name) continue;
+      if (this.emulator.world.topics.some((t) => t.topicUrn === topicUrn)) continue;
+      await subscriber.send({
+        method: 'POST',
+        path: '/v2/{project_id}/notifications/topics',
+        body: { name },
+      });
+      this.log(`created the on-failure topic ${topicUrn} (serverless deploy creates it in a real account)`);
+    }
+  }
+
+  /* -------------------------------------------------------------- deployed functions */
+
+  /**
+   * Brings the loaded functions in line with what is deployed: new and changed functions are
+   * (re)loaded from their zips and their triggers wired; removed ones stop. A changed function's
+   * invocations already queued finish on the code they were queued for, as on FunctionGraph.
+   */
+  syncDeployed(): void {
+    if (this.closed || this.source !== 'deployed') return;
+    const world = this.emulator.world;
+    const records = deployedFunctions(world, this.config.projectId);
+    const seen = new Set<string>();
+    for (const record of records) {
+      seen.add(record.funcUrn);
+      const triggers = deployedTriggers(world, record.funcUrn);
+      const config = asyncInvokeConfig(world, record.funcUrn);
+      // Everything the function is loaded from, except the code itself (its digest stands for it):
+      // timestamps alone would miss changes made while the emulated clock is frozen.
+      const { code: _code, ...configuration } = record;
+      const signature = JSON.stringify([configuration, triggers, config ?? null]);
+      const current = this.functionsByUrn.get(record.funcUrn);
+      if (current?.signature === signature) continue;
+      if (current) this.unload(current);
+      try {
+        this.loadDeployed(record, signature);
+      } catch (error) {
+        this.log(`function ${record.funcName}: not loaded: ${errorMessage(error)}`);
+      }
+    }
+    for (const fn of [...this.functionsByUrn.values()]) if (!seen.has(fn.urn)) this.unload(fn);
+    this.specValue = {
+      service: 'functiongraph',
+      region: this.config.region,
+      runtime: records[0]?.runtime ?? '',
+      functions: [...this.functionsByName.values()].map((fn) => fn.spec),
+    };
+  }
+
+  private unload(fn: LoadedFunction): void {
+    for (const cancel of fn.cancel.splice(0)) cancel();
+    if (this.functionsByUrn.get(fn.urn) === fn) this.functionsByUrn.delete(fn.urn);
+    if (this.functionsByName.get(fn.name) === fn) this.functionsByName.delete(fn.name);
+  }
+
+  private loadDeployed(record: DeployedFunction, signature: string): void {
+    const world = this.emulator.world;
+    const config = asyncInvokeConfig(world, record.funcUrn);
+    let onFailure: FunctionSpec['asyncInvoke']['onFailure'];
+    if (config?.onFailure) {
+      const param = JSON.parse(config.onFailure.param) as Record<string, unknown>;
+      onFailure = {
+        destination: config.onFailure.destination,
+        ...(typeof param.topic_urn === 'string' ? { topicUrn: param.topic_urn } : {}),
+      };
+    }
+    const spec: FunctionSpec = {
+      name: record.funcName,
+      handler: record.handler,
+      description: record.description,
+      timeout: record.timeout,
+      memorySize: record.memorySize,
+      ...(record.xrole ? { xrole: record.xrole } : {}),
+      userData: parseUserData(record.userData),
+      // Without a configuration FunctionGraph applies its API defaults (1 retry, 3600 s).
+      asyncInvoke: {
+        maxAsyncRetryAttempts: config?.maxAsyncRetryAttempts ?? 1,
+        maxAsyncEventAgeInSeconds: config?.maxAsyncEventAgeInSeconds ?? 3600,
+        ...(onFailure ? { onFailure } : {}),
+      },
+      events: deployedTriggers(world, record.funcUrn).map((t) => ({
+        triggerTypeCode: t.triggerTypeCode as TriggerSpec['triggerTypeCode'],
+        status: t.triggerStatus,
+        eventData: t.eventData,
+      })),
+    };
+    const codeDir = this.unpack(record);
+    const fn: LoadedFunction = {
+      spec,
+      name: record.funcName,
+      urn: record.funcUrn,
+      handler: this.loadHandler('', spec, codeDir),
+      timeoutMs: this.timeoutOverrides[record.funcName] ?? record.timeout * 1000,
+      queue: [],
+      running: 0,
+      smnTopics: new Set(),
+      ctsOperations: [],
+      triggers: [],
+      cancel: [],
+      signature,
+    };
+    for (const trigger of spec.events) fn.triggers.push(this.setUpDeployedTrigger(fn, trigger));
+    this.functionsByName.set(fn.name, fn);
+    this.functionsByUrn.set(fn.urn, fn);
+  }
+
+  /** Unpacks a deployed zip into its own directory (one per code digest), refusing unsafe paths. */
+  private unpack(record: DeployedFunction): string {
+    this.codeRoot ??= mkdtempSync(join(tmpdir(), 'kvl-functiongraph-'));
+    const dir = join(this.codeRoot, `${record.funcName}-${record.digest.slice(0, 16)}`);
+    if (existsSync(dir)) return dir;
+    let entries: Record<string, Uint8Array>;
+    try {
+      entries = unzipSync(new Uint8Array(Buffer.from(record.code, 'base64')));
+    } catch (error) {
+      throw new DeployedCodeError(record.funcName, `the code package is not a readable zip`, {
+        cause: error,
+      });
+    }
+    for (const [name, data] of Object.entries(entries)) {
+      if (name.endsWith('/')) continue;
+      const target = normalize(join(dir, name));
+      if (isAbsolute(name) || !target.startsWith(`${dir}${sep}`)) {
+        throw new DeployedCodeError(
+          record.funcName,
+          `the code package has an unsafe path ${JSON.stringify(name)}`,
+        );
+      }
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, data);
+    }
+    return dir;
+  }
+
+  /** Deployed triggers: SMN is already subscribed by FunctionGraph; timers and CTS are run here. */
+  private setUpDeployedTrigger(fn: LoadedFunction, trigger: TriggerSpec): RuntimeTriggerInfo {
+    const type = trigger.triggerTypeCode;
+    const info = (mode: RuntimeTriggerInfo['mode'], detail: string): RuntimeTriggerInfo => ({
+      type,
+      status: trigger.status,
+      mode,
+      detail,
+    });
+    if (trigger.status !== 'ACTIVE') return info('disabled', 'status DISABLED');
+    try {
+      switch (type) {
+        case 'SMN': {
+          const topicUrn = String(eventDataField(trigger.eventData, 'topicUrn'));
+          fn.smnTopics.add(topicUrn);
+          return info('emulated', topicUrn);
+        }
+        case 'TIMER':
+          return info('emulated', this.armTimer(fn, trigger.eventData));
+        case 'CTS': {
+          const operations = eventDataField(trigger.eventData, 'operations');
+          fn.ctsOperations.push(...parseCtsOperations(operations));
+          return info('emulated', (operations as string[]).join(', '));
+        }
+        default:
+          this.log(
+            `function ${fn.name}: ${type} trigger is ACTIVE but not emulated locally; it will not fire`,
+          );
+          return info('not-emulated', `${type} triggers are not emulated`);
+      }
+    } catch (error) {
+      this.log(`function ${fn.name}: ${type} trigger not wired: ${errorMessage(error)}`);
+      return info('not-emulated', errorMessage(error));
+    }
   }
 
   private async setUpTrigger(
@@ -554,7 +802,7 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
     // Inside a clock callback now() reads the due time, so the event's `time` is the scheduled one.
     const fire = () => this.enqueue(fn, timerEvent({ triggerName, userEvent, now: clock.now() }), 'TIMER');
     if (schedule.kind === 'interval') {
-      this.cancelTimers.push(clock.every(schedule.periodMs, fire));
+      fn.cancel.push(clock.every(schedule.periodMs, fire));
       return `${triggerName} every ${schedule.periodMs} ms (${schedule.text})`;
     }
     // Cron: one `at` timer, re-armed at the next matching time after each firing.
@@ -568,7 +816,7 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
       });
     };
     arm(clock.now());
-    this.cancelTimers.push(() => cancel?.());
+    fn.cancel.push(() => cancel?.());
     return `${triggerName} cron ${schedule.text} (UTC)`;
   }
 
@@ -900,6 +1148,16 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
  */
 export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntime> {
   const config = options.emulator.config();
+  if (options.source === 'deployed') {
+    // Nothing is read from disk: what runs is what was deployed (and follows redeploys).
+    const runtime = new LocalRuntime(
+      options,
+      { service: 'functiongraph', region: config.region, runtime: '', functions: [] },
+      config,
+    );
+    await runtime.attach();
+    return runtime;
+  }
   const serverlessPath = resolvePath(options.serverlessPath ?? join(REPO_ROOT, 'serverless.yml'));
   const distDir = resolvePath(options.distDir ?? join(REPO_ROOT, 'dist', 'functions'));
   const spec = loadServerless(serverlessPath, {

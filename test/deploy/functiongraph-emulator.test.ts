@@ -1,0 +1,429 @@
+/**
+ * The emulator's FunctionGraph management API (local/cloud/functiongraph.ts), through the project's
+ * FunctionGraph client (what `serverless deploy` uses) and, as an oracle, the official
+ * `@huaweicloud/huaweicloud-sdk-functiongraph` client signing with its own code.
+ */
+import { createHash } from 'node:crypto';
+import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core/auth/BasicCredentials.js';
+import {
+  CreateFunctionTriggerRequest,
+  CreateFunctionTriggerRequestBody,
+  FunctionGraphClient,
+  InvokeFunctionRequest,
+  ListFunctionsRequest,
+  ListFunctionsResponse,
+  ListFunctionTriggerResult,
+  ListFunctionTriggersRequest,
+  ShowFunctionConfigRequest,
+  ShowFunctionConfigResponse,
+  TriggerEventDataRequestBody,
+} from '@huaweicloud/huaweicloud-sdk-functiongraph';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type EmulatorHandle, startEmulator } from '../../local/cloud/server.js';
+import { type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
+import { CloudApiError, ConflictError, NotFoundError } from '../../shared/cloud/errors.js';
+import type { FunctionGraphClient as KvlFunctionGraphClient } from '../../shared/cloud/functiongraph.js';
+import { cloudCall, ownerCredentials } from '../emulator/core-support.js';
+import { functionGraph, testFunction, zipOf } from './support.js';
+
+let emu: EmulatorHandle;
+let fg: KvlFunctionGraphClient;
+let runtime: LocalRuntime | undefined;
+
+beforeAll(async () => {
+  emu = await startEmulator({ speed: 0 });
+  fg = functionGraph(emu);
+});
+afterEach(async () => {
+  await runtime?.close();
+  runtime = undefined;
+  // Each test starts from an empty FunctionGraph.
+  for (const fn of await fg.listFunctions()) await fg.deleteFunction(fn.funcUrn);
+});
+afterAll(async () => {
+  await emu.close();
+});
+
+async function failure(promise: Promise<unknown>): Promise<CloudApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof CloudApiError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+function raw(method: string, path: string, body?: unknown) {
+  return cloudCall(emu, {
+    method,
+    path: `/v2/${emu.seed!.owner.projectId}/fgs${path}`,
+    body,
+    credentials: ownerCredentials(emu),
+  });
+}
+
+const topics = () => emu.config().topics;
+
+describe('emulator FunctionGraph: functions', () => {
+  it('creates a function from an inline zip and reads back its configuration and code', async () => {
+    const input = testFunction('create');
+    const created = await fg.createFunction(input);
+    const { projectId } = emu.seed!.owner;
+
+    expect(created).toMatchObject({
+      funcUrn: `urn:fss:${emu.region}:${projectId}:function:kvl-test:kvl-test-create:latest`,
+      funcName: 'kvl-test-create',
+      package: 'kvl-test',
+      runtime: 'Node.js20.15',
+      handler: 'index.handler',
+      memorySize: 128,
+      timeout: 30,
+      userData: { GREETING: 'hello' },
+      xrole: 'kvl-functions',
+      codeType: 'zip',
+      codeSize: input.zip.length,
+      digest: createHash('sha512').update(input.zip).digest('hex'),
+    });
+    expect(await fg.getFunctionConfig(created.funcUrn)).toEqual(created);
+    // The URN without its version names the same function.
+    expect((await fg.getFunctionConfig(created.funcUrn.replace(/:latest$/, ''))).funcName).toBe(
+      'kvl-test-create',
+    );
+    const code = await raw('GET', `/functions/${created.funcUrn}/code`);
+    expect(Buffer.from(code.json.func_code.file, 'base64').equals(input.zip)).toBe(true);
+    expect((await fg.listFunctions({ packageName: 'kvl-test' })).map((f) => f.funcName)).toEqual([
+      'kvl-test-create',
+    ]);
+    expect(await fg.listFunctions({ packageName: 'other' })).toEqual([]);
+  });
+
+  it('refuses a duplicate and invalid configurations with the documented FSS codes', async () => {
+    await fg.createFunction(testFunction('dup'));
+    const duplicate = await failure(fg.createFunction(testFunction('dup')));
+    expect(duplicate).toBeInstanceOf(ConflictError);
+    expect(duplicate.code).toBe('FSS.0409');
+
+    const cases: Array<[Partial<ReturnType<typeof testFunction>>, string]> = [
+      [{ runtime: 'nodejs20.x' }, 'FSS.1005'],
+      [{ memorySize: 100 }, 'FSS.1007'],
+      [{ timeout: 2 }, 'FSS.1008'],
+      [{ handler: 'index' }, 'FSS.1003'],
+      [{ funcName: '9starts-with-a-digit' }, 'FSS.1002'],
+      [{ userData: { 'bad-key': 'x' } }, 'FSS.1009'],
+      [{ zip: Buffer.from('not a zip at all, only text') }, 'FSS.1006'],
+    ];
+    for (const [change, code] of cases) {
+      const error = await failure(fg.createFunction({ ...testFunction('invalid'), ...change }));
+      expect({ change, status: error.httpStatus, code: error.code }).toEqual({ change, status: 400, code });
+    }
+    expect((await fg.listFunctions()).map((f) => f.funcName)).toEqual(['kvl-test-dup']);
+  });
+
+  it('updates configuration and code; the name cannot change', async () => {
+    const { funcUrn, digest } = await fg.createFunction(testFunction('update'));
+    const updated = await fg.updateFunctionConfig(funcUrn, {
+      funcName: 'kvl-test-update',
+      runtime: 'Node.js20.15',
+      handler: 'index.handler',
+      memorySize: 512,
+      timeout: 60,
+      userData: { GREETING: 'hi' },
+      description: 'changed',
+    });
+    expect(updated).toMatchObject({
+      memorySize: 512,
+      timeout: 60,
+      userData: { GREETING: 'hi' },
+      description: 'changed',
+    });
+
+    const zip = zipOf({ 'index.js': 'exports.handler = async () => 2;\n' });
+    await fg.updateFunctionCode(funcUrn, zip);
+    const after = await fg.getFunctionConfig(funcUrn);
+    expect(after.digest).not.toBe(digest);
+    expect(after.codeSize).toBe(zip.length);
+
+    const rename = await raw('PUT', `/functions/${funcUrn}/config`, {
+      func_name: 'other',
+      runtime: 'Node.js20.15',
+    });
+    expect(rename.status).toBe(400);
+    expect(rename.json).toMatchObject({ error_code: 'FSS.1002', request_id: rename.headers['x-request-id'] });
+    expect(
+      (await raw('GET', `/functions/${funcUrn.replace('update', 'missing')}/config`)).json.error_code,
+    ).toBe('FSS.0404');
+  });
+
+  it('lists in pages with marker and maxitems', async () => {
+    for (const name of ['a', 'b', 'c']) await fg.createFunction(testFunction(`page-${name}`));
+    const first = await raw('GET', '/functions?maxitems=2');
+    expect(first.json).toMatchObject({ next_marker: 2, count: 3 });
+    expect(first.json.functions).toHaveLength(2);
+    const second = await raw('GET', '/functions?maxitems=2&marker=2');
+    expect(second.json.functions.map((f: any) => f.func_name)).toEqual(['kvl-test-page-c']);
+    expect((await raw('GET', '/functions?maxitems=0')).json.error_code).toBe('FSS.1001');
+    expect(await fg.listFunctions()).toHaveLength(3);
+  });
+
+  it('keeps projects apart', async () => {
+    const { funcUrn } = await fg.createFunction(testFunction('mine'));
+    const partner = functionGraph(emu, emu.seed!.partner);
+    expect(await partner.listFunctions()).toEqual([]);
+    // Another project's URN names no function of the caller.
+    const crossing = await failure(partner.getFunctionConfig(funcUrn));
+    expect([crossing.httpStatus, crossing.code]).toEqual([404, 'FSS.0404']);
+    // And the owner's project in the path is refused at the gateway.
+    const partnerCall = await cloudCall(emu, {
+      method: 'GET',
+      path: `/v2/${emu.seed!.owner.projectId}/fgs/functions`,
+      credentials: {
+        ak: emu.seed!.partner.ak,
+        sk: emu.seed!.partner.sk,
+        projectId: emu.seed!.partner.projectId,
+      },
+    });
+    expect([partnerCall.status, partnerCall.json.error_code]).toEqual([403, 'APIGW.0302']);
+  });
+});
+
+describe('emulator FunctionGraph: triggers', () => {
+  it('an SMN trigger is a functionstage subscription to its topic, removed with the trigger', async () => {
+    const { funcUrn } = await fg.createFunction(testFunction('smn'));
+    const trigger = await fg.createTrigger(funcUrn, {
+      triggerTypeCode: 'SMN',
+      triggerStatus: 'ACTIVE',
+      eventData: { topic_urn: topics().linkRequests },
+    });
+    expect(trigger).toMatchObject({
+      triggerTypeCode: 'SMN',
+      triggerStatus: 'ACTIVE',
+      eventData: { topic_urn: topics().linkRequests },
+    });
+    const subscribed = () =>
+      emu.world.subscriptions.filter((s) => s.endpoint === funcUrn && s.topicUrn === topics().linkRequests);
+    expect(subscribed()).toHaveLength(1);
+    expect(subscribed()[0]?.protocol).toBe('functionstage');
+
+    const again = await failure(
+      fg.createTrigger(funcUrn, {
+        triggerTypeCode: 'SMN',
+        triggerStatus: 'ACTIVE',
+        eventData: { topic_urn: topics().linkRequests },
+      }),
+    );
+    expect(again.code).toBe('FSS.0409');
+    const disabled = await failure(
+      fg.createTrigger(funcUrn, {
+        triggerTypeCode: 'SMN',
+        triggerStatus: 'DISABLED',
+        eventData: { topic_urn: topics().events },
+      }),
+    );
+    expect(disabled.code).toBe('FSS.0400');
+    const missingTopic = await failure(
+      fg.createTrigger(funcUrn, {
+        triggerTypeCode: 'SMN',
+        triggerStatus: 'ACTIVE',
+        eventData: { topic_urn: `${topics().events}-missing` },
+      }),
+    );
+    expect(missingTopic).toBeInstanceOf(NotFoundError);
+
+    expect(await fg.listTriggers(funcUrn)).toEqual([trigger]);
+    await fg.deleteTrigger(funcUrn, 'SMN', trigger.triggerId);
+    expect(await fg.listTriggers(funcUrn)).toEqual([]);
+    expect(subscribed()).toHaveLength(0);
+  });
+
+  it('validates timer, CTS and Kafka triggers; Kafka starts DISABLED and timers can be switched', async () => {
+    const { funcUrn } = await fg.createFunction(testFunction('triggers'));
+    const timer = await fg.createTrigger(funcUrn, {
+      triggerTypeCode: 'TIMER',
+      triggerStatus: 'ACTIVE',
+      eventData: { name: 'every-minute', schedule_type: 'Rate', schedule: '1m', user_event: '{"job":"x"}' },
+    });
+    await fg.updateTriggerStatus(funcUrn, 'TIMER', timer.triggerId, 'DISABLED');
+    expect((await fg.listTriggers(funcUrn))[0]?.triggerStatus).toBe('DISABLED');
+
+    const badTimer = await raw('POST', `/triggers/${funcUrn}`, {
+      trigger_type_code: 'TIMER',
+      event_data: { name: 'bad', schedule_type: 'Rate', schedule: 'every minute' },
+    });
+    expect([badTimer.status, badTimer.json.error_code]).toEqual([400, 'FSS.0400']);
+    const badCts = await raw('POST', `/triggers/${funcUrn}`, {
+      trigger_type_code: 'CTS',
+      event_data: { name: 'cts', operations: ['not an operation'] },
+    });
+    expect(badCts.status).toBe(400);
+    const cts = await raw('POST', `/triggers/${funcUrn}`, {
+      trigger_type_code: 'CTS',
+      event_data: { name: 'cts', operations: ['DMS:kafka:createDMSInstanceTaskSuccess'] },
+    });
+    expect([cts.status, cts.json.trigger_status]).toEqual([201, 'ACTIVE']);
+
+    const unknownInstance = await raw('POST', `/triggers/${funcUrn}`, {
+      trigger_type_code: 'KAFKA',
+      event_data: { instance_id: '00000000-0000-4000-8000-000000000000', topic_ids: ['t'] },
+    });
+    expect([unknownInstance.status, unknownInstance.json.error_code]).toEqual([404, 'FSS.0404']);
+    const kafka = await raw('POST', `/triggers/${funcUrn}`, {
+      trigger_type_code: 'KAFKA',
+      event_data: { instance_id: emu.seed!.instanceId, topic_ids: ['kvl-link-requests'], batch_size: 10 },
+    });
+    expect([kafka.status, kafka.json.trigger_status]).toEqual([201, 'DISABLED']);
+    expect(await fg.listTriggers(funcUrn)).toHaveLength(3);
+  });
+
+  it('deleting a function deletes its triggers, subscriptions and async configuration', async () => {
+    const { funcUrn } = await fg.createFunction(testFunction('cascade'));
+    await fg.createTrigger(funcUrn, {
+      triggerTypeCode: 'SMN',
+      triggerStatus: 'ACTIVE',
+      eventData: { topic_urn: topics().events },
+    });
+    await fg.putAsyncInvokeConfig(funcUrn, { maxAsyncRetryAttempts: 1, maxAsyncEventAgeInSeconds: 60 });
+    await fg.deleteFunction(funcUrn);
+    expect(emu.world.subscriptions.filter((s) => s.endpoint === funcUrn)).toEqual([]);
+    expect(emu.world.functionGraph?.triggers.filter((t) => t.funcUrn === funcUrn)).toEqual([]);
+    expect(emu.world.functionGraph?.asyncConfigs.filter((c) => c.funcUrn === funcUrn)).toEqual([]);
+    expect(await failure(fg.listTriggers(funcUrn))).toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('emulator FunctionGraph: async invocation configuration', () => {
+  it('stores retries, maximum age and an SMN on-failure destination; refuses a missing topic', async () => {
+    const { funcUrn } = await fg.createFunction(testFunction('async'));
+    expect(await fg.getAsyncInvokeConfig(funcUrn)).toBeUndefined();
+    const config = {
+      maxAsyncRetryAttempts: 2,
+      maxAsyncEventAgeInSeconds: 3600,
+      onFailure: { destination: 'SMN' as const, param: { topic_urn: topics().events } },
+    };
+    await fg.putAsyncInvokeConfig(funcUrn, config);
+    expect(await fg.getAsyncInvokeConfig(funcUrn)).toEqual({ ...config, onSuccess: undefined });
+
+    const missing = await failure(
+      fg.putAsyncInvokeConfig(funcUrn, {
+        ...config,
+        onFailure: { destination: 'SMN', param: { topic_urn: `${topics().events}-x` } },
+      }),
+    );
+    expect(missing.code).toBe('FSS.0400');
+    const tooMany = await failure(fg.putAsyncInvokeConfig(funcUrn, { ...config, maxAsyncRetryAttempts: 4 }));
+    expect(tooMany.httpStatus).toBe(400);
+    expect((await fg.getAsyncInvokeConfig(funcUrn))?.maxAsyncRetryAttempts).toBe(2);
+  });
+});
+
+describe('emulator FunctionGraph: invocation', () => {
+  it('answers 503 while no runtime runs the deployed functions', async () => {
+    const { funcUrn } = await fg.createFunction(testFunction('no-runtime'));
+    const error = await failure(fg.invoke(funcUrn, {}));
+    expect([error.httpStatus, error.code]).toEqual([503, 'FSS.0503']);
+  });
+
+  it('runs the deployed code through the runtime: result, function error, async', async () => {
+    const { funcUrn } = await fg.createFunction(testFunction('invoke', 'v7'));
+    runtime = await startRuntime({ emulator: emu, source: 'deployed', logSink: () => {}, retryDelayMs: 5 });
+
+    const ok = await fg.invoke(funcUrn, { hello: 'world' });
+    expect(ok).toMatchObject({
+      status: 200,
+      result: { version: 'v7', greeting: 'hello', event: { hello: 'world' } },
+    });
+
+    const failed = await fg.invoke(funcUrn, { fail: 'on purpose' });
+    expect(failed.status).toBe(500);
+    expect(failed.result).toMatchObject({ errorType: 'Error', errorMessage: 'asked to fail: on purpose' });
+
+    const { requestId } = await fg.invokeAsync(funcUrn, { async: true });
+    expect(requestId).toEqual(expect.any(String));
+    await runtime.idle();
+    expect(runtime.invocations.filter((r) => r.trigger === 'invoke-async' && r.status === 'ok')).toHaveLength(
+      1,
+    );
+  });
+});
+
+describe('official FunctionGraph SDK against the emulator', () => {
+  const sdk = () =>
+    FunctionGraphClient.newBuilder()
+      .withCredential(
+        new BasicCredentials()
+          .withAk(emu.seed!.owner.ak)
+          .withSk(emu.seed!.owner.sk)
+          .withProjectId(emu.seed!.owner.projectId),
+      )
+      .withEndpoint(emu.endpoint)
+      .build();
+
+  const wire = (value: unknown) => value as Record<string, unknown>;
+
+  /** Wire names the official model knows (what each `withX` builder writes). */
+  function wireKeys(Model: new () => object): Set<string> {
+    const keys = new Set<string>();
+    for (
+      let proto = Model.prototype;
+      proto && proto !== Object.prototype;
+      proto = Object.getPrototypeOf(proto)
+    ) {
+      for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(proto))) {
+        if (!name.startsWith('with') || typeof descriptor.value !== 'function') continue;
+        const probe = new Model() as Record<string, unknown>;
+        (descriptor.value as (value: unknown) => unknown).call(probe, '__probe__');
+        for (const [key, value] of Object.entries(probe)) if (value === '__probe__') keys.add(key);
+      }
+    }
+    return keys;
+  }
+
+  it('lists, shows and triggers with the SDK; every field is one of its models', async () => {
+    const { funcUrn } = await fg.createFunction(testFunction('sdk'));
+    const client = sdk();
+
+    const list = await client.listFunctions(new ListFunctionsRequest().withPackageName('kvl-test'));
+    expect(list.httpStatusCode).toBe(200);
+    expect(
+      Object.keys(list).filter((k) => k !== 'httpStatusCode' && !wireKeys(ListFunctionsResponse).has(k)),
+    ).toEqual([]);
+    // The SDK hands back the JSON body as is (snake_case), not model instances.
+    expect(wire(list).functions).toEqual([expect.objectContaining({ func_name: 'kvl-test-sdk' })]);
+
+    const config = await client.showFunctionConfig(new ShowFunctionConfigRequest().withFunctionUrn(funcUrn));
+    const known = wireKeys(ShowFunctionConfigResponse);
+    expect(Object.keys(config).filter((k) => k !== 'httpStatusCode' && !known.has(k))).toEqual([]);
+    expect(wire(config)).toMatchObject({ func_urn: funcUrn, runtime: 'Node.js20.15' });
+
+    const body = new CreateFunctionTriggerRequestBody(
+      'TIMER',
+      new TriggerEventDataRequestBody().withName('sdk-timer').withScheduleType('Rate').withSchedule('5m'),
+    ).withTriggerStatus('ACTIVE');
+    const created = await client.createFunctionTrigger(
+      new CreateFunctionTriggerRequest().withFunctionUrn(funcUrn).withBody(body),
+    );
+    expect(created.httpStatusCode).toBe(201);
+    expect(wire(created).trigger_type_code).toBe('TIMER');
+
+    const triggers = await client.listFunctionTriggers(
+      new ListFunctionTriggersRequest().withFunctionUrn(funcUrn),
+    );
+    // The API answers with a bare array, which the SDK hands back as is.
+    const rows = triggers as unknown as object[];
+    expect(rows).toHaveLength(1);
+    const triggerKeys = wireKeys(ListFunctionTriggerResult);
+    expect(Object.keys(rows[0]!).filter((k) => !triggerKeys.has(k))).toEqual([]);
+  });
+
+  it('invokes with the SDK through a running runtime', async () => {
+    const { funcUrn } = await fg.createFunction(testFunction('sdk-invoke', 'v9'));
+    runtime = await startRuntime({ emulator: emu, source: 'deployed', logSink: () => {} });
+    const response = await sdk().invokeFunction(
+      new InvokeFunctionRequest()
+        .withFunctionUrn(funcUrn)
+        .withBody({ n: 1 } as unknown as { [key: string]: object }),
+    );
+    expect(response.status).toBe(200);
+    expect(JSON.parse(String(response.result))).toMatchObject({ version: 'v9', event: { n: 1 } });
+  });
+});
