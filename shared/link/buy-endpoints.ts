@@ -13,7 +13,7 @@ import { LinkNotReadyError, LinkRejectedError } from './errors.js';
 import { declaredLink } from './instance.js';
 import { preferredEndpoint, preferredService, readInventory } from './inventory.js';
 import { type BrokerLink, pairBrokers } from './mapping.js';
-import { markFailed } from './poll-acceptance.js';
+import { markFailed, markFailedOnTerminal } from './poll-acceptance.js';
 import { resourceTags, TAG, tagValue } from './tags.js';
 
 export const STEP_BUY_ENDPOINTS = 'buy-endpoints';
@@ -25,6 +25,14 @@ export type BuyEndpointsResult =
   | { outcome: 'stale'; reason: string };
 
 export async function buyEndpoints(
+  deps: LinkDeps,
+  input: { instanceId: string; client: { vpcId: string; subnetId: string } },
+  budget: Budget,
+): Promise<BuyEndpointsResult> {
+  return markFailedOnTerminal(deps, input.instanceId, () => buyEndpointsOnce(deps, input, budget));
+}
+
+async function buyEndpointsOnce(
   deps: LinkDeps,
   input: { instanceId: string; client: { vpcId: string; subnetId: string } },
   budget: Budget,

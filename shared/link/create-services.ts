@@ -187,12 +187,20 @@ function serviceNameFor(instance: KafkaInstance, listener: KafkaListener): strin
 
 /** Sets `kvl-phase` on endpoint services (tag create overwrites the value of an existing key). */
 export async function markPhase(
-  deps: Pick<LinkDeps, 'vpcep'>,
+  deps: Pick<LinkDeps, 'vpcep' | 'clock'>,
   services: ReadonlyArray<{ id: string }>,
   phase: 'pending' | 'linked' | 'failed',
 ): Promise<void> {
+  // Back to pending starts a new wait: the acceptance timer measures timeouts from `kvl-since`.
+  const tags =
+    phase === 'pending'
+      ? [
+          { key: TAG.phase, value: phase },
+          { key: TAG.since, value: String(Math.floor(deps.clock.now() / 1000)) },
+        ]
+      : [{ key: TAG.phase, value: phase }];
   for (const service of services) {
-    await deps.vpcep.createResourceTags('endpoint_service', service.id, [{ key: TAG.phase, value: phase }]);
+    await deps.vpcep.createResourceTags('endpoint_service', service.id, tags);
   }
 }
 

@@ -8,7 +8,7 @@ import type { KafkaInstance, Tag } from '../cloud/types.js';
 import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './create-services.js';
 import { type Budget, type LinkDeps, pollUntil, remainingMs } from './deps.js';
 import type { DesiredLink } from './desired.js';
-import { LinkNotReadyError, ListenerMapError } from './errors.js';
+import { LinkNotReadyError } from './errors.js';
 import { declaredLink } from './instance.js';
 import { readInventory } from './inventory.js';
 import {
@@ -18,6 +18,7 @@ import {
   buildAdvertisedMap,
   pairBrokers,
 } from './mapping.js';
+import { markFailedOnTerminal } from './poll-acceptance.js';
 import { TAG, tagValue } from './tags.js';
 
 export const STEP_PATCH_LISTENERS = 'patch-listeners';
@@ -48,6 +49,14 @@ export async function patchListeners(
   input: { instanceId: string; client: { vpcId: string } },
   budget: Budget,
 ): Promise<PatchListenersResult> {
+  return markFailedOnTerminal(deps, input.instanceId, () => patchListenersOnce(deps, input, budget));
+}
+
+async function patchListenersOnce(
+  deps: LinkDeps,
+  input: { instanceId: string; client: { vpcId: string } },
+  budget: Budget,
+): Promise<PatchListenersResult> {
   const step = STEP_PATCH_LISTENERS;
   const declared = await declaredLink(deps, input, step, budget);
   if ('stale' in declared) return { outcome: 'stale', reason: declared.stale };
@@ -61,7 +70,11 @@ export async function patchListeners(
     inventory.endpoints,
     desired.client.vpcId,
   );
-  if (problems.length > 0) throw new ListenerMapError(problems);
+  // The message says the endpoints were accepted, but the cloud disagrees (a late duplicate, a repair
+  // under way): not this message's link to fail. The timer or reconcile sends it again when it holds.
+  if (problems.length > 0) {
+    return { outcome: 'stale', reason: `the cloud is not ready for the map: ${problems.join('; ')}` };
+  }
   const map = buildAdvertisedMap(instance.listeners, links);
 
   const alreadyAdvertised = advertisesExactly(instance.listeners, map);

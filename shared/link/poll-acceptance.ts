@@ -134,3 +134,42 @@ export async function markFailed(deps: LinkDeps, instanceId: string): Promise<vo
     }
   }
 }
+
+/**
+ * Runs one step of a declared link (buy-endpoints, patch-listeners). When the step ends the link — a
+ * terminal error, which the handler turns into `kvl.link.failed` — the link's resources are marked
+ * failed first, so the timer stops re-driving it. Without this, a link refused for good (instance in
+ * ERROR, map rejected, ambiguous services) keeps `kvl-phase=pending` and the timer sends it back to
+ * patch-listeners at every tick: one more refused write and one more `kvl.link.failed`, forever.
+ */
+export async function markFailedOnTerminal<T>(
+  deps: LinkDeps,
+  instanceId: string,
+  step: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (endsTheLink(error)) {
+      try {
+        await markFailed(deps, instanceId);
+      } catch (markError) {
+        // The failure is still reported; the next terminal run marks the link again.
+        deps.logger.warn('could not mark the failed link', { instanceId, error: markError });
+      }
+    }
+    throw error;
+  }
+}
+
+/** An explicitly terminal error (the first `retryable`/`terminal` flag in the cause chain decides). */
+function endsTheLink(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    const flags = current as { retryable?: unknown; terminal?: unknown; cause?: unknown };
+    if (flags.retryable === true) return false;
+    if (flags.terminal === true || flags.retryable === false) return true;
+    current = flags.cause;
+  }
+  return false;
+}

@@ -10,7 +10,6 @@ import { CloudApiError } from '../cloud/errors.js';
 import type { LinkDeps } from './deps.js';
 import type { LinkRequest } from './desired.js';
 import { assessLinks, type LinkState, type LinkStatus, takeSnapshot } from './status.js';
-import { TAG, tagValue } from './tags.js';
 
 export const STEP_RECONCILE = 'reconcile';
 
@@ -76,7 +75,6 @@ async function repair(deps: LinkDeps, link: LinkStatus): Promise<ReconcileAction
   // Only once every port has a single service: with two, the chain could build on the wrong one,
   // and patch-listeners would refuse the ambiguous map. A later pass requests the link then.
   if (link.desired && link.chainRepair && duplicateServicesLeft === 0) {
-    await restartClock(deps, link);
     const { client, securityGroupRule, networkAclRule } = link.desired;
     actions.push({
       kind: 'request-link',
@@ -85,21 +83,6 @@ async function repair(deps: LinkDeps, link: LinkStatus): Promise<ReconcileAction
     });
   }
   return actions;
-}
-
-/**
- * The acceptance timer judges a pending link by its services' `kvl-since` (lost message after 5 min,
- * timeout after 15). A repair starts a new wait, so a link created long ago must not be judged
- * timed out, or lost, the moment the chain marks it pending again.
- */
-async function restartClock(deps: LinkDeps, link: LinkStatus): Promise<void> {
-  const since = String(Math.floor(deps.clock.now() / 1000));
-  for (const service of link.services) {
-    if (tagValue(service.tags, TAG.since) === since) continue;
-    await tolerate(deps, () =>
-      deps.vpcep.createResourceTags('endpoint_service', service.id, [{ key: TAG.since, value: since }]),
-    );
-  }
 }
 
 /** Writes race with the chain and with people: "already gone" or "busy" is not a failure here. */
