@@ -21,6 +21,7 @@ import {
   InstanceBusyError,
   isNetworkErrorCode,
   parseErrorBody,
+  ThrottledError,
 } from './errors.js';
 import { signRequest, urlEncode } from './signer.js';
 import type {
@@ -36,6 +37,11 @@ import type {
 export interface RetryOptions {
   /** Retries after the first attempt (default 4). */
   retries?: number;
+  /**
+   * Retries of a throttled call (429 / throttle codes; default 10): throttling says "later", not
+   * "no", and under a burst of links a call can be refused many times before its turn comes.
+   */
+  throttleRetries?: number;
   /** First backoff step in ms (default 300); doubles per retry. */
   baseDelayMs?: number;
   /** Backoff cap in ms (default 20000). */
@@ -108,6 +114,12 @@ export function buildPath(path: string, projectId: string): string {
   return absolute.split('/').map(encodePathSegment).join('/');
 }
 
+/** How many retries axios-retry has made for this request so far. */
+function retryCountOf(error: AxiosError): number {
+  const state = (error.config as { 'axios-retry'?: { retryCount?: number } } | undefined)?.['axios-retry'];
+  return state?.retryCount ?? 0;
+}
+
 /** Retry-After as seconds or an HTTP date; undefined when absent or unparseable. */
 export function parseRetryAfter(value: unknown, now: number = Date.now()): number | undefined {
   const header = Array.isArray(value) ? value[0] : value;
@@ -149,6 +161,7 @@ export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
     options.baseUrl ?? resolveBaseUrl(service, options.region, options.env ?? process.env)
   ).replace(/\/+$/, '');
   const retries = options.retry?.retries ?? 4;
+  const throttleRetries = Math.max(retries, options.retry?.throttleRetries ?? 10);
   const baseDelayMs = options.retry?.baseDelayMs ?? 300;
   const maxDelayMs = options.retry?.maxDelayMs ?? 20_000;
   const maxRetryAfterMs = options.retry?.maxRetryAfterMs ?? 120_000;
@@ -182,27 +195,32 @@ export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
 
   const retryDecision = (error: AxiosError): boolean => {
     if (error.code === 'ERR_CANCELED') return false;
-    if (!error.response) return isTimeout(error) || isNetworkErrorCode(error.code);
+    if (!error.response) {
+      return (isTimeout(error) || isNetworkErrorCode(error.code)) && retryCountOf(error) < retries;
+    }
     const mapped = cloudErrorFromResponse({
       service,
       status: error.response.status,
       body: error.response.data,
     });
     // Instance busy is retryable only after the instance is RUNNING again: the caller waits.
-    return mapped.retryable && !(mapped instanceof InstanceBusyError);
+    if (!mapped.retryable || mapped instanceof InstanceBusyError) return false;
+    // Throttled calls get more attempts than other failures (axios-retry counts up to the larger).
+    return mapped instanceof ThrottledError || retryCountOf(error) < retries;
   };
 
   axiosRetry(instance, {
-    retries,
+    retries: throttleRetries,
     shouldResetTimeout: true,
     retryCondition: retryDecision,
     retryDelay: (retryCount, error) => {
       const retryAfter = parseRetryAfter(error.response?.headers?.['retry-after']);
       const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (retryCount - 1));
       // "Equal jitter": at least half the step, so clients that collided spread out without stalling.
+      // With Retry-After, a little jitter on top: clients throttled together must not return together.
       const delay =
         retryAfter !== undefined
-          ? Math.min(retryAfter, maxRetryAfterMs)
+          ? Math.min(retryAfter, maxRetryAfterMs) + Math.random() * Math.min(backoff, 1_000)
           : backoff / 2 + (Math.random() * backoff) / 2;
       const ctx = contextOf(error.config);
       if (ctx) ctx.lastDelayMs = delay;

@@ -381,6 +381,34 @@ describe('retries', () => {
     expect(received).toHaveLength(2);
   });
 
+  it('keeps retrying a throttled call longer than other failures', async () => {
+    // Arrange: 6 throttles in a row, more than `retries` but within `throttleRetries`.
+    for (let i = 0; i < 6; i++)
+      handlers.push(json(429, { error_code: 'APIGW.0308', error_msg: 'throttled' }));
+    handlers.push(json(200, { done: 1 }));
+    const http = client({ retry: { retries: 2, throttleRetries: 8, baseDelayMs: 1, maxDelayMs: 2 } });
+
+    // Act
+    const response = await http.send({ method: 'GET', path: '/v1/{project_id}/quotas' });
+
+    // Assert
+    expect(response.body).toEqual({ done: 1 });
+    expect(received).toHaveLength(7);
+  });
+
+  it('stops retrying other failures after `retries`, even with a larger throttle budget', async () => {
+    // Arrange
+    fallback = json(503, { error_code: 'EndPoint.0001', error_msg: 'system error' });
+    const http = client({ retry: { retries: 2, throttleRetries: 8, baseDelayMs: 1, maxDelayMs: 2 } });
+
+    // Act
+    const error = await http.send({ method: 'GET', path: '/b' }).catch((e: unknown) => e);
+
+    // Assert
+    expect((error as CloudApiError).httpStatus).toBe(503);
+    expect(received).toHaveLength(3);
+  });
+
   it('retries EndPoint.0022 (400) and DMS.10240407 (404) throttles', async () => {
     // Arrange
     handlers.push(json(400, { error_code: 'EndPoint.0022', error_msg: 'too many' }));
