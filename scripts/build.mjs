@@ -8,35 +8,123 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const functionsDir = join(root, 'functions');
-const outRoot = join(root, 'dist', 'functions');
+const defaultOutRoot = join(root, 'dist', 'functions');
 
-export async function buildFunctions({ quiet = false } = {}) {
+/**
+ * Code axios' Node build imports statically but never runs with the options shared/cloud/http.ts
+ * always sets (`proxy: false`, `maxRedirects: 0`, Node's http adapter). Measured with the esbuild
+ * metafile (bench/cold-start.ts prints it): together ~44 KB of the ~285 KB each bundle weighed.
+ * Each stub fails loudly if a future caller does reach it, instead of silently changing behaviour.
+ */
+const AXIOS_UNUSED = [
+  {
+    // follow-redirects (+ debug, ms, supports-color, has-flag): only used when maxRedirects != 0.
+    filter: /^follow-redirects$/,
+    contents: `const fail = () => { throw new Error('follow-redirects is not bundled: requests must use maxRedirects: 0'); };
+module.exports = { http: { request: fail }, https: { request: fail } };`,
+  },
+  {
+    // https-proxy-agent (+ agent-base, debug): only used when a proxy is configured (proxy !== false).
+    // A class, because axios tests \`agent instanceof HttpsProxyAgent\`.
+    filter: /^https-proxy-agent$/,
+    contents: `module.exports = class HttpsProxyAgent {
+  constructor() { throw new Error('https-proxy-agent is not bundled: requests must use proxy: false'); }
+};`,
+  },
+  {
+    // Proxy discovery from HTTP(S)_PROXY/NO_PROXY: only consulted when the proxy option is not false.
+    filter: /^proxy-from-env$/,
+    contents: `exports.getProxyForUrl = () => { throw new Error('proxy-from-env is not bundled: requests must use proxy: false'); };`,
+  },
+  {
+    filter: /[\\/]axios[\\/]lib[\\/]helpers[\\/]shouldBypassProxy\.js$/,
+    contents: `export default function shouldBypassProxy() {
+  throw new Error('NO_PROXY matching is not bundled: requests must use proxy: false');
+}`,
+  },
+  {
+    // The XMLHttpRequest adapter: its own module evaluates to `false` when XMLHttpRequest is undefined,
+    // which it always is on Node.js, so this stub is exactly what the module exports there.
+    filter: /[\\/]axios[\\/]lib[\\/]adapters[\\/]xhr\.js$/,
+    contents: 'export default false;',
+  },
+  {
+    // The fetch adapter: axios' default adapter order is xhr, http, fetch, and on Node the http adapter
+    // is always available, so fetch is never selected. Reporting it "not supported" keeps an explicit
+    // `adapter: 'fetch'` from silently using something else.
+    filter: /[\\/]axios[\\/]lib[\\/]adapters[\\/]fetch\.js$/,
+    contents: 'export const getFetch = () => false;\nexport default false;',
+  },
+];
+
+/** esbuild plugin replacing the modules above with their stubs. */
+const dropUnusedAxiosTransport = {
+  name: 'drop-unused-axios-transport',
+  setup(b) {
+    for (const [index, stub] of AXIOS_UNUSED.entries()) {
+      const isPackage = stub.filter.source.startsWith('^');
+      if (isPackage) {
+        b.onResolve({ filter: stub.filter }, () => ({ path: `stub-${index}`, namespace: 'kvl-stub' }));
+      } else {
+        b.onLoad({ filter: stub.filter }, () => ({ contents: stub.contents, loader: 'js' }));
+      }
+    }
+    b.onLoad({ filter: /.*/, namespace: 'kvl-stub' }, (args) => {
+      const stub = AXIOS_UNUSED[Number(args.path.slice('stub-'.length))];
+      return { contents: stub.contents, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * The esbuild options of one function bundle (also used by bench/ to build comparison functions).
+ * `stubUnusedTransport: false` keeps axios whole, for code (like the official SDKs) that follows
+ * redirects or honours proxies.
+ */
+export function bundleOptions(entry, outfile, { stubUnusedTransport = true } = {}) {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify: true,
+    sourcemap: false,
+    legalComments: 'none',
+    alias: { 'form-data': join(root, 'scripts', 'shims', 'form-data.cjs') },
+    plugins: stubUnusedTransport ? [dropUnusedAxiosTransport] : [],
+    logLevel: 'warning',
+  };
+}
+
+/**
+ * @param {{quiet?: boolean, outDir?: string, metafile?: boolean}} options `outDir` defaults to
+ *   dist/functions; `metafile` returns esbuild's metafile per function (bundle-size analysis).
+ */
+export async function buildFunctions({ quiet = false, outDir = defaultOutRoot, metafile = false } = {}) {
   const names = existsSync(functionsDir)
     ? readdirSync(functionsDir).filter((n) => existsSync(join(functionsDir, n, 'handler.ts')))
     : [];
-  rmSync(outRoot, { recursive: true, force: true });
+  rmSync(outDir, { recursive: true, force: true });
   const results = await Promise.all(
     names.map(async (name) => {
-      const outfile = join(outRoot, name, 'index.js');
-      await build({
-        entryPoints: [join(functionsDir, name, 'handler.ts')],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        format: 'cjs',
-        target: 'node20',
-        minify: true,
-        sourcemap: false,
-        legalComments: 'none',
-        alias: { 'form-data': join(root, 'scripts', 'shims', 'form-data.cjs') },
-        logLevel: 'warning',
+      const outfile = join(outDir, name, 'index.js');
+      const result = await build({
+        ...bundleOptions(join(functionsDir, name, 'handler.ts'), outfile),
+        metafile,
       });
-      return { name, outfile, bytes: statSync(outfile).size };
+      return {
+        name,
+        outfile,
+        bytes: statSync(outfile).size,
+        ...(metafile ? { metafile: result.metafile } : {}),
+      };
     }),
   );
   // The repository is an ES module package; this marks the bundles as CommonJS, as FunctionGraph loads them.
-  mkdirSync(outRoot, { recursive: true });
-  writeFileSync(join(outRoot, 'package.json'), '{ "type": "commonjs" }\n');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'package.json'), '{ "type": "commonjs" }\n');
   if (!quiet) {
     for (const r of results) console.log(`built ${r.name}: ${(r.bytes / 1024).toFixed(1)} KB`);
   }

@@ -9,7 +9,9 @@ export const handler = kvlHandler(
     accepts: ['kvl.link.services-ready'],
     async handle(event, deps, tools) {
       const { instanceId, client, options } = event.data;
-      const result = await buyEndpoints(deps, { instanceId, client }, { deadline: tools.deadline });
+      // KVL_FAST_PATH=off: a zero budget (deadline now) checks once and leaves the wait to the timer.
+      const deadline = tools.config.fastPath ? tools.deadline : Date.now();
+      const result = await buyEndpoints(deps, { instanceId, client }, { deadline });
       if (result.outcome === 'stale') {
         tools.logger.info('stale message ignored', { reason: result.reason });
         return [];

@@ -40,6 +40,7 @@ export const ENV = {
   redriveAfterMs: 'KVL_REDRIVE_AFTER_MS',
   logLevel: 'KVL_LOG_LEVEL',
   autoLinkPolicy: 'KVL_AUTOLINK_POLICY',
+  fastPath: 'KVL_FAST_PATH',
 } as const;
 
 export const TOPIC_ENV: { readonly [K in keyof TopicUrns]: string } = {
@@ -122,6 +123,12 @@ export interface KvlConfig {
   logLevel: LogLevel;
   autoLinkPolicy: AutoLinkRule[];
   /**
+   * `KVL_FAST_PATH` (`on` | `off`, default on): whether buy-endpoints waits inline for acceptance.
+   * Off leaves every link to the poll-acceptance timer: fewer calls per link, up to one timer period
+   * more latency (the timer-only configuration the benchmarks compare against).
+   */
+  fastPath: boolean;
+  /**
    * The resolved, non-secret variables the cloud clients read (region, project, endpoint overrides),
    * for `createCloudClients({env})`: user data is merged in, credentials are not.
    */
@@ -140,6 +147,7 @@ export const DEFAULTS = {
   acceptTimeoutMs: 15 * 60_000,
   redriveAfterMs: 5 * 60_000,
   logLevel: 'info' as LogLevel,
+  fastPath: true,
 };
 
 /** `context.getUserData(k) ?? env[k]`, with empty strings treated as unset. */
@@ -237,6 +245,12 @@ export function loadConfig(options: LoadConfigOptions = {}): KvlConfig {
   }
   const logLevel = levelRaw ?? DEFAULTS.logLevel;
 
+  const fastPathRaw = read(ENV.fastPath)?.toLowerCase();
+  if (fastPathRaw !== undefined && fastPathRaw !== 'on' && fastPathRaw !== 'off') {
+    throw new ConfigError(ENV.fastPath, 'must be on or off');
+  }
+  const fastPath = fastPathRaw === undefined ? DEFAULTS.fastPath : fastPathRaw === 'on';
+
   const policyRaw = read(ENV.autoLinkPolicy);
   let autoLinkPolicy: AutoLinkRule[] = [];
   if (policyRaw) {
@@ -261,6 +275,7 @@ export function loadConfig(options: LoadConfigOptions = {}): KvlConfig {
     redriveAfterMs,
     logLevel,
     autoLinkPolicy,
+    fastPath,
     cloudEnv,
   };
   if (options.requireTopics) requireTopics(config);

@@ -1,0 +1,198 @@
+/**
+ * Sections 1 and 2: latency overhead and API calls per link, for 1, 3, 6 and 9 brokers, in three
+ * configurations measured in the same run against emulators with the same speed and throttling:
+ *
+ *   - fast path (the default: buy-endpoints waits inline for acceptance);
+ *   - timer-only (`KVL_FAST_PATH=off`: the poll-acceptance timer, every emulated minute, takes over);
+ *   - terraform-like (bench/terraform-like.ts: one GET per resource every 3 s, one resource at a time).
+ *
+ * Overhead = completed − the moment the last endpoint became accepted, both on the emulated clock.
+ * Each configuration runs in its own emulator, so each request log holds exactly one link at a time.
+ */
+import { newCloudEvent } from '../shared/events/cloudevents.js';
+import {
+  addInstance,
+  type BenchCloud,
+  type CallCount,
+  CloudWatcher,
+  countCalls,
+  publishedEvents,
+  spreadAcceptance,
+  startBenchCloud,
+  startBenchRuntime,
+  waitFor,
+} from './lib/common.js';
+import { terraformApply } from './terraform-like.js';
+
+/** Endpoint acceptance lands 60–66 s after creation (see spreadAcceptance): two poll intervals. */
+const ACCEPTANCE_SPREAD_MS = 6_000;
+/** The same seed in every configuration: the n-th endpoint of each emulator gets the same delay. */
+const SPREAD_SEED = 7;
+
+export type LatencyConfig = 'fast-path' | 'timer-only' | 'terraform-like';
+
+export interface LatencyRow {
+  config: LatencyConfig;
+  brokers: number;
+  /** Request → completion event (or end of apply), emulated s. */
+  totalS: number;
+  /** Completion − last endpoint accepted, emulated s. */
+  overheadS: number;
+  /** Advertised map committed (instance RUNNING again) − last endpoint accepted, emulated s. */
+  usableOverheadS: number;
+  /** The overhead in real (wall-clock) ms: the product's own work runs in real time. */
+  overheadRealMs: number;
+  /**
+   * The overhead split in two (emulated s): until `endpoints-accepted` is published (the inline poll
+   * or the timer noticing), then the hop to patch-listeners and its work until `completed`.
+   */
+  detectS?: number;
+  patchS?: number;
+  calls: CallCount;
+  /** 3 per broker + 5: the issue's target for the fast path. */
+  callTarget: number;
+  failed?: string;
+}
+
+function linkRequest(instanceId: string, cloud: BenchCloud) {
+  return newCloudEvent('kvl.link.requested', {
+    source: 'kvl/bench',
+    subject: instanceId,
+    data: {
+      instanceId,
+      client: { vpcId: cloud.clientNet.vpcId, subnetId: cloud.clientNet.subnetId },
+      options: { securityGroupRule: true },
+    },
+  });
+}
+
+/** Emulated time of the first message published to `topic` about `instanceId`. */
+function firstMessageAbout(cloud: BenchCloud, topic: string, instanceId: string): number | undefined {
+  for (const m of cloud.emulator.world.messages) {
+    if (m.topicUrn !== topic) continue;
+    try {
+      if ((JSON.parse(m.message) as { subject?: unknown }).subject === instanceId) return Date.parse(m.time);
+    } catch {
+      // not a CloudEvent
+    }
+  }
+  return undefined;
+}
+
+/** Runs one link at a time through the local FunctionGraph runtime. */
+async function productRuns(
+  config: 'fast-path' | 'timer-only',
+  speed: number,
+  brokerCounts: readonly number[],
+): Promise<LatencyRow[]> {
+  const cloud = await startBenchCloud({ speed });
+  const runtime = await startBenchRuntime(cloud, { fastPath: config === 'fast-path' });
+  const stopSpread = spreadAcceptance(cloud, ACCEPTANCE_SPREAD_MS, SPREAD_SEED);
+  const watcher = new CloudWatcher(cloud);
+  const rows: LatencyRow[] = [];
+  try {
+    for (const brokers of brokerCounts) {
+      const instance = addInstance(cloud, `lat-${config}-${brokers}`, brokers);
+      cloud.emulator.clearRequests();
+      const requestedAt = cloud.now();
+      runtime.invokeAsync('create-services', linkRequest(instance.instanceId, cloud));
+      const outcome = () =>
+        publishedEvents(cloud).find(
+          (e) =>
+            e.event.subject === instance.instanceId &&
+            (e.event.type === 'kvl.link.completed' || e.event.type === 'kvl.link.failed'),
+        );
+      // A link needs ~2 emulated minutes; 15 emulated minutes is the product's acceptance timeout.
+      await waitFor(() => outcome() !== undefined, (15 * 60_000) / speed + 30_000, `${config} link`);
+      const done = outcome()!;
+      await waitFor(
+        () => {
+          const committed = watcher.mapCommittedAt.get(instance.instanceId);
+          return committed !== undefined && cloud.now() >= committed;
+        },
+        60_000,
+        'the advertised map to commit',
+      ).catch(() => undefined);
+      // Trailing work the link caused (a redelivery, the timer's last look) belongs to it.
+      await runtime.idle();
+      watcher.scan();
+      const accepted = watcher.lastAcceptedAt(instance.instanceId) ?? Number.NaN;
+      const committed = watcher.mapCommittedAt.get(instance.instanceId) ?? Number.NaN;
+      const detected = firstMessageAbout(
+        cloud,
+        cloud.emulator.config().topics.endpointsAccepted,
+        instance.instanceId,
+      );
+      rows.push({
+        config,
+        brokers,
+        totalS: (done.time - requestedAt) / 1000,
+        overheadS: (done.time - accepted) / 1000,
+        usableOverheadS: (committed - accepted) / 1000,
+        overheadRealMs: (done.time - accepted) / speed,
+        ...(detected !== undefined
+          ? { detectS: (detected - accepted) / 1000, patchS: (done.time - detected) / 1000 }
+          : {}),
+        calls: countCalls(cloud.emulator.requests()),
+        callTarget: 3 * brokers + 5,
+        ...(done.event.type === 'kvl.link.failed'
+          ? { failed: String((done.event.data as { reason?: unknown }).reason) }
+          : {}),
+      });
+    }
+  } finally {
+    stopSpread();
+    watcher.stop();
+    await runtime.close();
+    await cloud.close();
+  }
+  return rows;
+}
+
+/** One terraform-like apply per emulator, all broker counts at once (they share nothing). */
+async function terraformRun(speed: number, brokers: number): Promise<LatencyRow> {
+  const cloud = await startBenchCloud({ speed });
+  const stopSpread = spreadAcceptance(cloud, ACCEPTANCE_SPREAD_MS, SPREAD_SEED);
+  const watcher = new CloudWatcher(cloud);
+  try {
+    const instance = addInstance(cloud, `lat-tf-${brokers}`, brokers);
+    cloud.emulator.clearRequests();
+    const { startedAt, finishedAt } = await terraformApply(cloud.clients, cloud.clock, {
+      instanceId: instance.instanceId,
+      clientVpcId: cloud.clientNet.vpcId,
+      clientSubnetId: cloud.clientNet.subnetId,
+    });
+    watcher.scan();
+    const accepted = watcher.lastAcceptedAt(instance.instanceId) ?? Number.NaN;
+    const committed = watcher.mapCommittedAt.get(instance.instanceId) ?? Number.NaN;
+    return {
+      config: 'terraform-like',
+      brokers,
+      totalS: (finishedAt - startedAt) / 1000,
+      overheadS: (finishedAt - accepted) / 1000,
+      usableOverheadS: (committed - accepted) / 1000,
+      overheadRealMs: (finishedAt - accepted) / speed,
+      calls: countCalls(cloud.emulator.requests()),
+      callTarget: 3 * brokers + 5,
+    };
+  } finally {
+    stopSpread();
+    watcher.stop();
+    await cloud.close();
+  }
+}
+
+export async function runLatency(options: {
+  speed: number;
+  brokerCounts: readonly number[];
+}): Promise<LatencyRow[]> {
+  const { speed, brokerCounts } = options;
+  // The three configurations run side by side (separate emulators): the baseline's sequential waits
+  // are the long pole, and the product's two configurations overlap them.
+  const [fast, timer, terraform] = await Promise.all([
+    productRuns('fast-path', speed, brokerCounts),
+    productRuns('timer-only', speed, brokerCounts),
+    Promise.all(brokerCounts.map((n) => terraformRun(speed, n))),
+  ]);
+  return [...fast, ...timer, ...terraform];
+}
