@@ -48,10 +48,12 @@ export const handler = kvlHandler(
           case 'redrive': {
             const desired = desiredLinkOf(await deps.dms.showInstance(subject));
             if (!desired) break;
+            // From the start of the chain: create-services is idempotent, finishes services that were
+            // only partly created, and hands on to buy-endpoints when they are all available.
             tools.logger.warn('re-driving a link whose endpoints never came', { instanceId: subject });
             events.push(
               tools.newEvent(
-                'kvl.link.services-ready',
+                'kvl.link.requested',
                 {
                   instanceId: subject,
                   client: desired.client,

@@ -119,7 +119,8 @@ export async function createServices(
   }
 
   const permissions = whitelistOf(request);
-  for (const service of services) {
+  // The owner's own account is always allowed: with no other account to allow, nothing to read.
+  for (const service of permissions.length > 0 ? services : []) {
     const granted = dryRun ? [] : await deps.vpcep.listServicePermissions(service.id);
     const toAdd = permissions.filter((p) => !granted.includes(p));
     if (toAdd.length === 0) continue;

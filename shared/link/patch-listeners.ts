@@ -126,7 +126,7 @@ async function sendMap(
     try {
       deps.logger.info('sending advertised map', { instanceId: instance.instanceId, map });
       await deps.dms.modifyCrossVpc(instance.instanceId, map);
-      return instance;
+      return await applied(deps, instance.instanceId, map, budget);
     } catch (error) {
       if (!(error instanceof InstanceBusyError) || remainingMs(deps, budget) <= 0) throw error;
       await deps.clock.sleep(Math.min(deps.settings.pollIntervalMs, Math.max(0, remainingMs(deps, budget))));
@@ -139,6 +139,41 @@ async function sendMap(
       instance = running;
     }
   }
+}
+
+/**
+ * The modify is asynchronous: the instance is CONFIGURING until the new map is live. The completion
+ * announces usable bootstrap servers, so wait for RUNNING with the map in place; past the budget the
+ * message is retried, and the redelivery finds the map applied and completes. A RUNNING instance with
+ * another map, once the modify was seen under way, means another modify (an unlink) overtook this one.
+ */
+async function applied(
+  deps: LinkDeps,
+  instanceId: string,
+  map: Record<string, string>,
+  budget: Budget,
+): Promise<KafkaInstance> {
+  let probes = 0;
+  let sawConfiguring = false;
+  const live = await pollUntil(deps, budget, async () => {
+    const current = await deps.dms.showInstance(instanceId);
+    probes += 1;
+    if (current.status !== 'RUNNING') {
+      sawConfiguring = true;
+      return undefined;
+    }
+    if (advertisesExactly(current.listeners, map)) return current;
+    // The status may lag the accepted modify for a moment: judge only once it was seen, or late.
+    if (sawConfiguring || probes >= 3) {
+      throw new LinkNotReadyError(
+        STEP_PATCH_LISTENERS,
+        'the advertised map was changed again while it was applied',
+      );
+    }
+    return undefined;
+  });
+  if (!live) throw new LinkNotReadyError(STEP_PATCH_LISTENERS, 'the new advertised map is not live yet');
+  return live;
 }
 
 /**

@@ -24,11 +24,15 @@ function linkData(c: RuntimeCloud) {
 function cloudWrites(c: RuntimeCloud) {
   return c.emulator
     .requests()
-    .filter((r) => r.method !== 'GET' && !r.path.includes('/notifications/') && !r.path.includes('resource_instances'));
+    .filter(
+      (r) =>
+        r.method !== 'GET' && !r.path.includes('/notifications/') && !r.path.includes('resource_instances'),
+    );
 }
 
 async function settleInstance(c: RuntimeCloud) {
-  const instance = () => c.emulator.world.kafkaInstances.find((i) => i.instanceId === c.config.world.instanceId)!;
+  const instance = () =>
+    c.emulator.world.kafkaInstances.find((i) => i.instanceId === c.config.world.instanceId)!;
   for (let i = 0; i < 200 && instance().status !== 'RUNNING'; i++) {
     c.emulator.settle();
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -101,14 +105,24 @@ describe('bad link requests end in kvl.link.failed, with no cloud write', () => 
     field?: string;
     reason: RegExp;
   }> = [
-    { name: 'missing client', data: (c) => ({ instanceId: c.config.world.instanceId }), field: 'data.client', reason: /required|expected/i },
+    {
+      name: 'missing client',
+      data: (c) => ({ instanceId: c.config.world.instanceId }),
+      field: 'data.client',
+      reason: /required|expected/i,
+    },
     {
       name: 'an id that would change the URL',
       data: (c) => ({ ...linkData(c), instanceId: '../x?y#z' }),
       field: 'data.instanceId',
       reason: /[A-Za-z0-9_-]/,
     },
-    { name: 'unknown instance', data: (c) => ({ ...linkData(c), instanceId: 'no-such-instance' }), field: 'instanceId', reason: /does not exist/ },
+    {
+      name: 'unknown instance',
+      data: (c) => ({ ...linkData(c), instanceId: 'no-such-instance' }),
+      field: 'instanceId',
+      reason: /does not exist/,
+    },
     {
       name: 'instance not RUNNING',
       arrange: (c) => {
@@ -128,7 +142,10 @@ describe('bad link requests end in kvl.link.failed, with no cloud write', () => 
     },
     {
       name: 'subnet not in the client VPC',
-      data: (c) => ({ ...linkData(c), client: { vpcId: c.config.world.clientVpcId, subnetId: c.config.world.instanceSubnetId } }),
+      data: (c) => ({
+        ...linkData(c),
+        client: { vpcId: c.config.world.clientVpcId, subnetId: c.config.world.instanceSubnetId },
+      }),
       field: 'client.subnetId',
       reason: /not to the client VPC/,
     },

@@ -3,13 +3,13 @@
  * running the built bundles of serverless.yml, and a signed SMN client to publish requests with.
  */
 import { randomUUID } from 'node:crypto';
+import { startEmulator } from '../../local/cloud/index.js';
+import type { EmulatorHandle } from '../../local/cloud/server.js';
+import { type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudHttp } from '../../shared/cloud/http.js';
 import { createSmnClient } from '../../shared/cloud/smn.js';
 import { type CloudEvent, parseCloudEvent } from '../../shared/events/cloudevents.js';
-import { startEmulator } from '../../local/cloud/index.js';
-import type { EmulatorHandle } from '../../local/cloud/server.js';
-import { type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
 
 export interface RuntimeCloud {
   emulator: EmulatorHandle;
@@ -25,7 +25,11 @@ export interface RuntimeCloud {
 }
 
 export async function startRuntimeCloud(
-  options: { speed?: number; userData?: Record<string, string>; functionTimeoutMs?: Record<string, number> } = {},
+  options: {
+    speed?: number;
+    userData?: Record<string, string>;
+    functionTimeoutMs?: Record<string, number>;
+  } = {},
 ): Promise<RuntimeCloud> {
   const emulator = await startEmulator({ port: 0, speed: options.speed ?? 200 });
   const runtime = await startRuntime({
@@ -66,7 +70,9 @@ export async function startRuntimeCloud(
         id: randomUUID(),
         source: 'kvl/test',
         type: 'kvl.link.requested',
-        ...(typeof data === 'object' && data !== null && 'instanceId' in data ? { subject: data.instanceId } : {}),
+        ...(typeof data === 'object' && data !== null && 'instanceId' in data
+          ? { subject: data.instanceId }
+          : {}),
         time: new Date().toISOString(),
         datacontenttype: 'application/json',
         data,
@@ -79,7 +85,9 @@ export async function startRuntimeCloud(
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         const found = events().find(
-          (e) => e.correlationid === requestId && (e.type === 'kvl.link.completed' || e.type === 'kvl.link.failed'),
+          (e) =>
+            e.correlationid === requestId &&
+            (e.type === 'kvl.link.completed' || e.type === 'kvl.link.failed'),
         );
         if (found) return found;
         await new Promise((resolve) => setTimeout(resolve, 20));
