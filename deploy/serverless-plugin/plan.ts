@@ -9,6 +9,7 @@
  * API takes snake_case `event_data`, which is what the plan holds.
  */
 import * as z from 'zod';
+import { TRIGGER_TYPES } from '../../local/runtime/serverless.js';
 import type { AsyncInvokeConfig, TriggerStatus } from '../../shared/cloud/functiongraph.js';
 
 export class DeployConfigError extends Error {
@@ -23,24 +24,7 @@ export const PACKAGE_ONLY = '(package only)';
 
 /* ------------------------------------------------------------------ schema of serverless.yml */
 
-const TRIGGER_TYPES = [
-  'SMN',
-  'TIMER',
-  'CTS',
-  'KAFKA',
-  'OPENSOURCEKAFKA',
-  'RABBITMQ',
-  'APIG',
-  'DEDICATEDGATEWAY',
-  'APIC',
-  'DMS',
-  'DDS',
-  'GAUSSMONGO',
-  'OBS',
-  'LTS',
-  'DIS',
-  'EVENTGRID',
-] as const;
+// One list of trigger type codes for the plugin and the local runtime.
 
 const eventSchema = z.looseObject({
   triggerTypeCode: z.enum(TRIGGER_TYPES),

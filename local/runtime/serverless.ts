@@ -7,27 +7,30 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import * as z from 'zod';
 
+/** Every trigger type code of FunctionGraph's create-trigger API (reference §2). */
+export const TRIGGER_TYPES = [
+  'SMN',
+  'TIMER',
+  'CTS',
+  'KAFKA',
+  'OPENSOURCEKAFKA',
+  'RABBITMQ',
+  'APIG',
+  'DEDICATEDGATEWAY',
+  'APIC',
+  'DMS',
+  'DDS',
+  'GAUSSMONGO',
+  'OBS',
+  'LTS',
+  'DIS',
+  'EVENTGRID',
+] as const;
+
 const triggerSchema = z.looseObject({
   // Every type code of the create-trigger API (reference §2), so a valid file is never refused here;
   // the local runtime itself emulates SMN, TIMER and CTS and reports the others as not emulated.
-  triggerTypeCode: z.enum([
-    'SMN',
-    'TIMER',
-    'CTS',
-    'KAFKA',
-    'OPENSOURCEKAFKA',
-    'RABBITMQ',
-    'APIG',
-    'DEDICATEDGATEWAY',
-    'APIC',
-    'DMS',
-    'DDS',
-    'GAUSSMONGO',
-    'OBS',
-    'LTS',
-    'DIS',
-    'EVENTGRID',
-  ]),
+  triggerTypeCode: z.enum(TRIGGER_TYPES),
   status: z.enum(['ACTIVE', 'DISABLED']).default('ACTIVE'),
   eventData: z.record(z.string(), z.unknown()).default({}),
 });
