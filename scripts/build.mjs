@@ -1,7 +1,7 @@
 // Bundles every functions/<name>/handler.ts into dist/functions/<name>/index.js: one CommonJS file per
 // function (FunctionGraph's Node.js runtime loads handlers with require), minified, no source maps,
 // so cold starts read as little code as possible.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -106,14 +106,20 @@ export async function buildFunctions({ quiet = false, outDir = defaultOutRoot, m
   const names = existsSync(functionsDir)
     ? readdirSync(functionsDir).filter((n) => existsSync(join(functionsDir, n, 'handler.ts')))
     : [];
-  rmSync(outDir, { recursive: true, force: true });
+  // Built aside, then each bundle renamed into place (atomic per file): a runtime or a test loading
+  // bundles while another process rebuilds never sees a missing or half-written file.
+  const staging = `${outDir}.staging-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
   const results = await Promise.all(
     names.map(async (name) => {
-      const outfile = join(outDir, name, 'index.js');
+      const staged = join(staging, name, 'index.js');
       const result = await build({
-        ...bundleOptions(join(functionsDir, name, 'handler.ts'), outfile),
+        ...bundleOptions(join(functionsDir, name, 'handler.ts'), staged),
         metafile,
       });
+      const outfile = join(outDir, name, 'index.js');
+      mkdirSync(dirname(outfile), { recursive: true });
+      renameSync(staged, outfile);
       return {
         name,
         outfile,
@@ -122,8 +128,12 @@ export async function buildFunctions({ quiet = false, outDir = defaultOutRoot, m
       };
     }),
   );
-  // The repository is an ES module package; this marks the bundles as CommonJS, as FunctionGraph loads them.
+  rmSync(staging, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
+  for (const stale of readdirSync(outDir).filter((n) => n !== 'package.json' && !names.includes(n))) {
+    rmSync(join(outDir, stale), { recursive: true, force: true });
+  }
+  // The repository is an ES module package; this marks the bundles as CommonJS, as FunctionGraph loads them.
   writeFileSync(join(outDir, 'package.json'), '{ "type": "commonjs" }\n');
   if (!quiet) {
     for (const r of results) console.log(`built ${r.name}: ${(r.bytes / 1024).toFixed(1)} KB`);

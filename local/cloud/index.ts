@@ -2,6 +2,8 @@
  * The local Huawei Cloud emulator: public surface for the CLI, the local runtime, tests and benchmarks.
  */
 export { type ClockOptions, createClock } from './clock.js';
+export { createDmsModule } from './dms.js';
+export { createFunctionGraphModule } from './functiongraph.js';
 export { createIamModule, issueTemporaryCredentials, issueToken } from './iam.js';
 export {
   type ActiveFault,
@@ -22,6 +24,8 @@ export {
 export { createSmnModule, smnTriggerEvent } from './smn.js';
 export type * from './types.js';
 export { EmuError } from './types.js';
+export { createVpcModule } from './vpc.js';
+export { createVpcepModule } from './vpcep.js';
 export {
   addKafkaInstance,
   addSecurityGroup,
