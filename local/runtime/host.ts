@@ -699,47 +699,11 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
     return dir;
   }
 
-  /** Deployed triggers: SMN is already subscribed by FunctionGraph; timers and CTS are run here. */
-  private setUpDeployedTrigger(fn: LoadedFunction, trigger: TriggerSpec): RuntimeTriggerInfo {
-    const type = trigger.triggerTypeCode;
-    const info = (mode: RuntimeTriggerInfo['mode'], detail: string): RuntimeTriggerInfo => ({
-      type,
-      status: trigger.status,
-      mode,
-      detail,
-    });
-    if (trigger.status !== 'ACTIVE') return info('disabled', 'status DISABLED');
-    try {
-      switch (type) {
-        case 'SMN': {
-          const topicUrn = String(eventDataField(trigger.eventData, 'topicUrn'));
-          fn.smnTopics.add(topicUrn);
-          return info('emulated', topicUrn);
-        }
-        case 'TIMER':
-          return info('emulated', this.armTimer(fn, trigger.eventData));
-        case 'CTS': {
-          const operations = eventDataField(trigger.eventData, 'operations');
-          fn.ctsOperations.push(...parseCtsOperations(operations));
-          return info('emulated', (operations as string[]).join(', '));
-        }
-        default:
-          this.log(
-            `function ${fn.name}: ${type} trigger is ACTIVE but not emulated locally; it will not fire`,
-          );
-          return info('not-emulated', `${type} triggers are not emulated`);
-      }
-    } catch (error) {
-      this.log(`function ${fn.name}: ${type} trigger not wired: ${errorMessage(error)}`);
-      return info('not-emulated', errorMessage(error));
-    }
-  }
-
-  private async setUpTrigger(
-    fn: LoadedFunction,
-    trigger: TriggerSpec,
-    subscriber: CloudHttp,
-  ): Promise<RuntimeTriggerInfo> {
+  /**
+   * Arms one trigger here: SMN deliveries routed to the function, timers on the emulated clock, CTS
+   * filters. Throws on a malformed trigger. `info` says how the trigger runs locally.
+   */
+  private wireTrigger(fn: LoadedFunction, trigger: TriggerSpec): RuntimeTriggerInfo {
     const type = trigger.triggerTypeCode;
     const data = trigger.eventData;
     const info = (mode: RuntimeTriggerInfo['mode'], detail: string): RuntimeTriggerInfo => ({
@@ -749,45 +713,67 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
       detail,
     });
     if (trigger.status !== 'ACTIVE') return info('disabled', 'status DISABLED');
-    try {
-      switch (type) {
-        case 'SMN': {
-          const topicUrn = eventDataField(data, 'topicUrn');
-          if (typeof topicUrn !== 'string' || !/^urn:smn:[^:]+:[^:]+:[^:]+$/.test(topicUrn)) {
-            throw new TriggerConfigError(
-              `SMN trigger: eventData.topicUrn ${JSON.stringify(topicUrn)} is not a topic URN`,
-            );
-          }
-          await subscriber.send({
-            method: 'POST',
-            path: `/v2/{project_id}/notifications/topics/${topicUrn}/subscriptions`,
-            body: {
-              protocol: 'functionstage',
-              endpoint: fn.urn,
-              remark: `kafka-vpcep-link local runtime: ${fn.name}`.slice(0, MAX_REMARK),
-            },
-          });
-          fn.smnTopics.add(topicUrn);
-          return info('emulated', topicUrn);
-        }
-        case 'TIMER':
-          return info('emulated', this.armTimer(fn, data));
-        case 'CTS': {
-          const operations = eventDataField(data, 'operations');
-          fn.ctsOperations.push(...parseCtsOperations(operations));
-          return info('emulated', (operations as string[]).join(', '));
-        }
-        default:
-          // KAFKA (and APIG, OBS, …) need a real broker or gateway; say so instead of pretending.
-          this.log(
-            `function ${fn.name}: ${type} trigger is ACTIVE but not emulated locally; it will not fire`,
+    switch (type) {
+      case 'SMN': {
+        const topicUrn = eventDataField(data, 'topicUrn');
+        if (typeof topicUrn !== 'string' || !/^urn:smn:[^:]+:[^:]+:[^:]+$/.test(topicUrn)) {
+          throw new TriggerConfigError(
+            `SMN trigger: eventData.topicUrn ${JSON.stringify(topicUrn)} is not a topic URN`,
           );
-          return info('not-emulated', `${type} triggers are not emulated`);
+        }
+        fn.smnTopics.add(topicUrn);
+        return info('emulated', topicUrn);
       }
+      case 'TIMER':
+        return info('emulated', this.armTimer(fn, data));
+      case 'CTS': {
+        const operations = eventDataField(data, 'operations');
+        fn.ctsOperations.push(...parseCtsOperations(operations));
+        return info('emulated', (operations as string[]).join(', '));
+      }
+      default:
+        // KAFKA (and APIG, OBS, …) need a real broker or gateway; say so instead of pretending.
+        this.log(`function ${fn.name}: ${type} trigger is ACTIVE but not emulated locally; it will not fire`);
+        return info('not-emulated', `${type} triggers are not emulated`);
+    }
+  }
+
+  /** Deployed triggers: FunctionGraph already subscribed SMN; a bad trigger is reported, not fatal. */
+  private setUpDeployedTrigger(fn: LoadedFunction, trigger: TriggerSpec): RuntimeTriggerInfo {
+    try {
+      return this.wireTrigger(fn, trigger);
     } catch (error) {
-      throw new RuntimeStartError(`function ${fn.name}: ${type} trigger: ${errorMessage(error)}`, {
-        cause: error,
-      });
+      const type = trigger.triggerTypeCode;
+      this.log(`function ${fn.name}: ${type} trigger not wired: ${errorMessage(error)}`);
+      return { type, status: trigger.status, mode: 'not-emulated', detail: errorMessage(error) };
+    }
+  }
+
+  /** Triggers from serverless.yml: SMN ones are subscribed through the SMN API, as a deploy would. */
+  private async setUpTrigger(
+    fn: LoadedFunction,
+    trigger: TriggerSpec,
+    subscriber: CloudHttp,
+  ): Promise<RuntimeTriggerInfo> {
+    try {
+      const info = this.wireTrigger(fn, trigger);
+      if (trigger.triggerTypeCode === 'SMN' && info.mode === 'emulated') {
+        await subscriber.send({
+          method: 'POST',
+          path: `/v2/{project_id}/notifications/topics/${info.detail}/subscriptions`,
+          body: {
+            protocol: 'functionstage',
+            endpoint: fn.urn,
+            remark: `kafka-vpcep-link local runtime: ${fn.name}`.slice(0, MAX_REMARK),
+          },
+        });
+      }
+      return info;
+    } catch (error) {
+      throw new RuntimeStartError(
+        `function ${fn.name}: ${trigger.triggerTypeCode} trigger: ${errorMessage(error)}`,
+        { cause: error },
+      );
     }
   }
 
