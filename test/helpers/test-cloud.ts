@@ -19,6 +19,10 @@ export interface TestCloud {
   request: LinkRequest;
   /** A deadline `ms` of emulated time from now. */
   budget(ms?: number): { deadline: number };
+  /** The emulator's record of a Kafka instance (the seeded one by default). */
+  instance(instanceId?: string): EmulatorHandle['world']['kafkaInstances'][number];
+  /** Lets every state machine finish what it started (modify commit, deletions): advance and settle. */
+  settle(ms?: number): void;
   /** Cloud writes (POST/PUT/DELETE/PATCH) in the request log. */
   writes(): Array<{ method: string; path: string }>;
   close(): Promise<void>;
@@ -61,6 +65,12 @@ export async function startTestCloud(
       options: { securityGroupRule: true },
     },
     budget: (ms = 10 * 60_000) => ({ deadline: emulator.clock.now() + ms }),
+    instance: (instanceId = config.world.instanceId) =>
+      emulator.world.kafkaInstances.find((i) => i.instanceId === instanceId)!,
+    settle: (ms = 120_000) => {
+      emulator.clock.advance(ms);
+      emulator.settle();
+    },
     writes: () =>
       emulator
         .requests()

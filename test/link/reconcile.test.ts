@@ -29,20 +29,10 @@ afterEach(async () => {
   await cloud.close();
 });
 
-function instanceInWorld(instanceId = cloud.request.instanceId) {
-  return cloud.emulator.world.kafkaInstances.find((i) => i.instanceId === instanceId)!;
-}
-
-/** Lets every state machine finish what it started (modify commit, deletions). */
-function settle(ms = 120_000): void {
-  cloud.emulator.clock.advance(ms);
-  cloud.emulator.settle();
-}
-
 async function linkFully(request: LinkRequest = cloud.request): Promise<void> {
   const result = await driveLink(cloud.deps, request, cloud.budget());
   expect(result.outcome).toBe('completed');
-  settle();
+  cloud.settle();
 }
 
 /** Carries out what a repairing pass asked of the chain, in-process (as `reconcile --repair` does). */
@@ -51,7 +41,7 @@ async function carryOut(result: ReconcileResult): Promise<void> {
     if (action.kind === 'request-link') await driveLink(cloud.deps, action.request, cloud.budget());
     if (action.kind === 'request-unlink') await unlink(cloud.deps, action.instanceId, cloud.budget());
   }
-  settle();
+  cloud.settle();
 }
 
 function statusOf(result: ReconcileResult, instanceId = cloud.request.instanceId) {
@@ -61,7 +51,7 @@ function statusOf(result: ReconcileResult, instanceId = cloud.request.instanceId
 /** Every broker advertises the IP of the accepted endpoint of the service on its own port. */
 function expectMappedCorrectly(instanceId = cloud.request.instanceId): void {
   const world = cloud.emulator.world;
-  for (const broker of instanceInWorld(instanceId).brokers) {
+  for (const broker of cloud.instance(instanceId).brokers) {
     const services = world.endpointServices.filter((s) => s.portId === broker.portId);
     expect(services).toHaveLength(1);
     const endpoints = world.endpoints.filter((e) => e.endpointServiceId === services[0]!.id);
@@ -125,7 +115,7 @@ describe('reconcile: a converged cloud', () => {
     const oneLink = cloud.emulator.requests();
     for (let i = 0; i < 4; i++) {
       const created = cloud.emulator.createKafkaInstance({ name: `kvl-extra-${i}`, brokers: 3 });
-      settle(60_000);
+      cloud.settle(60_000);
       await linkFully({ ...cloud.request, instanceId: created.instanceId });
     }
     cloud.emulator.clearRequests();
@@ -191,9 +181,9 @@ describe('reconcile: each drift case detected and repaired', () => {
   });
 
   it('advertised IPs changed out of band', async () => {
-    const identity = Object.fromEntries(instanceInWorld().brokers.map((b) => [b.listenerIp, b.listenerIp]));
+    const identity = Object.fromEntries(cloud.instance().brokers.map((b) => [b.listenerIp, b.listenerIp]));
     await cloud.deps.dms.modifyCrossVpc(cloud.request.instanceId, identity);
-    settle(60_000);
+    cloud.settle(60_000);
 
     const outcome = await detectAndRepair(/advertised .*, endpoint IP is/);
 
@@ -201,7 +191,7 @@ describe('reconcile: each drift case detected and repaired', () => {
   });
 
   it('the security group rule deleted', async () => {
-    const ruleId = tagValue(instanceInWorld().tags, TAG.securityGroupRuleId)!;
+    const ruleId = tagValue(cloud.instance().tags, TAG.securityGroupRuleId)!;
     await cloud.deps.vpc.deleteSecurityGroupRule(ruleId);
 
     const outcome = await detectAndRepair(/no inbound TCP 9011 rule/);
@@ -210,11 +200,11 @@ describe('reconcile: each drift case detected and repaired', () => {
     const rules = cloud.emulator.world.securityGroupRules.filter((r) => r.remoteIpPrefix === VPCEP_CIDR);
     expect(rules).toHaveLength(1);
     // The new rule is recorded as ours, so unlink removes it.
-    expect(tagValue(instanceInWorld().tags, TAG.securityGroupRuleId)).toBe(rules[0]!.id);
+    expect(tagValue(cloud.instance().tags, TAG.securityGroupRuleId)).toBe(rules[0]!.id);
   });
 
   it('a broker added by scale-out', async () => {
-    const instance = instanceInWorld();
+    const instance = cloud.instance();
     const port = createPort(cloud.emulator.world, randomUUID, {
       subnetId: instance.subnetId,
       deviceOwner: `dms:kafka:${instance.instanceId}:broker-3`,
@@ -235,8 +225,8 @@ describe('reconcile: a repair of an old link', () => {
   it('is not judged timed out by the acceptance timer while the chain rebuilds it', async () => {
     // Arrange: a link made long ago (beyond the 15 min acceptance timeout), then scaled out.
     await linkFully();
-    settle(60 * 60_000);
-    const instance = instanceInWorld();
+    cloud.settle(60 * 60_000);
+    const instance = cloud.instance();
     const port = createPort(cloud.emulator.world, randomUUID, {
       subnetId: instance.subnetId,
       deviceOwner: `dms:kafka:${instance.instanceId}:broker-3`,
@@ -267,7 +257,7 @@ describe('reconcile: orphans are unlinked', () => {
 
   it('resources of an instance that no longer exists', async () => {
     const world = cloud.emulator.world;
-    world.kafkaInstances.splice(world.kafkaInstances.indexOf(instanceInWorld()), 1);
+    world.kafkaInstances.splice(world.kafkaInstances.indexOf(cloud.instance()), 1);
 
     const result = await reconcile(cloud.deps, { repair: true });
     await carryOut(result);
@@ -286,7 +276,7 @@ describe('reconcile: orphans are unlinked', () => {
   });
 
   it('resources of an instance whose desired-state tags were removed', async () => {
-    const before = instanceInWorld().brokers.map((b) => b.listenerIp);
+    const before = cloud.instance().brokers.map((b) => b.listenerIp);
     await cloud.deps.dms.deleteInstanceTags(cloud.request.instanceId, [
       { key: TAG.clientVpc },
       { key: TAG.clientSubnet },
@@ -303,8 +293,8 @@ describe('reconcile: orphans are unlinked', () => {
     const world = cloud.emulator.world;
     expect(world.endpoints).toEqual([]);
     expect(world.endpointServices).toEqual([]);
-    expect(instanceInWorld().brokers.map((b) => b.advertisedIp)).toEqual(before);
-    expect(instanceInWorld().tags.filter((t) => t.key.startsWith('kvl-'))).toEqual([]);
+    expect(cloud.instance().brokers.map((b) => b.advertisedIp)).toEqual(before);
+    expect(cloud.instance().tags.filter((t) => t.key.startsWith('kvl-'))).toEqual([]);
     expect(after.links).toEqual([]);
   });
 });
@@ -323,10 +313,10 @@ describe('reconcile: duplicates are removed, keeping the one in use', () => {
       subnetId: cloud.request.client.subnetId,
       tags: [{ key: TAG.instance, value: cloud.request.instanceId }],
     });
-    settle(60_000);
+    cloud.settle(60_000);
 
     const result = await reconcile(cloud.deps, { repair: true });
-    settle();
+    cloud.settle();
     const after = await reconcile(cloud.deps, { repair: true });
 
     expect(statusOf(result)?.state).toBe('drifted');
@@ -345,30 +335,30 @@ describe('reconcile: duplicates are removed, keeping the one in use', () => {
   it('a second endpoint service on one port_id, with its own endpoint', async () => {
     // Arrange: a duplicate service on the first broker's port (another server port gets past the
     // cloud's same-port check), tagged as ours, with an accepted endpoint in the client VPC.
-    const broker = instanceInWorld().brokers[0]!;
+    const broker = cloud.instance().brokers[0]!;
     const original = cloud.emulator.world.endpointServices.find((s) => s.portId === broker.portId)!;
     const duplicate = await cloud.deps.vpcep.createEndpointService({
       portId: broker.portId,
-      vpcId: instanceInWorld().vpcId,
+      vpcId: cloud.instance().vpcId,
       serverType: 'VM',
       approvalEnabled: false,
       ports: [{ clientPort: 9012, serverPort: 9012, protocol: 'TCP' }],
       tags: [{ key: TAG.instance, value: cloud.request.instanceId }],
     });
-    settle(60_000);
+    cloud.settle(60_000);
     await cloud.deps.vpcep.createEndpoint({
       endpointServiceId: duplicate.id,
       vpcId: cloud.request.client.vpcId,
       subnetId: cloud.request.client.subnetId,
     });
-    settle(60_000);
+    cloud.settle(60_000);
 
     // Act: the first pass deletes the duplicate's endpoint (its service cannot go while the
     // endpoint is deleting), the second the duplicate service.
     const first = await reconcile(cloud.deps, { repair: true });
-    settle();
+    cloud.settle();
     const second = await reconcile(cloud.deps, { repair: true });
-    settle();
+    cloud.settle();
     const after = await reconcile(cloud.deps, { repair: true });
 
     // Assert
@@ -399,7 +389,7 @@ describe('status through the command line', () => {
     await linkFully();
     const linked = cloud.emulator.createKafkaInstance({ name: 'kvl-status-linked', brokers: 1 });
     const orphaned = cloud.emulator.createKafkaInstance({ name: 'kvl-status-orphan', brokers: 1 });
-    settle(60_000);
+    cloud.settle(60_000);
     await linkFully({ ...cloud.request, instanceId: linked.instanceId });
     await linkFully({ ...cloud.request, instanceId: orphaned.instanceId });
     await cloud.deps.dms.deleteInstanceTags(orphaned.instanceId, [{ key: TAG.clientVpc }]);

@@ -19,17 +19,13 @@ afterEach(async () => {
   await cloud.close();
 });
 
-function instanceInWorld() {
-  return cloud.emulator.world.kafkaInstances.find((i) => i.instanceId === cloud.request.instanceId)!;
-}
-
 describe('create-services', () => {
   it('creates one available, tagged service per broker port and records the desired state', async () => {
     // Act
     const result = await createServices(cloud.deps, cloud.request, cloud.budget());
 
     // Assert
-    const brokers = instanceInWorld().brokers;
+    const brokers = cloud.instance().brokers;
     expect(result.ready).toBe(true);
     expect(result.services.map((s) => s.portId).sort()).toEqual(brokers.map((b) => b.portId).sort());
     const services = cloud.emulator.world.endpointServices;
@@ -41,7 +37,7 @@ describe('create-services', () => {
       expect(service.tags).toContainEqual({ key: TAG.instance, value: cloud.request.instanceId });
       expect(service.tags).toContainEqual({ key: TAG.phase, value: 'pending' });
     }
-    const desired = desiredLinkOf(instanceInWorld());
+    const desired = desiredLinkOf(cloud.instance());
     expect(desired?.client).toEqual(cloud.request.client);
   });
 
@@ -118,7 +114,7 @@ describe('create-services', () => {
     }
 
     it('an instance that is not RUNNING', async () => {
-      instanceInWorld().status = 'ERROR';
+      cloud.instance().status = 'ERROR';
 
       const error = await createServices(cloud.deps, cloud.request, cloud.budget()).catch((e: unknown) => e);
 
@@ -127,7 +123,7 @@ describe('create-services', () => {
     });
 
     it('an instance without cross-VPC listeners', async () => {
-      instanceInWorld().brokers = [];
+      cloud.instance().brokers = [];
 
       const error = await createServices(cloud.deps, cloud.request, cloud.budget()).catch((e: unknown) => e);
 
@@ -240,17 +236,16 @@ describe('patch-listeners', () => {
 
     expect(result.outcome).toBe('completed');
     const world = cloud.emulator.world;
-    for (const broker of instanceInWorld().brokers) {
+    for (const broker of cloud.instance().brokers) {
       const service = world.endpointServices.find((s) => s.portId === broker.portId)!;
       const endpoint = world.endpoints.find((e) => e.endpointServiceId === service.id)!;
       expect(broker.advertisedIp).toBe(endpoint.ip);
     }
     const rules = world.securityGroupRules.filter(
-      (r) =>
-        r.securityGroupId === instanceInWorld().securityGroupId && r.remoteIpPrefix === '198.19.128.0/17',
+      (r) => r.securityGroupId === cloud.instance().securityGroupId && r.remoteIpPrefix === '198.19.128.0/17',
     );
     expect(rules).toHaveLength(1);
-    expect(tagValue(instanceInWorld().tags, TAG.securityGroupRuleId)).toBe(rules[0]!.id);
+    expect(tagValue(cloud.instance().tags, TAG.securityGroupRuleId)).toBe(rules[0]!.id);
   });
 
   it('marks a repeated completion as redelivered and sends no second map', async () => {
@@ -268,7 +263,7 @@ describe('patch-listeners', () => {
 
 describe('whole link and unlink', () => {
   it('drives the chain in one process, then unlinks back to the original state', async () => {
-    const before = instanceInWorld().brokers.map((b) => ({ ...b }));
+    const before = cloud.instance().brokers.map((b) => ({ ...b }));
 
     const linked = await driveLink(cloud.deps, cloud.request, cloud.budget());
     cloud.emulator.clock.advance(60_000);
@@ -279,10 +274,10 @@ describe('whole link and unlink', () => {
     expect(linked.outcome).toBe('completed');
     expect(removed.deleted).toMatchObject({ endpoints: 3, services: 3, securityGroupRule: true });
     const world = cloud.emulator.world;
-    expect(instanceInWorld().brokers).toEqual(before);
+    expect(cloud.instance().brokers).toEqual(before);
     expect(world.endpoints).toEqual([]);
     expect(world.endpointServices).toEqual([]);
-    expect(instanceInWorld().tags.filter((t) => t.key.startsWith('kvl-'))).toEqual([]);
+    expect(cloud.instance().tags.filter((t) => t.key.startsWith('kvl-'))).toEqual([]);
     expect(world.securityGroupRules.filter((r) => r.remoteIpPrefix === '198.19.128.0/17')).toEqual([]);
   });
 });

@@ -25,17 +25,8 @@ afterEach(async () => {
   await cloud.close();
 });
 
-function instanceInWorld(instanceId = cloud.request.instanceId) {
-  return cloud.emulator.world.kafkaInstances.find((i) => i.instanceId === instanceId)!;
-}
-
-function settle(ms = 120_000): void {
-  cloud.emulator.clock.advance(ms);
-  cloud.emulator.settle();
-}
-
 function advertised(instanceId = cloud.request.instanceId): Record<string, string> {
-  return Object.fromEntries(instanceInWorld(instanceId).brokers.map((b) => [b.listenerIp, b.advertisedIp]));
+  return Object.fromEntries(cloud.instance(instanceId).brokers.map((b) => [b.listenerIp, b.advertisedIp]));
 }
 
 function vpcepRules() {
@@ -80,7 +71,7 @@ describe('unlink from every intermediate state of a link', () => {
       'fully linked',
       async () => {
         await driveLink(cloud.deps, cloud.request, cloud.budget());
-        settle(60_000);
+        cloud.settle(60_000);
       },
     ],
   ];
@@ -91,7 +82,7 @@ describe('unlink from every intermediate state of a link', () => {
       await arrange();
 
       const result = await unlink(cloud.deps, cloud.request.instanceId, cloud.budget());
-      settle();
+      cloud.settle();
 
       expect(result.instanceId).toBe(cloud.request.instanceId);
       expectClean(before);
@@ -100,12 +91,12 @@ describe('unlink from every intermediate state of a link', () => {
 
   it('fully linked, then the instance deleted', async () => {
     await driveLink(cloud.deps, cloud.request, cloud.budget());
-    settle(60_000);
+    cloud.settle(60_000);
     const world = cloud.emulator.world;
-    world.kafkaInstances.splice(world.kafkaInstances.indexOf(instanceInWorld()), 1);
+    world.kafkaInstances.splice(world.kafkaInstances.indexOf(cloud.instance()), 1);
 
     const result = await unlink(cloud.deps, cloud.request.instanceId, cloud.budget());
-    settle();
+    cloud.settle();
 
     expect(result).toMatchObject({
       restoredAdvertised: false,
@@ -118,13 +109,13 @@ describe('unlink from every intermediate state of a link', () => {
 describe('unlink: safety and idempotency', () => {
   it('restores the advertised map recorded before the link, committed before any endpoint is deleted', async () => {
     // Arrange: brokers advertised other addresses before the link (e.g. an earlier NAT set-up).
-    const instance = instanceInWorld();
+    const instance = cloud.instance();
     instance.brokers.forEach((b, i) => {
       b.advertisedIp = `10.9.9.${i + 1}`;
     });
     const before = advertised();
     await driveLink(cloud.deps, cloud.request, cloud.budget());
-    settle(60_000);
+    cloud.settle(60_000);
     expect(advertised()).not.toEqual(before);
     // Records what brokers advertise when the first endpoint is deleted.
     let advertisedAtFirstDelete: Record<string, string> | undefined;
@@ -137,7 +128,7 @@ describe('unlink: safety and idempotency', () => {
 
     // Act
     const result = await unlink(cloud.deps, cloud.request.instanceId, cloud.budget());
-    settle();
+    cloud.settle();
 
     // Assert
     expect(result.restoredAdvertised).toBe(true);
@@ -148,9 +139,9 @@ describe('unlink: safety and idempotency', () => {
 
   it('is idempotent: a second unlink writes nothing', async () => {
     await driveLink(cloud.deps, cloud.request, cloud.budget());
-    settle(60_000);
+    cloud.settle(60_000);
     await unlink(cloud.deps, cloud.request.instanceId, cloud.budget());
-    settle();
+    cloud.settle();
     cloud.emulator.clearRequests();
 
     const again = await unlink(cloud.deps, cloud.request.instanceId, cloud.budget());
@@ -165,8 +156,8 @@ describe('unlink: safety and idempotency', () => {
 
   it('resumes after running out of time while endpoints are deleting', async () => {
     await driveLink(cloud.deps, cloud.request, cloud.budget());
-    settle(60_000);
-    const before = Object.fromEntries(instanceInWorld().brokers.map((b) => [b.listenerIp, b.listenerIp]));
+    cloud.settle(60_000);
+    const before = Object.fromEntries(cloud.instance().brokers.map((b) => [b.listenerIp, b.listenerIp]));
 
     const first = await unlink(cloud.deps, cloud.request.instanceId, cloud.budget(30_000)).catch(
       (e: unknown) => e,
@@ -174,7 +165,7 @@ describe('unlink: safety and idempotency', () => {
     // What a crash leaves is an orphan (desired state withdrawn first), not a link to re-create.
     const meanwhile = await reconcile(cloud.deps, { repair: false });
     const second = await unlink(cloud.deps, cloud.request.instanceId, cloud.budget());
-    settle();
+    cloud.settle();
 
     expect(first).toBeInstanceOf(LinkNotReadyError);
     expect(meanwhile.links.map((l) => l.state)).toEqual(['orphan']);
@@ -201,20 +192,20 @@ describe('unlink: safety and idempotency', () => {
     // Arrange: a second instance on the same security group, linked after the first: the cloud
     // refuses a duplicate rule, so both links rely on the rule the first one created.
     const second = cloud.emulator.createKafkaInstance({ name: 'kvl-second', brokers: 1 });
-    settle(60_000);
+    cloud.settle(60_000);
     const secondRequest: LinkRequest = { ...cloud.request, instanceId: second.instanceId };
     await driveLink(cloud.deps, cloud.request, cloud.budget());
     await driveLink(cloud.deps, secondRequest, cloud.budget());
-    settle(60_000);
-    const ruleId = tagValue(instanceInWorld().tags, TAG.securityGroupRuleId);
+    cloud.settle(60_000);
+    const ruleId = tagValue(cloud.instance().tags, TAG.securityGroupRuleId);
     expect(vpcepRules().map((r) => r.id)).toEqual([ruleId]);
 
     // Act
     const first = await unlink(cloud.deps, cloud.request.instanceId, cloud.budget());
-    settle();
+    cloud.settle();
     const whileSecondLinked = await reconcile(cloud.deps, { repair: false });
     const last = await unlink(cloud.deps, second.instanceId, cloud.budget());
-    settle();
+    cloud.settle();
 
     // Assert
     expect(first.deleted.securityGroupRule).toBe(false);
