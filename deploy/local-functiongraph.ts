@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { startEmulator } from '../local/cloud/index.js';
-import { startRuntime } from '../local/runtime/index.js';
+import { startRuntime, waitsForSpeed } from '../local/runtime/index.js';
 
 function number(name: string, integer: boolean) {
   return (value: string): number => {
@@ -43,7 +43,7 @@ const runtime = await startRuntime({
   logSink: options.verbose ? (line) => process.stderr.write(`${line}\n`) : () => {},
   // Polls inside a function keep pace with the faster clock, as with `kafka-vpcep-link emulator`.
   userData: {
-    KVL_POLL_INTERVAL_MS: String(Math.max(100, Math.round(3000 / Math.max(1, options.speed)))),
+    ...waitsForSpeed(options.speed),
     // The functions' own JSON log lines: only problems, unless asked for everything.
     KVL_LOG_LEVEL: options.verbose ? 'info' : 'warn',
   },

@@ -176,7 +176,13 @@ export const CHAIN_FUNCTIONS = [
 
 export async function startBenchRuntime(
   cloud: BenchCloud,
-  options: { fastPath: boolean; concurrency?: number; retryDelayMs?: number },
+  options: {
+    fastPath: boolean;
+    concurrency?: number;
+    retryDelayMs?: number;
+    /** The product's poll interval in cloud ms (default: the product's default, 3 s). */
+    pollIntervalMs?: number;
+  },
 ): Promise<LocalRuntime> {
   return startRuntime({
     emulator: cloud.emulator,
@@ -194,13 +200,14 @@ export async function startBenchRuntime(
       // (A frozen clock keeps the default: nothing waits then.)
       KVL_POLL_INTERVAL_MS: String(
         cloud.speed > 0
-          ? Math.max(100, Math.round(PRODUCT_POLL_INTERVAL_MS / cloud.speed))
-          : PRODUCT_POLL_INTERVAL_MS,
+          ? Math.max(100, Math.round((options.pollIntervalMs ?? PRODUCT_POLL_INTERVAL_MS) / cloud.speed))
+          : (options.pollIntervalMs ?? PRODUCT_POLL_INTERVAL_MS),
       ),
       // The product's other durations run on the real clock too: scaled alike, so the re-drive of a
       // stuck link and the acceptance timeout come after the same emulated time as in the cloud.
       ...(cloud.speed > 0
         ? {
+            KVL_FIRST_PROBE_AFTER_MS: String(Math.round(DEFAULTS.firstProbeAfterMs / cloud.speed)),
             KVL_REDRIVE_AFTER_MS: String(Math.max(1_000, Math.round(DEFAULTS.redriveAfterMs / cloud.speed))),
             KVL_ACCEPT_TIMEOUT_MS: String(
               Math.max(1_000, Math.round(DEFAULTS.acceptTimeoutMs / cloud.speed)),

@@ -11,7 +11,7 @@ import { createSmnClient } from '../../shared/cloud/smn.js';
 import { type CloudEvent, newCloudEvent, parseCloudEvent } from '../../shared/events/cloudevents.js';
 import { startEmulator } from '../cloud/index.js';
 import type { EmulatorHandle } from '../cloud/server.js';
-import { startRuntime } from '../runtime/index.js';
+import { firstProbeForSpeed, startRuntime } from '../runtime/index.js';
 import { ensureBundles } from './bundles.js';
 import { EXIT, type Io, Progress, printJson, UsageError } from './common.js';
 import { describeCompletion } from './link.js';
@@ -32,7 +32,11 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<number> {
   const runtime = await startRuntime({
     emulator,
     logSink: options.verbose ? (line) => io.err(line) : () => {},
-    userData: { KVL_POLL_INTERVAL_MS: '200', KVL_LOG_LEVEL: options.verbose ? 'debug' : 'warn' },
+    userData: {
+      KVL_POLL_INTERVAL_MS: '200',
+      KVL_FIRST_PROBE_AFTER_MS: firstProbeForSpeed(options.speed),
+      KVL_LOG_LEVEL: options.verbose ? 'debug' : 'warn',
+    },
   });
   try {
     const config = emulator.config();

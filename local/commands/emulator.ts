@@ -3,7 +3,7 @@
  * of serverless.yml on it). The first stdout line is the connection JSON of INTERFACES.md.
  */
 import { startEmulator } from '../cloud/index.js';
-import { startRuntime } from '../runtime/index.js';
+import { startRuntime, waitsForSpeed } from '../runtime/index.js';
 import { ensureBundles } from './bundles.js';
 import { EXIT, type Io, UsageError } from './common.js';
 
@@ -36,9 +36,7 @@ export async function runEmulator(
       runtime = await startRuntime({
         emulator,
         logSink: options.verbose ? (line) => io.err(line) : () => {},
-        userData: {
-          KVL_POLL_INTERVAL_MS: String(Math.max(100, Math.round(3000 / Math.max(1, options.speed)))),
-        },
+        userData: waitsForSpeed(options.speed),
       });
       runtime.on('invocation', (e) => {
         if (e.phase === 'error')

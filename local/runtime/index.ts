@@ -43,3 +43,4 @@ export {
   TriggerConfigError,
   timerEvent,
 } from './triggers.js';
+export { firstProbeForSpeed, waitsForSpeed } from './waits.js';

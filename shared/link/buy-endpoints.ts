@@ -6,12 +6,12 @@
  */
 import { CloudApiError } from '../cloud/errors.js';
 import type { Endpoint, EndpointService, KafkaInstance } from '../cloud/types.js';
-import { checkQuota, markPhase } from './create-services.js';
+import { firstProbe, markPhase } from './create-services.js';
 import { type Budget, type LinkDeps, pollUntil } from './deps.js';
 import type { DesiredLink } from './desired.js';
 import { LinkNotReadyError, LinkRejectedError } from './errors.js';
 import { declaredLink } from './instance.js';
-import { preferredEndpoint, preferredService, readInventory } from './inventory.js';
+import { type LinkInventory, preferredEndpoint, preferredService, readInventory } from './inventory.js';
 import { type BrokerLink, pairBrokers } from './mapping.js';
 import { markFailed, markFailedOnTerminal } from './poll-acceptance.js';
 import { resourceTags, TAG, tagValue } from './tags.js';
@@ -44,8 +44,9 @@ async function buyEndpointsOnce(
   const { vpcId, subnetId } = desired.client;
 
   // Services must all be available before endpoints can be bought (EndPoint.2004 otherwise).
+  let inventory: LinkInventory = { services: [], endpoints: [] };
   const services = await pollUntil(deps, budget, async () => {
-    const inventory = await readInventory(deps, instance, vpcId);
+    inventory = await readInventory(deps, instance, vpcId);
     const chosen = instance.listeners.map((l) =>
       preferredService(inventory.services.filter((s) => s.portId === l.portId && s.status !== 'deleting')),
     );
@@ -62,14 +63,14 @@ async function buyEndpointsOnce(
     return { outcome: 'pending', instance, desired, pending: ['endpoint services are not available yet'] };
   }
 
-  let endpoints = (await deps.vpcep.listEndpoints({ vpcId })).filter((e) =>
-    services.some((s) => s.id === e.endpointServiceId),
-  );
-  endpoints = await removeDuplicates(deps, services, endpoints);
+  // The inventory of the last probe is current: it is what found the services available.
+  const endpoints = await removeDuplicates(deps, services, inventory.endpoints);
   const missing = services.filter((s) => !endpoints.some((e) => e.endpointServiceId === s.id));
+  let createdAt: number | undefined;
   if (missing.length > 0) {
-    await checkQuota(deps, 'endpoint', missing.length, step);
-    // New endpoints put the link back under the acceptance timer's watch.
+    // The quota was checked by create-services, which always runs before this step; a quota used up
+    // since then fails the create below with the same code. New endpoints put the link back under
+    // the acceptance timer's watch.
     await markPhase(
       deps,
       services.filter((s) => tagValue(s.tags, TAG.phase) !== 'pending'),
@@ -87,19 +88,25 @@ async function buyEndpointsOnce(
         resourceTagsFor(deps, instance.instanceId, listener.listenerIp),
       ),
     );
+    createdAt = deps.clock.now();
   }
 
   const ids = new Set(endpoints.map((e) => e.id));
-  const accepted = await pollUntil(deps, budget, async () => {
-    const current = (await deps.vpcep.listEndpoints({ vpcId })).filter((e) => ids.has(e.id));
-    const broken = current.find((e) => e.status === 'rejected' || e.status === 'failed');
-    if (broken) {
-      await markFailed(deps, instance.instanceId);
-      throw endpointFailure(broken);
-    }
-    const paired = pairBrokers(instance.listeners, services, current, vpcId);
-    return paired.problems.length === 0 ? paired.links : undefined;
-  });
+  const accepted = await pollUntil(
+    deps,
+    budget,
+    async () => {
+      const current = (await deps.vpcep.listEndpoints({ vpcId })).filter((e) => ids.has(e.id));
+      const broken = current.find((e) => e.status === 'rejected' || e.status === 'failed');
+      if (broken) {
+        await markFailed(deps, instance.instanceId);
+        throw endpointFailure(broken);
+      }
+      const paired = pairBrokers(instance.listeners, services, current, vpcId);
+      return paired.problems.length === 0 ? paired.links : undefined;
+    },
+    firstProbe(deps, createdAt),
+  );
   if (!accepted) {
     return {
       outcome: 'pending',
@@ -111,8 +118,9 @@ async function buyEndpointsOnce(
   return { outcome: 'accepted', instance, desired, links: accepted };
 }
 
+/** Endpoints carry no phase: the link's phase lives on its services (one tag write per broker). */
 function resourceTagsFor(deps: LinkDeps, instanceId: string, listenerIp: string) {
-  return resourceTags(instanceId, listenerIp, 'pending', deps.clock.now());
+  return resourceTags(instanceId, listenerIp, undefined, deps.clock.now());
 }
 
 export function endpointFailure(endpoint: Endpoint): LinkRejectedError {

@@ -63,8 +63,15 @@ export async function createServices(
   refuseEndpointsElsewhere(inventory, request);
 
   const actions: PlannedAction[] = [];
-  const missing = instance.listeners.filter((l) => !serviceFor(inventory, l));
-  if (missing.length > 0) await checkQuota(deps, 'endpoint_service', missing.length, step);
+  // Both quotas in one read, before any write: the endpoints buy-endpoints will need count too.
+  await checkQuotas(
+    deps,
+    {
+      endpoint_service: instance.listeners.filter((l) => !serviceFor(inventory, l)).length,
+      endpoint: instance.listeners.filter((l) => !endpointInClientVpc(inventory, l, request)).length,
+    },
+    step,
+  );
 
   // Desired state first: if anything below fails, the reconcile timer knows what to converge to.
   const tagsToWrite = changedTags(instance.tags, [
@@ -81,6 +88,7 @@ export async function createServices(
   }
 
   const services: EndpointService[] = [];
+  let createdAt: number | undefined;
   for (const listener of instance.listeners) {
     const existing = serviceFor(inventory, listener);
     if (existing) {
@@ -106,7 +114,10 @@ export async function createServices(
       target: `port ${listener.portId}`,
       detail: listener.listenerIp,
     });
-    if (!dryRun) services.push(await createServiceFor(deps, instance, listener, correlationId));
+    if (!dryRun) {
+      services.push(await createServiceFor(deps, instance, listener, correlationId));
+      createdAt = deps.clock.now();
+    }
   }
 
   // A link whose resources change goes back to pending, so the acceptance timer follows it again.
@@ -131,21 +142,26 @@ export async function createServices(
   if (dryRun) return { instance, services: [], ready: false, actions };
 
   const ids = new Set(services.map((s) => s.id));
-  const available = await pollUntil(deps, budget, async () => {
-    const current = (await deps.vpcep.listEndpointServices()).filter((s) => ids.has(s.id));
-    const failed = current.find((s) => s.status === 'failed');
-    if (failed) {
-      throw new LinkRejectedError(
-        step,
-        `endpoint service ${failed.id} failed to create`,
-        undefined,
-        'SERVICE_FAILED',
-      );
-    }
-    return current.length === ids.size && current.every((s) => s.status === 'available')
-      ? current
-      : undefined;
-  });
+  const available = await pollUntil(
+    deps,
+    budget,
+    async () => {
+      const current = (await deps.vpcep.listEndpointServices()).filter((s) => ids.has(s.id));
+      const failed = current.find((s) => s.status === 'failed');
+      if (failed) {
+        throw new LinkRejectedError(
+          step,
+          `endpoint service ${failed.id} failed to create`,
+          undefined,
+          'SERVICE_FAILED',
+        );
+      }
+      return current.length === ids.size && current.every((s) => s.status === 'available')
+        ? current
+        : undefined;
+    },
+    firstProbe(deps, createdAt),
+  );
   const final = available ?? services;
   return {
     instance,
@@ -167,6 +183,17 @@ function toRef(listener: KafkaListener, service: EndpointService): ServiceRef {
 function serviceFor(inventory: LinkInventory, listener: KafkaListener): EndpointService | undefined {
   return preferredService(
     inventory.services.filter((s) => s.portId === listener.portId && s.status !== 'deleting'),
+  );
+}
+
+function endpointInClientVpc(
+  inventory: LinkInventory,
+  listener: KafkaListener,
+  request: LinkRequest,
+): boolean {
+  const service = serviceFor(inventory, listener);
+  return inventory.endpoints.some(
+    (e) => e.endpointServiceId === service?.id && e.vpcId === request.client.vpcId && e.status !== 'deleting',
   );
 }
 
@@ -326,24 +353,41 @@ async function checkClientSubnet(deps: LinkDeps, request: LinkRequest): Promise<
   }
 }
 
-/** Refuses up front when the quota cannot hold the resources still to create. */
-export async function checkQuota(
+/**
+ * Refuses up front when a quota cannot hold the resources still to create (one read for all types).
+ * A quota consumed by someone else between this check and a create still fails that create, with
+ * the same code.
+ */
+export async function checkQuotas(
   deps: Pick<LinkDeps, 'vpcep'>,
-  type: 'endpoint_service' | 'endpoint',
-  needed: number,
+  needed: Partial<Record<'endpoint_service' | 'endpoint', number>>,
   step: string,
 ): Promise<void> {
-  const quota = (await deps.vpcep.getQuotas(type)).find((q) => q.type === type);
-  if (!quota) return;
-  const free = quota.quota - quota.used;
-  if (free < needed) {
-    throw new LinkRejectedError(
-      step,
-      `VPCEP ${type} quota too small: ${needed} needed, ${free} free (${quota.used}/${quota.quota} used)`,
-      undefined,
-      'Endpoint.1018',
-    );
+  const types = (Object.keys(needed) as Array<keyof typeof needed>).filter((t) => (needed[t] ?? 0) > 0);
+  if (types.length === 0) return;
+  const quotas = await deps.vpcep.getQuotas(types.length === 1 ? types[0] : undefined);
+  for (const type of types) {
+    const quota = quotas.find((q) => q.type === type);
+    if (!quota) continue;
+    const free = quota.quota - quota.used;
+    const want = needed[type] ?? 0;
+    if (free < want) {
+      throw new LinkRejectedError(
+        step,
+        `VPCEP ${type} quota too small: ${want} needed, ${free} free (${quota.used}/${quota.quota} used)`,
+        undefined,
+        'Endpoint.1018',
+      );
+    }
   }
+}
+
+/** The first check of resources created at `createdAt` waits for the documented creation time. */
+export function firstProbe(
+  deps: Pick<LinkDeps, 'settings'>,
+  createdAt: number | undefined,
+): { notBefore?: number } {
+  return createdAt === undefined ? {} : { notBefore: createdAt + deps.settings.firstProbeAfterMs };
 }
 
 function ipv4ToInt(ip: string): number {

@@ -12,6 +12,12 @@ export interface Clock {
 export interface LinkSettings {
   /** How often inline waits poll the cloud. */
   pollIntervalMs: number;
+  /**
+   * How long after creating VPCEP resources an inline wait makes its first check. The cloud documents
+   * 1–2 minutes for a service to become available and an endpoint to be accepted: checking earlier
+   * cannot succeed and only spends the account's API rate.
+   */
+  firstProbeAfterMs: number;
   /** How long an endpoint may stay un-accepted before the link fails. */
   acceptTimeoutMs: number;
   /** How long a link may sit with services but no endpoints before the timer re-drives it. */
@@ -22,6 +28,7 @@ export interface LinkSettings {
 
 export const DEFAULT_SETTINGS: LinkSettings = {
   pollIntervalMs: 3_000,
+  firstProbeAfterMs: 60_000,
   acceptTimeoutMs: 15 * 60_000,
   redriveAfterMs: 5 * 60_000,
   safetyMarginMs: 5_000,
@@ -52,13 +59,20 @@ export function remainingMs(deps: Pick<LinkDeps, 'clock' | 'settings'>, budget: 
 
 /**
  * Polls `probe` until it returns a value or the budget runs out (then undefined). The probe decides
- * what "done" means; throwing from it ends the wait with that error.
+ * what "done" means; throwing from it ends the wait with that error. With `notBefore` (clock time) the
+ * first probe waits until then; when that is past the budget, nothing is probed at all.
  */
 export async function pollUntil<T>(
   deps: Pick<LinkDeps, 'clock' | 'settings'>,
   budget: Budget,
   probe: () => Promise<T | undefined>,
+  options: { notBefore?: number } = {},
 ): Promise<T | undefined> {
+  const early = (options.notBefore ?? 0) - deps.clock.now();
+  if (early > 0) {
+    if (early > remainingMs(deps, budget)) return undefined;
+    await deps.clock.sleep(early);
+  }
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;

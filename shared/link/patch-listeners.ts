@@ -83,19 +83,15 @@ async function patchListenersOnce(
   const rule = desired.securityGroupRule ? await ensureSecurityGroupRule(deps, instance) : undefined;
   if (desired.networkAclRule) await ensureNetworkAclRule(deps, instance);
 
-  // Judged on the paired resources only: a duplicate endpoint being deleted (left by a concurrent
-  // delivery) is never marked linked and would otherwise make every later completion look first.
+  // Judged on the paired services only: a duplicate (left by a concurrent delivery, being deleted)
+  // is never marked linked and would otherwise make every later completion look first.
   const pairedServices = new Set(links.map((l) => l.serviceId));
-  const pairedEndpoints = new Set(links.map((l) => l.endpointId));
   const alreadyLinked =
     alreadyAdvertised &&
     inventory.services
       .filter((s) => pairedServices.has(s.id))
-      .every((s) => tagValue(s.tags, TAG.phase) === 'linked') &&
-    inventory.endpoints
-      .filter((e) => pairedEndpoints.has(e.id))
-      .every((e) => tagValue(e.tags, TAG.phase) === 'linked');
-  await markLinked(deps, links);
+      .every((s) => tagValue(s.tags, TAG.phase) === 'linked');
+  await markLinked(deps, links, inventory.services);
 
   return {
     outcome: 'completed',
@@ -244,10 +240,16 @@ async function ensureNetworkAclRule(deps: LinkDeps, instance: KafkaInstance): Pr
   }
 }
 
-async function markLinked(deps: LinkDeps, links: readonly BrokerLink[]): Promise<void> {
+/** The link's phase lives on its services; services already marked are not written again. */
+async function markLinked(
+  deps: LinkDeps,
+  links: readonly BrokerLink[],
+  services: readonly { id: string; tags: readonly Tag[] }[],
+): Promise<void> {
   const linked: Tag[] = [{ key: TAG.phase, value: 'linked' }];
   for (const link of links) {
+    const service = services.find((s) => s.id === link.serviceId);
+    if (service && tagValue(service.tags, TAG.phase) === 'linked') continue;
     await deps.vpcep.createResourceTags('endpoint_service', link.serviceId, linked);
-    await deps.vpcep.createResourceTags('endpoint', link.endpointId, linked);
   }
 }

@@ -124,14 +124,13 @@ function judge(
   };
 }
 
-/** Marks a failed link's resources, so the timer stops reporting it every tick. */
+/** Marks a failed link's services (where its phase lives), so the timer stops reporting it every tick. */
 export async function markFailed(deps: LinkDeps, instanceId: string): Promise<void> {
   const failed = [{ key: TAG.phase, value: 'failed' }];
   const query = { tags: [{ key: TAG.instance, values: [instanceId] }] };
-  for (const type of ['endpoint_service', 'endpoint'] as const) {
-    for (const resource of await deps.vpcep.queryResourcesByTags(type, query)) {
-      await deps.vpcep.createResourceTags(type, resource.resourceId, failed);
-    }
+  for (const service of await deps.vpcep.queryResourcesByTags('endpoint_service', query)) {
+    if (tagValue(service.tags, TAG.phase) === 'failed') continue;
+    await deps.vpcep.createResourceTags('endpoint_service', service.resourceId, failed);
   }
 }
 

@@ -36,6 +36,7 @@ export const ENV = {
   projectId: 'HUAWEICLOUD_SDK_PROJECT_ID',
   endpoint: 'HUAWEICLOUD_ENDPOINT',
   pollIntervalMs: 'KVL_POLL_INTERVAL_MS',
+  firstProbeAfterMs: 'KVL_FIRST_PROBE_AFTER_MS',
   acceptTimeoutMs: 'KVL_ACCEPT_TIMEOUT_MS',
   redriveAfterMs: 'KVL_REDRIVE_AFTER_MS',
   logLevel: 'KVL_LOG_LEVEL',
@@ -117,6 +118,8 @@ export interface KvlConfig {
   /** Topic URNs that are set; `requireTopics` checks them all. */
   topics: Partial<TopicUrns>;
   pollIntervalMs: number;
+  /** How long after creating services or endpoints the inline waits first check them. */
+  firstProbeAfterMs: number;
   acceptTimeoutMs: number;
   /** How long a link may sit with services but no endpoints before the timer re-drives it. */
   redriveAfterMs: number;
@@ -144,6 +147,7 @@ export interface LoadConfigOptions {
 
 export const DEFAULTS = {
   pollIntervalMs: 3_000,
+  firstProbeAfterMs: 60_000,
   acceptTimeoutMs: 15 * 60_000,
   redriveAfterMs: 5 * 60_000,
   logLevel: 'info' as LogLevel,
@@ -230,6 +234,10 @@ export function loadConfig(options: LoadConfigOptions = {}): KvlConfig {
   const pollIntervalMs = pollRaw
     ? check(ENV.pollIntervalMs, intVar(100, 600_000), pollRaw)
     : DEFAULTS.pollIntervalMs;
+  const firstProbeRaw = read(ENV.firstProbeAfterMs);
+  const firstProbeAfterMs = firstProbeRaw
+    ? check(ENV.firstProbeAfterMs, intVar(0, 600_000), firstProbeRaw)
+    : DEFAULTS.firstProbeAfterMs;
   const acceptRaw = read(ENV.acceptTimeoutMs);
   const acceptTimeoutMs = acceptRaw
     ? check(ENV.acceptTimeoutMs, intVar(1_000, 72 * 3_600_000), acceptRaw)
@@ -271,6 +279,7 @@ export function loadConfig(options: LoadConfigOptions = {}): KvlConfig {
     endpoints,
     topics,
     pollIntervalMs,
+    firstProbeAfterMs,
     acceptTimeoutMs,
     redriveAfterMs,
     logLevel,

@@ -39,6 +39,7 @@ export function createLinkDeps({
     settings: {
       ...DEFAULT_SETTINGS,
       pollIntervalMs: config.pollIntervalMs,
+      firstProbeAfterMs: config.firstProbeAfterMs,
       acceptTimeoutMs: config.acceptTimeoutMs,
       redriveAfterMs: config.redriveAfterMs ?? DEFAULT_SETTINGS.redriveAfterMs,
     },

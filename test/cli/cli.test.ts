@@ -37,6 +37,7 @@ beforeEach(async () => {
     HUAWEICLOUD_SDK_SK: config.sk,
     HUAWEICLOUD_SDK_PROJECT_ID: config.projectId,
     KVL_POLL_INTERVAL_MS: '100',
+    KVL_FIRST_PROBE_AFTER_MS: '60',
   };
 });
 afterEach(async () => {
@@ -167,7 +168,7 @@ describe('kafka-vpcep-link link --via queue --wait', () => {
     const runtime = await startRuntime({
       emulator,
       logSink: () => {},
-      userData: { KVL_POLL_INTERVAL_MS: '100' },
+      userData: { KVL_POLL_INTERVAL_MS: '100', KVL_FIRST_PROBE_AFTER_MS: '60' },
     });
     const { topics } = emulator.config();
     env = {

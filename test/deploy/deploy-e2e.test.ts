@@ -230,7 +230,7 @@ describe('serverless deploy to the emulator', { timeout: 120_000 }, () => {
       source: 'deployed',
       logSink: () => {},
       retryDelayMs: 20,
-      userData: { KVL_POLL_INTERVAL_MS: '100', KVL_LOG_LEVEL: 'error' },
+      userData: { KVL_POLL_INTERVAL_MS: '100', KVL_FIRST_PROBE_AFTER_MS: '300', KVL_LOG_LEVEL: 'error' },
     });
     const config = emulator.config();
     emulator.clearRequests();

@@ -45,6 +45,7 @@ async function startRuntimeCloud(
     ...(options.only ? { only: options.only } : {}),
     userData: {
       KVL_POLL_INTERVAL_MS: '100',
+      KVL_FIRST_PROBE_AFTER_MS: '120',
       KVL_LOG_LEVEL: 'error',
       // A loaded machine must not turn a slow link into a timed-out one.
       KVL_ACCEPT_TIMEOUT_MS: String(24 * 3_600_000),

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { startEmulator } from '../../local/cloud/index.js';
 import type { EmulatorHandle } from '../../local/cloud/server.js';
-import { type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
+import { firstProbeForSpeed, type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudHttp } from '../../shared/cloud/http.js';
 import { createSmnClient } from '../../shared/cloud/smn.js';
@@ -31,13 +31,19 @@ export async function startRuntimeCloud(
     functionTimeoutMs?: Record<string, number>;
   } = {},
 ): Promise<RuntimeCloud> {
-  const emulator = await startEmulator({ port: 0, speed: options.speed ?? 200 });
+  const speed = options.speed ?? 200;
+  const emulator = await startEmulator({ port: 0, speed });
   const runtime = await startRuntime({
     emulator,
     logSink: () => {},
     retryDelayMs: 20,
     ...(options.functionTimeoutMs ? { functionTimeoutMs: options.functionTimeoutMs } : {}),
-    userData: { KVL_POLL_INTERVAL_MS: '100', KVL_LOG_LEVEL: 'error', ...options.userData },
+    userData: {
+      KVL_POLL_INTERVAL_MS: '100',
+      KVL_FIRST_PROBE_AFTER_MS: firstProbeForSpeed(speed),
+      KVL_LOG_LEVEL: 'error',
+      ...options.userData,
+    },
   });
   const config = emulator.config();
   const smn = createSmnClient(

@@ -52,6 +52,38 @@ describe('create-services', () => {
     expect(cloud.writes()).toEqual([]);
   });
 
+  it('checks the new services once, after the documented creation time', async () => {
+    // Arrange
+    const start = cloud.emulator.clock.now();
+
+    // Act
+    const result = await createServices(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: one inventory read before the creates, one probe after; nothing in between.
+    expect(result.ready).toBe(true);
+    const log = cloud.emulator.requests();
+    const lastCreate = log.findLastIndex(
+      (r) => r.method === 'POST' && r.path.endsWith('/vpc-endpoint-services'),
+    );
+    const probes = log.slice(lastCreate + 1).filter((r) => r.path.endsWith('/vpc-endpoint-services'));
+    expect(probes).toHaveLength(1);
+    expect(Date.parse(probes[0]!.time) - start).toBeGreaterThanOrEqual(cloud.deps.settings.firstProbeAfterMs);
+  });
+
+  it('reads both VPCEP quotas in one call and refuses a link the endpoint quota cannot hold', async () => {
+    // Arrange: room for the services but not for their endpoints.
+    cloud.emulator.world.quotas.endpoint = cloud.emulator.world.endpoints.length + 2;
+
+    // Act
+    const error = await createServices(cloud.deps, cloud.request, cloud.budget()).catch((e: unknown) => e);
+
+    // Assert
+    expect(error).toBeInstanceOf(LinkRejectedError);
+    expect(error).toMatchObject({ code: 'Endpoint.1018', message: expect.stringMatching(/endpoint quota/) });
+    expect(cloud.emulator.requests().filter((r) => r.path.endsWith('/quotas'))).toHaveLength(1);
+    expect(cloud.writes()).toEqual([]);
+  });
+
   it('whitelists the client account when it is another one', async () => {
     const partner = cloud.config.partner.domainId;
 
@@ -165,6 +197,41 @@ describe('buy-endpoints', () => {
     }
   });
 
+  it('checks the new endpoints once, after the documented creation time, and tags them without a phase', async () => {
+    // Arrange
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clearRequests();
+
+    // Act
+    const result = await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: the quota was create-services' job; one probe after the creates.
+    expect(result.outcome).toBe('accepted');
+    const log = cloud.emulator.requests();
+    expect(log.filter((r) => r.path.endsWith('/quotas'))).toEqual([]);
+    const lastCreate = log.findLastIndex((r) => r.method === 'POST' && r.path.endsWith('/vpc-endpoints'));
+    expect(log.slice(lastCreate + 1).filter((r) => r.path.endsWith('/vpc-endpoints'))).toHaveLength(1);
+    for (const endpoint of cloud.emulator.world.endpoints) {
+      expect(endpoint.tags).toContainEqual({ key: TAG.instance, value: cloud.request.instanceId });
+      expect(tagValue(endpoint.tags, TAG.phase)).toBeUndefined();
+    }
+  });
+
+  it('does not probe at all when its budget ends before the endpoints can be accepted', async () => {
+    // Arrange
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clearRequests();
+
+    // Act: 30 s of budget, the first check is due 60 s after the creates.
+    const result = await buyEndpoints(cloud.deps, cloud.request, cloud.budget(30_000));
+
+    // Assert
+    expect(result.outcome).toBe('pending');
+    const log = cloud.emulator.requests();
+    const lastCreate = log.findLastIndex((r) => r.method === 'POST' && r.path.endsWith('/vpc-endpoints'));
+    expect(log.slice(lastCreate + 1)).toEqual([]);
+  });
+
   it('returns pending when its budget ends first, and the timer then reports acceptance', async () => {
     await createServices(cloud.deps, cloud.request, cloud.budget());
 
@@ -246,6 +313,17 @@ describe('patch-listeners', () => {
     );
     expect(rules).toHaveLength(1);
     expect(tagValue(cloud.instance().tags, TAG.securityGroupRuleId)).toBe(rules[0]!.id);
+    // The link's phase lives on its services only.
+    expect(world.endpointServices.map((s) => tagValue(s.tags, TAG.phase))).toEqual([
+      'linked',
+      'linked',
+      'linked',
+    ]);
+    expect(world.endpoints.map((e) => tagValue(e.tags, TAG.phase))).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('marks a repeated completion as redelivered and sends no second map', async () => {
@@ -257,7 +335,10 @@ describe('patch-listeners', () => {
     const again = await patchListeners(cloud.deps, cloud.request, cloud.budget());
 
     expect(again.outcome === 'completed' && again.completion.redelivered).toBe(true);
-    expect(cloud.writes().filter((w) => w.path.endsWith('/crossvpc/modify'))).toEqual([]);
+    // Only the security group rule is asked for again (409: already there): no map, no tags.
+    expect(cloud.writes().map((w) => w.path.replace(/^\/v\d\/\w+/, ''))).toEqual([
+      '/vpc/security-group-rules',
+    ]);
   });
 });
 

@@ -62,6 +62,7 @@ function env(overrides: Record<string, string> = {}): Record<string, string> {
     KVL_TOPIC_UNLINK_REQUESTS: config.topics.unlinkRequests,
     KVL_TOPIC_EVENTS: config.topics.events,
     KVL_POLL_INTERVAL_MS: '100',
+    KVL_FIRST_PROBE_AFTER_MS: '300',
     KVL_LOG_LEVEL: 'debug',
     ...overrides,
   };
@@ -116,7 +117,7 @@ beforeAll(async () => {
     emulator,
     logSink: (line) => runtimeLogs.push(line),
     retryDelayMs: 20,
-    userData: { KVL_POLL_INTERVAL_MS: '100', KVL_LOG_LEVEL: 'debug' },
+    userData: { KVL_POLL_INTERVAL_MS: '100', KVL_FIRST_PROBE_AFTER_MS: '300', KVL_LOG_LEVEL: 'debug' },
   });
 });
 

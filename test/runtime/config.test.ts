@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       region: 'eu-west-101',
       projectId: '0a1b2c3d4e5f',
       pollIntervalMs: 3000,
+      firstProbeAfterMs: 60_000,
       acceptTimeoutMs: 900_000,
       logLevel: 'info',
       autoLinkPolicy: [],
@@ -57,6 +58,11 @@ describe('loadConfig', () => {
     expect(config.projectId).toBe('fromcontext01');
     expect(config.pollIntervalMs).toBe(500);
     expect(config.logLevel).toBe('debug');
+  });
+
+  it('reads the first-probe delay, and 0 means probe at once', () => {
+    expect(loadConfig({ env: { ...BASE, KVL_FIRST_PROBE_AFTER_MS: '250' } }).firstProbeAfterMs).toBe(250);
+    expect(loadConfig({ env: { ...BASE, KVL_FIRST_PROBE_AFTER_MS: '0' } }).firstProbeAfterMs).toBe(0);
   });
 
   it('treats empty strings as unset', () => {
@@ -103,6 +109,8 @@ describe('loadConfig', () => {
     ['bad region', { ...BASE, HUAWEICLOUD_REGION: 'EU WEST' }, 'HUAWEICLOUD_REGION'],
     ['poll interval not a number', { ...BASE, KVL_POLL_INTERVAL_MS: 'fast' }, 'KVL_POLL_INTERVAL_MS'],
     ['poll interval too small', { ...BASE, KVL_POLL_INTERVAL_MS: '5' }, 'KVL_POLL_INTERVAL_MS'],
+    ['first probe negative', { ...BASE, KVL_FIRST_PROBE_AFTER_MS: '-1' }, 'KVL_FIRST_PROBE_AFTER_MS'],
+    ['first probe over 10 min', { ...BASE, KVL_FIRST_PROBE_AFTER_MS: '600001' }, 'KVL_FIRST_PROBE_AFTER_MS'],
     ['accept timeout too big', { ...BASE, KVL_ACCEPT_TIMEOUT_MS: '999999999999' }, 'KVL_ACCEPT_TIMEOUT_MS'],
     ['bad log level', { ...BASE, KVL_LOG_LEVEL: 'chatty' }, 'KVL_LOG_LEVEL'],
     ['bad topic', { ...BASE, KVL_TOPIC_EVENTS: 'arn:aws:sns:x' }, 'KVL_TOPIC_EVENTS'],

@@ -54,6 +54,7 @@ export function createLinkDeps({ config, credentials, logger, clock }: LinkDepsI
     settings: {
       ...DEFAULT_SETTINGS,
       pollIntervalMs: config.pollIntervalMs,
+      firstProbeAfterMs: config.firstProbeAfterMs,
       acceptTimeoutMs: config.acceptTimeoutMs,
       redriveAfterMs: config.redriveAfterMs ?? DEFAULT_SETTINGS.redriveAfterMs,
     },
