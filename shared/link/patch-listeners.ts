@@ -58,7 +58,9 @@ async function patchListenersOnce(
   budget: Budget,
 ): Promise<PatchListenersResult> {
   const step = STEP_PATCH_LISTENERS;
-  const declared = await declaredLink(deps, input, step, budget);
+  // The fast path and the timer can both hand an accepted link over while its map is being applied
+  // (the services stay pending until it is live): the delivery that sent the modify finishes it.
+  const declared = await declaredLink(deps, input, step, budget, { configuringIsStale: true });
   if ('stale' in declared) return { outcome: 'stale', reason: declared.stale };
   const { desired } = declared;
   let { instance } = declared;

@@ -326,6 +326,32 @@ describe('patch-listeners', () => {
     ]);
   });
 
+  it('leaves a link whose map is being applied to the delivery that sent it: no second modify', async () => {
+    // Arrange: another delivery (the fast path, or the timer) has just sent the map.
+    await linkedUpToEndpoints();
+    const world = cloud.emulator.world;
+    const map = Object.fromEntries(
+      cloud.instance().brokers.map((b) => {
+        const service = world.endpointServices.find((s) => s.portId === b.portId)!;
+        return [b.listenerIp, world.endpoints.find((e) => e.endpointServiceId === service.id)!.ip];
+      }),
+    );
+    await cloud.deps.dms.modifyCrossVpc(cloud.request.instanceId, map);
+    cloud.emulator.clearRequests();
+
+    // Act
+    const duplicate = await patchListeners(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: one read, no write; the services stay pending, so the timer can still finish the link.
+    expect(duplicate).toMatchObject({ outcome: 'stale', reason: expect.stringMatching(/CONFIGURING/) });
+    expect(cloud.emulator.requests().map((r) => r.method)).toEqual(['GET']);
+    expect(world.endpointServices.map((s) => tagValue(s.tags, TAG.phase))).toEqual([
+      'pending',
+      'pending',
+      'pending',
+    ]);
+  });
+
   it('marks a repeated completion as redelivered and sends no second map', async () => {
     await linkedUpToEndpoints();
     await patchListeners(cloud.deps, cloud.request, cloud.budget());
