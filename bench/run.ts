@@ -271,12 +271,14 @@ function targetsOf(results: {
       met: !r.failed && r.productOverheadS <= 1,
     });
   }
+  // The timer's own lag (until it hands the link on) is what one timer period bounds; the patch
+  // that follows is the same as on the fast path.
   for (const r of timer) {
     targets.push({
       section: '1 latency',
-      target: `timer-only overhead ≤ one timer period, 60 s (${r.brokers} brokers)`,
-      measured: `${s1(r.productOverheadS)} s (+ ${s1(r.applyS)} s cloud apply)`,
-      met: !r.failed && r.productOverheadS <= 60,
+      target: `timer-only: noticed within one timer period, 60 s (${r.brokers} brokers)`,
+      measured: `${s1(r.detectS ?? Number.NaN)} s (overhead ${s1(r.productOverheadS)} s + ${s1(r.applyS)} s cloud apply)`,
+      met: !r.failed && r.detectS !== undefined && r.detectS <= 60,
     });
   }
   for (const r of fast) {

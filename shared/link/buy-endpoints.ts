@@ -118,9 +118,8 @@ async function buyEndpointsOnce(
   return { outcome: 'accepted', instance, desired, links: accepted };
 }
 
-/** Endpoints carry no phase: the link's phase lives on its services (one tag write per broker). */
 function resourceTagsFor(deps: LinkDeps, instanceId: string, listenerIp: string) {
-  return resourceTags(instanceId, listenerIp, undefined, deps.clock.now());
+  return resourceTags(instanceId, listenerIp, 'pending', deps.clock.now());
 }
 
 export function endpointFailure(endpoint: Endpoint): LinkRejectedError {

@@ -85,15 +85,18 @@ async function patchListenersOnce(
   const rule = desired.securityGroupRule ? await ensureSecurityGroupRule(deps, instance) : undefined;
   if (desired.networkAclRule) await ensureNetworkAclRule(deps, instance);
 
-  // Judged on the paired services only: a duplicate (left by a concurrent delivery, being deleted)
-  // is never marked linked and would otherwise make every later completion look first.
-  const pairedServices = new Set(links.map((l) => l.serviceId));
-  const alreadyLinked =
-    alreadyAdvertised &&
-    inventory.services
-      .filter((s) => pairedServices.has(s.id))
-      .every((s) => tagValue(s.tags, TAG.phase) === 'linked');
-  await markLinked(deps, links, inventory.services);
+  // Judged on the paired resources only: a duplicate endpoint being deleted (left by a concurrent
+  // delivery) is never marked linked and would otherwise make every later completion look first.
+  const paired = [
+    ...inventory.services
+      .filter((s) => links.some((l) => l.serviceId === s.id))
+      .map((s) => ({ type: 'endpoint_service' as const, id: s.id, tags: s.tags })),
+    ...inventory.endpoints
+      .filter((e) => links.some((l) => l.endpointId === e.id))
+      .map((e) => ({ type: 'endpoint' as const, id: e.id, tags: e.tags })),
+  ];
+  const alreadyLinked = alreadyAdvertised && paired.every((r) => tagValue(r.tags, TAG.phase) === 'linked');
+  await markLinked(deps, paired);
 
   return {
     outcome: 'completed',
@@ -242,16 +245,14 @@ async function ensureNetworkAclRule(deps: LinkDeps, instance: KafkaInstance): Pr
   }
 }
 
-/** The link's phase lives on its services; services already marked are not written again. */
+/** Marks the paired services and endpoints linked; those already marked are not written again. */
 async function markLinked(
   deps: LinkDeps,
-  links: readonly BrokerLink[],
-  services: readonly { id: string; tags: readonly Tag[] }[],
+  resources: ReadonlyArray<{ type: 'endpoint_service' | 'endpoint'; id: string; tags: readonly Tag[] }>,
 ): Promise<void> {
   const linked: Tag[] = [{ key: TAG.phase, value: 'linked' }];
-  for (const link of links) {
-    const service = services.find((s) => s.id === link.serviceId);
-    if (service && tagValue(service.tags, TAG.phase) === 'linked') continue;
-    await deps.vpcep.createResourceTags('endpoint_service', link.serviceId, linked);
+  for (const resource of resources) {
+    if (tagValue(resource.tags, TAG.phase) === 'linked') continue;
+    await deps.vpcep.createResourceTags(resource.type, resource.id, linked);
   }
 }

@@ -124,13 +124,15 @@ function judge(
   };
 }
 
-/** Marks a failed link's services (where its phase lives), so the timer stops reporting it every tick. */
+/** Marks a failed link's resources, so the timer stops reporting it every tick. */
 export async function markFailed(deps: LinkDeps, instanceId: string): Promise<void> {
   const failed = [{ key: TAG.phase, value: 'failed' }];
   const query = { tags: [{ key: TAG.instance, values: [instanceId] }] };
-  for (const service of await deps.vpcep.queryResourcesByTags('endpoint_service', query)) {
-    if (tagValue(service.tags, TAG.phase) === 'failed') continue;
-    await deps.vpcep.createResourceTags('endpoint_service', service.resourceId, failed);
+  for (const type of ['endpoint_service', 'endpoint'] as const) {
+    for (const resource of await deps.vpcep.queryResourcesByTags(type, query)) {
+      if (tagValue(resource.tags, TAG.phase) === 'failed') continue;
+      await deps.vpcep.createResourceTags(type, resource.resourceId, failed);
+    }
   }
 }
 

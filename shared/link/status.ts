@@ -145,7 +145,7 @@ function assessDeclared(snapshot: CloudSnapshot, instance: KafkaInstance, desire
   const duplicates = { services: [] as EndpointService[], endpoints: [] as Endpoint[] };
   const brokenEndpoints: Endpoint[] = [];
   const mine = resourcesOf(snapshot, instance.instanceId, instance);
-  const phases = mine.services.map((s) => tagValue(s.tags, TAG.phase));
+  const phases = [...mine.services, ...mine.endpoints].map((r) => tagValue(r.tags, TAG.phase));
   const clientVpc = desired.client.vpcId;
   const ips: string[] = [];
 

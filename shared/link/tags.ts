@@ -24,7 +24,6 @@ export const TAG = {
   /** Actual state, on endpoint services and endpoints. */
   instance: 'kvl-instance',
   listener: 'kvl-listener',
-  /** `pending` | `linked` | `failed`: the link's phase, on its endpoint services only. */
   phase: 'kvl-phase',
   /** Id of the link request that last asked for this link (correlates timer-driven events). */
   request: 'kvl-request',
@@ -70,15 +69,14 @@ export function originalAdvertisedKey(listenerIp: string): string {
 export function resourceTags(
   instanceId: string,
   listenerIp: string,
-  /** Services carry the link's phase; endpoints are created without one. */
-  phase: LinkPhase | undefined,
+  phase: LinkPhase,
   nowMs: number,
   requestId?: string,
 ): Tag[] {
   return [
     { key: TAG.instance, value: instanceId },
     { key: TAG.listener, value: encodeIp(listenerIp) },
-    ...(phase ? [{ key: TAG.phase, value: phase }] : []),
+    { key: TAG.phase, value: phase },
     { key: TAG.since, value: String(Math.floor(nowMs / 1000)) },
     ...(requestId && TAG_VALUE.test(requestId) ? [{ key: TAG.request, value: requestId }] : []),
   ];

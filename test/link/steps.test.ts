@@ -197,7 +197,7 @@ describe('buy-endpoints', () => {
     }
   });
 
-  it('checks the new endpoints once, after the documented creation time, and tags them without a phase', async () => {
+  it('checks the new endpoints once, after the documented creation time', async () => {
     // Arrange
     await createServices(cloud.deps, cloud.request, cloud.budget());
     cloud.emulator.clearRequests();
@@ -213,7 +213,7 @@ describe('buy-endpoints', () => {
     expect(log.slice(lastCreate + 1).filter((r) => r.path.endsWith('/vpc-endpoints'))).toHaveLength(1);
     for (const endpoint of cloud.emulator.world.endpoints) {
       expect(endpoint.tags).toContainEqual({ key: TAG.instance, value: cloud.request.instanceId });
-      expect(tagValue(endpoint.tags, TAG.phase)).toBeUndefined();
+      expect(tagValue(endpoint.tags, TAG.phase)).toBe('pending');
     }
   });
 
@@ -313,17 +313,9 @@ describe('patch-listeners', () => {
     );
     expect(rules).toHaveLength(1);
     expect(tagValue(cloud.instance().tags, TAG.securityGroupRuleId)).toBe(rules[0]!.id);
-    // The link's phase lives on its services only.
-    expect(world.endpointServices.map((s) => tagValue(s.tags, TAG.phase))).toEqual([
-      'linked',
-      'linked',
-      'linked',
-    ]);
-    expect(world.endpoints.map((e) => tagValue(e.tags, TAG.phase))).toEqual([
-      undefined,
-      undefined,
-      undefined,
-    ]);
+    for (const resource of [...world.endpointServices, ...world.endpoints]) {
+      expect(tagValue(resource.tags, TAG.phase)).toBe('linked');
+    }
   });
 
   it('leaves a link whose map is being applied to the delivery that sent it: no second modify', async () => {
