@@ -130,6 +130,7 @@ function latencyTables(rows: LatencyRow[]): string {
       : undefined;
   }).filter((line) => line !== undefined);
   out.push(`   product's share of the overhead over all broker counts — ${summary.join('; ')}`);
+  out.push(ratioTable(rows));
   // Where the calls go, for the 3-broker link (or the largest measured), each configuration side by side.
   const n = rows.some((r) => r.brokers === 3) ? 3 : Math.max(...rows.map((r) => r.brokers));
   const pick = (config: LatencyRow['config']) => rows.find((r) => r.config === config && r.brokers === n);
@@ -146,6 +147,42 @@ function latencyTables(rows: LatencyRow[]): string {
     ),
   );
   return out.join('\n');
+}
+
+/** The same-run comparisons as ratios, per broker count (the issue asks for ratios, not wall-clock). */
+function ratioTable(rows: LatencyRow[]): string {
+  const find = (config: LatencyRow['config'], brokers: number) =>
+    rows.find((r) => r.config === config && r.brokers === brokers && !r.failed);
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined || b === 0 ? undefined : round(a / b, 2);
+  const brokerCounts = [...new Set(rows.map((r) => r.brokers))].sort((a, b) => a - b);
+  return table(
+    '   Ratios in this run (fast-path ÷ the other configuration, per broker count)',
+    [
+      'brokers',
+      'calls ÷ terraform-like',
+      'total ÷ terraform-like',
+      'calls ÷ timer-only',
+      'overhead ÷ timer-only',
+      'calls ÷ fast-poll',
+      'overhead ÷ fast-poll',
+    ],
+    brokerCounts.map((n) => {
+      const fast = find('fast-path', n);
+      const tf = find('terraform-like', n);
+      const timer = find('timer-only', n);
+      const poll = find('fast-poll', n);
+      return [
+        n,
+        ratio(fast?.calls.calls, tf?.calls.calls),
+        ratio(fast?.totalS, tf?.totalS),
+        ratio(fast?.calls.calls, timer?.calls.calls),
+        ratio(fast?.productOverheadS, timer?.productOverheadS),
+        ratio(fast?.calls.calls, poll?.calls.calls),
+        ratio(fast?.productOverheadS, poll?.productOverheadS),
+      ];
+    }),
+  );
 }
 
 function scaleTable(r: ScaleResult): string {

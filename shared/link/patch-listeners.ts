@@ -44,23 +44,35 @@ export type PatchListenersResult =
   | { outcome: 'completed'; completion: LinkCompletion }
   | { outcome: 'stale'; reason: string };
 
+export interface PatchListenersOptions {
+  /**
+   * Wait for a modify under way (instance CONFIGURING) instead of leaving the link to it. The queued
+   * chain leaves it: the fast path and the timer can both hand an accepted link over while its map
+   * is being applied (the services stay pending until it is live), and the delivery that sent the
+   * modify finishes the link. A single in-process run (the CLI's direct mode) waits.
+   */
+  waitWhileConfiguring?: boolean;
+}
+
 export async function patchListeners(
   deps: LinkDeps,
   input: { instanceId: string; client: { vpcId: string } },
   budget: Budget,
+  options: PatchListenersOptions = {},
 ): Promise<PatchListenersResult> {
-  return markFailedOnTerminal(deps, input.instanceId, () => patchListenersOnce(deps, input, budget));
+  return markFailedOnTerminal(deps, input.instanceId, () => patchListenersOnce(deps, input, budget, options));
 }
 
 async function patchListenersOnce(
   deps: LinkDeps,
   input: { instanceId: string; client: { vpcId: string } },
   budget: Budget,
+  options: PatchListenersOptions,
 ): Promise<PatchListenersResult> {
   const step = STEP_PATCH_LISTENERS;
-  // The fast path and the timer can both hand an accepted link over while its map is being applied
-  // (the services stay pending until it is live): the delivery that sent the modify finishes it.
-  const declared = await declaredLink(deps, input, step, budget, { configuringIsStale: true });
+  const declared = await declaredLink(deps, input, step, budget, {
+    configuringIsStale: options.waitWhileConfiguring !== true,
+  });
   if ('stale' in declared) return { outcome: 'stale', reason: declared.stale };
   const { desired } = declared;
   let { instance } = declared;

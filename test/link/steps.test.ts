@@ -344,6 +344,22 @@ describe('patch-listeners', () => {
     ]);
   });
 
+  it('waits a modify under way out when asked to (the in-process drive), then completes', async () => {
+    // Arrange: someone else's modify is being applied.
+    await linkedUpToEndpoints();
+    const current = Object.fromEntries(cloud.instance().brokers.map((b) => [b.listenerIp, b.advertisedIp]));
+    await cloud.deps.dms.modifyCrossVpc(cloud.request.instanceId, current);
+
+    // Act
+    const result = await patchListeners(cloud.deps, cloud.request, cloud.budget(), {
+      waitWhileConfiguring: true,
+    });
+
+    // Assert
+    expect(result.outcome).toBe('completed');
+    expect(cloud.instance().status).toBe('RUNNING');
+  });
+
   it('marks a repeated completion as redelivered and sends no second map', async () => {
     await linkedUpToEndpoints();
     await patchListeners(cloud.deps, cloud.request, cloud.budget());
