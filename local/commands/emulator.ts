@@ -43,7 +43,14 @@ export async function runEmulator(
           io.err(`function ${e.functionName} failed (attempt ${e.attempt}): ${e.error}`);
       });
     }
-    io.out(JSON.stringify(emulator.config()));
+    // `waits`: the variables that keep a CLI run in direct mode in step with the faster clock (the
+    // functions of the local runtime get them already). A frozen clock (speed 0) has none.
+    io.out(
+      JSON.stringify({
+        ...emulator.config(),
+        ...(options.speed > 0 ? { waits: waitsForSpeed(options.speed) } : {}),
+      }),
+    );
     io.err(
       `emulator listening on ${emulator.endpoint} (speed ×${options.speed}${runtime ? `, ${runtime.functions.length} functions` : ', no runtime'}); Ctrl-C to stop`,
     );

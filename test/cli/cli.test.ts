@@ -199,7 +199,7 @@ describe('kafka-vpcep-link emulator', () => {
   it('prints the connection JSON as its first stdout line and stops on SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['bin/kafka-vpcep-link.js', 'emulator', '--port', '0', '--no-runtime'],
+      ['bin/kafka-vpcep-link.js', 'emulator', '--port', '0', '--no-runtime', '--speed', '20'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -226,6 +226,8 @@ describe('kafka-vpcep-link emulator', () => {
     for (const key of ['linkRequests', 'servicesReady', 'endpointsAccepted', 'unlinkRequests', 'events']) {
       expect(config.topics[key]).toMatch(/^urn:smn:/);
     }
+    // The product's 3 s polls and 60 s first check, on a clock 20× faster.
+    expect(config.waits).toEqual({ KVL_POLL_INTERVAL_MS: '150', KVL_FIRST_PROBE_AFTER_MS: '3000' });
     const state = await fetch(`${config.endpoint}/_emulator/state`);
     expect(state.status).toBe(200);
 
