@@ -27,7 +27,7 @@ import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { type CloudClients, createCloudClients } from '../../shared/cloud/index.js';
 import { type CloudEvent, parseCloudEvent } from '../../shared/events/cloudevents.js';
 import type { Clock } from '../../shared/link/deps.js';
-import { DEFAULTS } from '../../shared/runtime/config.js';
+import { DEFAULTS, MIN_POLL_INTERVAL_MS } from '../../shared/runtime/config.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
@@ -200,7 +200,10 @@ export async function startBenchRuntime(
       // (A frozen clock keeps the default: nothing waits then.)
       KVL_POLL_INTERVAL_MS: String(
         cloud.speed > 0
-          ? Math.max(100, Math.round((options.pollIntervalMs ?? PRODUCT_POLL_INTERVAL_MS) / cloud.speed))
+          ? Math.max(
+              MIN_POLL_INTERVAL_MS,
+              Math.round((options.pollIntervalMs ?? PRODUCT_POLL_INTERVAL_MS) / cloud.speed),
+            )
           : (options.pollIntervalMs ?? PRODUCT_POLL_INTERVAL_MS),
       ),
       // The product's other durations run on the real clock too: scaled alike, so the re-drive of a

@@ -1,3 +1,5 @@
+import { DEFAULTS, MIN_POLL_INTERVAL_MS } from '../../shared/runtime/config.js';
+
 /**
  * The functions sleep on the real clock while the emulator's state machines run `speed`× faster.
  * These user-data values keep the functions' own waits in step with the emulated cloud, so a link
@@ -9,12 +11,14 @@ export function waitsForSpeed(speed: number): {
 } {
   const factor = Math.max(1, speed);
   return {
-    KVL_POLL_INTERVAL_MS: String(Math.max(100, Math.round(3_000 / factor))),
+    KVL_POLL_INTERVAL_MS: String(
+      Math.max(MIN_POLL_INTERVAL_MS, Math.round(DEFAULTS.pollIntervalMs / factor)),
+    ),
     KVL_FIRST_PROBE_AFTER_MS: firstProbeForSpeed(speed),
   };
 }
 
 /** `KVL_FIRST_PROBE_AFTER_MS` for an emulator at `speed`: its 60 s creation delays, in real ms. */
 export function firstProbeForSpeed(speed: number): string {
-  return String(Math.round(60_000 / Math.max(1, speed)));
+  return String(Math.round(DEFAULTS.firstProbeAfterMs / Math.max(1, speed)));
 }

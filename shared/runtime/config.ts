@@ -145,6 +145,9 @@ export interface LoadConfigOptions {
   requireTopics?: boolean;
 }
 
+/** The smallest `KVL_POLL_INTERVAL_MS`: polls faster than this only spend the API rate. */
+export const MIN_POLL_INTERVAL_MS = 100;
+
 export const DEFAULTS = {
   pollIntervalMs: 3_000,
   firstProbeAfterMs: 60_000,
@@ -232,7 +235,7 @@ export function loadConfig(options: LoadConfigOptions = {}): KvlConfig {
 
   const pollRaw = read(ENV.pollIntervalMs);
   const pollIntervalMs = pollRaw
-    ? check(ENV.pollIntervalMs, intVar(100, 600_000), pollRaw)
+    ? check(ENV.pollIntervalMs, intVar(MIN_POLL_INTERVAL_MS, 600_000), pollRaw)
     : DEFAULTS.pollIntervalMs;
   const firstProbeRaw = read(ENV.firstProbeAfterMs);
   const firstProbeAfterMs = firstProbeRaw
