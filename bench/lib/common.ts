@@ -22,7 +22,7 @@ import {
 } from '../../local/cloud/index.js';
 import { mulberry32 } from '../../local/cloud/world.js';
 import type { LocalRuntime } from '../../local/runtime/index.js';
-import { startRuntime } from '../../local/runtime/index.js';
+import { firstProbeForSpeed, startRuntime } from '../../local/runtime/index.js';
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { type CloudClients, createCloudClients } from '../../shared/cloud/index.js';
 import { type CloudEvent, parseCloudEvent } from '../../shared/events/cloudevents.js';
@@ -210,7 +210,7 @@ export async function startBenchRuntime(
       // stuck link and the acceptance timeout come after the same emulated time as in the cloud.
       ...(cloud.speed > 0
         ? {
-            KVL_FIRST_PROBE_AFTER_MS: String(Math.round(DEFAULTS.firstProbeAfterMs / cloud.speed)),
+            KVL_FIRST_PROBE_AFTER_MS: firstProbeForSpeed(cloud.speed),
             KVL_REDRIVE_AFTER_MS: String(Math.max(1_000, Math.round(DEFAULTS.redriveAfterMs / cloud.speed))),
             KVL_ACCEPT_TIMEOUT_MS: String(
               Math.max(1_000, Math.round(DEFAULTS.acceptTimeoutMs / cloud.speed)),

@@ -9,7 +9,7 @@ import { main } from '../../local/cli.js';
 import { startEmulator } from '../../local/cloud/index.js';
 import type { EmulatorHandle } from '../../local/cloud/server.js';
 import type { Io } from '../../local/commands/common.js';
-import { startRuntime } from '../../local/runtime/index.js';
+import { firstProbeForSpeed, startRuntime } from '../../local/runtime/index.js';
 
 interface Captured extends Io {
   stdout: string[];
@@ -37,7 +37,7 @@ beforeEach(async () => {
     HUAWEICLOUD_SDK_SK: config.sk,
     HUAWEICLOUD_SDK_PROJECT_ID: config.projectId,
     KVL_POLL_INTERVAL_MS: '100',
-    KVL_FIRST_PROBE_AFTER_MS: '60',
+    KVL_FIRST_PROBE_AFTER_MS: firstProbeForSpeed(1000),
   };
 });
 afterEach(async () => {
@@ -168,7 +168,7 @@ describe('kafka-vpcep-link link --via queue --wait', () => {
     const runtime = await startRuntime({
       emulator,
       logSink: () => {},
-      userData: { KVL_POLL_INTERVAL_MS: '100', KVL_FIRST_PROBE_AFTER_MS: '60' },
+      userData: { KVL_POLL_INTERVAL_MS: '100', KVL_FIRST_PROBE_AFTER_MS: firstProbeForSpeed(1000) },
     });
     const { topics } = emulator.config();
     env = {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../local/cloud/server.js';
-import { type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
+import { firstProbeForSpeed, type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
 import { type CloudEvent, parseCloudEvent } from '../../shared/events/cloudevents.js';
 import { cloudCall, ownerCredentials } from '../emulator/core-support.js';
 import { publish } from '../runtime-host/support.js';
@@ -230,7 +230,11 @@ describe('serverless deploy to the emulator', { timeout: 120_000 }, () => {
       source: 'deployed',
       logSink: () => {},
       retryDelayMs: 20,
-      userData: { KVL_POLL_INTERVAL_MS: '100', KVL_FIRST_PROBE_AFTER_MS: '300', KVL_LOG_LEVEL: 'error' },
+      userData: {
+        KVL_POLL_INTERVAL_MS: '100',
+        KVL_FIRST_PROBE_AFTER_MS: firstProbeForSpeed(200),
+        KVL_LOG_LEVEL: 'error',
+      },
     });
     const config = emulator.config();
     emulator.clearRequests();

@@ -7,7 +7,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../local/cloud/index.js';
-import { type LocalRuntime, startRuntime, timerEvent } from '../../local/runtime/index.js';
+import {
+  firstProbeForSpeed,
+  type LocalRuntime,
+  startRuntime,
+  timerEvent,
+} from '../../local/runtime/index.js';
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudClients } from '../../shared/cloud/index.js';
 import { type CloudEvent, newCloudEvent, parseCloudEvent } from '../../shared/events/cloudevents.js';
@@ -45,7 +50,7 @@ async function startRuntimeCloud(
     ...(options.only ? { only: options.only } : {}),
     userData: {
       KVL_POLL_INTERVAL_MS: '100',
-      KVL_FIRST_PROBE_AFTER_MS: '120',
+      KVL_FIRST_PROBE_AFTER_MS: firstProbeForSpeed(500),
       KVL_LOG_LEVEL: 'error',
       // A loaded machine must not turn a slow link into a timed-out one.
       KVL_ACCEPT_TIMEOUT_MS: String(24 * 3_600_000),

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../local/cli.js';
 import { type EmulatorHandle, startEmulator } from '../../local/cloud/index.js';
 import type { Io } from '../../local/commands/common.js';
-import { type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
+import { firstProbeForSpeed, type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
 import { recordSize } from './helpers/report.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -62,7 +62,7 @@ function env(overrides: Record<string, string> = {}): Record<string, string> {
     KVL_TOPIC_UNLINK_REQUESTS: config.topics.unlinkRequests,
     KVL_TOPIC_EVENTS: config.topics.events,
     KVL_POLL_INTERVAL_MS: '100',
-    KVL_FIRST_PROBE_AFTER_MS: '300',
+    KVL_FIRST_PROBE_AFTER_MS: firstProbeForSpeed(200),
     KVL_LOG_LEVEL: 'debug',
     ...overrides,
   };
@@ -117,7 +117,11 @@ beforeAll(async () => {
     emulator,
     logSink: (line) => runtimeLogs.push(line),
     retryDelayMs: 20,
-    userData: { KVL_POLL_INTERVAL_MS: '100', KVL_FIRST_PROBE_AFTER_MS: '300', KVL_LOG_LEVEL: 'debug' },
+    userData: {
+      KVL_POLL_INTERVAL_MS: '100',
+      KVL_FIRST_PROBE_AFTER_MS: firstProbeForSpeed(200),
+      KVL_LOG_LEVEL: 'debug',
+    },
   });
 });
 
