@@ -34,8 +34,19 @@ export const VPCEP_ENDPOINT_CREATE_DELAY_MS = 60_000;
 export const VPCEP_ENDPOINT_DELETE_DELAY_MS = 60_000;
 
 export const VPCEP_LIST_DEFAULT_LIMIT = 10;
-export const VPCEP_LIST_MAX_LIMIT = 1000;
-/** Query-by-tag pages: `limit` defaults to and is capped at 1000. */
+/**
+ * Each list's own `limit` maximum, from its GSDK request model (services/vpcep/v1/model/):
+ * services model_list_endpoint_service_request.go, endpoints model_list_endpoints_request.go,
+ * connections model_list_service_connections_request.go (0–1000 each); the whitelist
+ * model_list_service_permissions_details_request.go (0–500; 501 -> 400 EndPoint.0006).
+ */
+export const VPCEP_LIST_MAX_LIMITS = {
+  services: 1000,
+  endpoints: 1000,
+  connections: 1000,
+  permissions: 500,
+} as const;
+/** Query-by-tag pages: `limit` 1–1000, default 1000 [GSDK model_query_resource_instance_tags_body.go]. */
 export const VPCEP_TAG_QUERY_MAX_LIMIT = 1000;
 
 /** The strictest documented tag limits (OTC): 20 tags, key ≤36, value ≤43, `[A-Za-z0-9_@-]`. */
@@ -159,21 +170,32 @@ function checkDescription(description: string | undefined): string {
 }
 
 /** Parses `limit`/`offset` (query strings, or strings/numbers in the query-by-tag body). */
-function parseCount(raw: unknown, fallback: number, max: number, code: string, name: string): number {
+function parseCount(
+  raw: unknown,
+  fallback: number,
+  max: number,
+  code: string,
+  name: string,
+  min = 0,
+): number {
   if (raw === undefined || raw === null || raw === '') return fallback;
   const text = typeof raw === 'number' ? String(raw) : raw;
   if (typeof text !== 'string' || !/^\d+$/.test(text)) fail(400, code, `Invalid ${name}: ${String(raw)}.`);
   const value = Number(text);
   if (value > max) fail(400, code, `Invalid ${name}: ${value} is greater than ${max}.`);
+  if (value < min) fail(400, code, `Invalid ${name}: ${value} is less than ${min}.`);
   return value;
 }
 
-function paging(req: EmuRequest): { limit: number; offset: number } {
+function paging(
+  req: EmuRequest,
+  list: keyof typeof VPCEP_LIST_MAX_LIMITS,
+): { limit: number; offset: number } {
   return {
     limit: parseCount(
       req.query.get('limit') ?? undefined,
       VPCEP_LIST_DEFAULT_LIMIT,
-      VPCEP_LIST_MAX_LIMIT,
+      VPCEP_LIST_MAX_LIMITS[list],
       E.invalidLimit,
       'limit',
     ),
@@ -570,7 +592,7 @@ const createService: Handler = (req, ctx, { projectId }) => {
 
 const listServices: Handler = (req, ctx, { projectId }) => {
   const { world } = ctx;
-  const { limit, offset } = paging(req);
+  const { limit, offset } = paging(req, 'services');
   const name = req.query.get('endpoint_service_name')?.toLowerCase();
   const id = req.query.get('id');
   const status = req.query.get('status');
@@ -702,7 +724,7 @@ const permissionsAction: Handler = (req, ctx, { id }) => {
 
 const listPermissions: Handler = (req, ctx, { id }) => {
   const service = ownService(ctx.world, req.caller, id);
-  const { limit, offset } = paging(req);
+  const { limit, offset } = paging(req, 'permissions');
   const filter = req.query.get('permission')?.toLowerCase();
   const matching = service.permissions.filter((p) => !filter || p.permission.toLowerCase().includes(filter));
   const sorted = sortRecords(
@@ -728,7 +750,7 @@ const listPermissions: Handler = (req, ctx, { id }) => {
 
 const listConnections: Handler = (req, ctx, { id }) => {
   const service = ownService(ctx.world, req.caller, id);
-  const { limit, offset } = paging(req);
+  const { limit, offset } = paging(req, 'connections');
   const endpointId = req.query.get('id');
   const markerId = req.query.get('marker_id');
   const status = req.query.get('status');
@@ -878,7 +900,7 @@ const createEndpoint: Handler = (req, ctx, { projectId }) => {
 
 const listEndpoints: Handler = (req, ctx, { projectId }) => {
   const { world } = ctx;
-  const { limit, offset } = paging(req);
+  const { limit, offset } = paging(req, 'endpoints');
   const name = req.query.get('endpoint_service_name')?.toLowerCase();
   const vpcId = req.query.get('vpc_id');
   const id = req.query.get('id');
@@ -1005,6 +1027,7 @@ const queryByTags: Handler = (req, ctx, { projectId, id }) => {
     VPCEP_TAG_QUERY_MAX_LIMIT,
     E.invalidLimit,
     'limit',
+    1,
   );
   const offset = parseCount(body.offset, 0, Number.MAX_SAFE_INTEGER, E.invalidOffset, 'offset');
 

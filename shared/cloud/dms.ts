@@ -203,9 +203,6 @@ export function toKafkaInstance(wire: z.output<typeof DmsInstanceSchema>): Kafka
 
 /* ------------------------------------------------------------------ client */
 
-// DMS accepts at most 50 per page (DMS.10240042 above that).
-const LIST_PAGE_SIZE = 50;
-
 export function createDmsClient(http: CloudHttp): DmsClient {
   const instancePath = (instanceId: string): string =>
     `/v2/{project_id}/instances/${assertId('instanceId', instanceId)}`;
@@ -231,22 +228,28 @@ export function createDmsClient(http: CloudHttp): DmsClient {
     },
 
     async listInstances(filter: ListInstancesFilter = {}) {
-      const wires = await collectOffsetPages('dms list instances', LIST_PAGE_SIZE, async (offset, limit) => {
-        const response = await http.send({
-          method: 'GET',
-          path: '/v2/{project_id}/instances',
-          query: {
-            engine: 'kafka',
-            name: filter.name,
-            status: filter.status,
-            enterprise_project_id: filter.enterpriseProjectId,
-            offset,
-            limit,
-          },
-        });
-        const page = parseBody(DmsListInstancesResponseSchema, response, 'dms', 'list instances');
-        return { items: page.instances ?? [], total: page.instance_num ?? undefined };
-      });
+      // limit 1–50 (DMS.10240042 above) [GSDK services/kafka/v2/model/model_list_instances_request.go].
+      const INSTANCES_PAGE_SIZE = 50;
+      const wires = await collectOffsetPages(
+        'dms list instances',
+        INSTANCES_PAGE_SIZE,
+        async (offset, limit) => {
+          const response = await http.send({
+            method: 'GET',
+            path: '/v2/{project_id}/instances',
+            query: {
+              engine: 'kafka',
+              name: filter.name,
+              status: filter.status,
+              enterprise_project_id: filter.enterpriseProjectId,
+              offset,
+              limit,
+            },
+          });
+          const page = parseBody(DmsListInstancesResponseSchema, response, 'dms', 'list instances');
+          return { items: page.instances ?? [], total: page.instance_num ?? undefined };
+        },
+      );
       return wires.map(toKafkaInstance);
     },
 

@@ -229,8 +229,6 @@ export function parseExistingRuleId(message: string): string | undefined {
 
 /* ------------------------------------------------------------------ client */
 
-// The v3 list APIs allow up to 2000; 1000 keeps pages modest.
-const PAGE_SIZE = 1000;
 const DUPLICATE_RULE_CODE = 'VPC.9902';
 
 export function createVpcClient(http: CloudHttp): VpcClient {
@@ -241,6 +239,8 @@ export function createVpcClient(http: CloudHttp): VpcClient {
     // Without a group, the rules of every group of the project are listed (one paged call for reconcile).
     const securityGroupId =
       filter.securityGroupId === undefined ? undefined : assertId('securityGroupId', filter.securityGroupId);
+    // limit 0–2000 [GSDK services/vpc/v3/model/model_list_security_group_rules_request.go].
+    const RULES_PAGE_SIZE = 2000;
     const wires = await collectMarkerPages('vpc list security group rules', async (marker) => {
       const response = await http.send({
         method: 'GET',
@@ -250,7 +250,7 @@ export function createVpcClient(http: CloudHttp): VpcClient {
           direction: filter.direction,
           protocol: filter.protocol,
           remote_ip_prefix: filter.remoteIpPrefix,
-          limit: PAGE_SIZE,
+          limit: RULES_PAGE_SIZE,
           marker,
         },
       });
@@ -343,11 +343,13 @@ export function createVpcClient(http: CloudHttp): VpcClient {
     },
 
     async listNetworkAcls() {
+      // limit 0–2000 [GSDK services/vpc/v3/model/model_list_firewall_request.go].
+      const FIREWALLS_PAGE_SIZE = 2000;
       const wires = await collectMarkerPages('vpc list network ACLs', async (marker) => {
         const response = await http.send({
           method: 'GET',
           path: '/v3/{project_id}/vpc/firewalls',
-          query: { limit: PAGE_SIZE, marker },
+          query: { limit: FIREWALLS_PAGE_SIZE, marker },
         });
         const page = parseBody(VpcListFirewallsResponseSchema, response, 'vpc', 'list network ACLs');
         return { items: page.firewalls ?? [], nextMarker: page.page_info?.next_marker };

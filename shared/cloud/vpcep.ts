@@ -388,8 +388,6 @@ function toConnection(wire: z.output<typeof VpcepConnectionSchema>): ServiceConn
 
 /* ------------------------------------------------------------------ client */
 
-// The documented maximum for VPCEP lists and resource_instances.
-const PAGE_SIZE = 1000;
 const RESOURCE_TYPES: ReadonlySet<string> = new Set<VpcepResourceType>(['endpoint_service', 'endpoint']);
 
 function resourceTypeSegment(type: VpcepResourceType): string {
@@ -456,9 +454,11 @@ export function createVpcepClient(http: CloudHttp): VpcepClient {
     },
 
     async listEndpointServices(filter: ListEndpointServicesFilter = {}) {
+      // limit 0–1000 [GSDK services/vpcep/v1/model/model_list_endpoint_service_request.go].
+      const SERVICES_PAGE_SIZE = 1000;
       const wires = await collectOffsetPages(
         'vpcep list endpoint services',
-        PAGE_SIZE,
+        SERVICES_PAGE_SIZE,
         async (offset, limit) => {
           const response = await http.send({
             method: 'GET',
@@ -497,9 +497,12 @@ export function createVpcepClient(http: CloudHttp): VpcepClient {
 
     async listServicePermissions(serviceId) {
       const path = `${servicePath(serviceId)}/permissions`;
+      // limit 0–500, not 1000: 501 is refused with 400 EndPoint.0006
+      // [GSDK services/vpcep/v1/model/model_list_service_permissions_details_request.go].
+      const PERMISSIONS_PAGE_SIZE = 500;
       const wires = await collectOffsetPages(
         'vpcep list service permissions',
-        PAGE_SIZE,
+        PERMISSIONS_PAGE_SIZE,
         async (offset, limit) => {
           const response = await http.send({ method: 'GET', path, query: { limit, offset } });
           const page = parseBody(
@@ -516,9 +519,11 @@ export function createVpcepClient(http: CloudHttp): VpcepClient {
 
     async listServiceConnections(serviceId) {
       const path = `${servicePath(serviceId)}/connections`;
+      // limit 0–1000 [GSDK services/vpcep/v1/model/model_list_service_connections_request.go].
+      const CONNECTIONS_PAGE_SIZE = 1000;
       const wires = await collectOffsetPages(
         'vpcep list service connections',
-        PAGE_SIZE,
+        CONNECTIONS_PAGE_SIZE,
         async (offset, limit) => {
           const response = await http.send({ method: 'GET', path, query: { limit, offset } });
           const page = parseBody(
@@ -548,21 +553,27 @@ export function createVpcepClient(http: CloudHttp): VpcepClient {
     },
 
     async listEndpoints(filter: ListEndpointsFilter = {}) {
-      const wires = await collectOffsetPages('vpcep list endpoints', PAGE_SIZE, async (offset, limit) => {
-        const response = await http.send({
-          method: 'GET',
-          path: '/v1/{project_id}/vpc-endpoints',
-          query: {
-            endpoint_service_name: filter.endpointServiceName,
-            vpc_id: filter.vpcId,
-            id: filter.id,
-            limit,
-            offset,
-          },
-        });
-        const page = parseBody(VpcepListEndpointsResponseSchema, response, 'vpcep', 'list endpoints');
-        return { items: page.endpoints ?? [], total: page.total_count ?? undefined };
-      });
+      // limit 0–1000 [GSDK services/vpcep/v1/model/model_list_endpoints_request.go].
+      const ENDPOINTS_PAGE_SIZE = 1000;
+      const wires = await collectOffsetPages(
+        'vpcep list endpoints',
+        ENDPOINTS_PAGE_SIZE,
+        async (offset, limit) => {
+          const response = await http.send({
+            method: 'GET',
+            path: '/v1/{project_id}/vpc-endpoints',
+            query: {
+              endpoint_service_name: filter.endpointServiceName,
+              vpc_id: filter.vpcId,
+              id: filter.id,
+              limit,
+              offset,
+            },
+          });
+          const page = parseBody(VpcepListEndpointsResponseSchema, response, 'vpcep', 'list endpoints');
+          return { items: page.endpoints ?? [], total: page.total_count ?? undefined };
+        },
+      );
       return wires.map(toEndpoint);
     },
 
@@ -580,9 +591,11 @@ export function createVpcepClient(http: CloudHttp): VpcepClient {
 
     async queryResourcesByTags(type, query): Promise<TaggedResource[]> {
       const path = `/v1/{project_id}/${resourceTypeSegment(type)}/resource_instances/action`;
+      // limit 1–1000 [GSDK services/vpcep/v1/model/model_query_resource_instance_tags_body.go].
+      const RESOURCE_INSTANCES_PAGE_SIZE = 1000;
       const wires = await collectOffsetPages(
         'vpcep query resources by tags',
-        PAGE_SIZE,
+        RESOURCE_INSTANCES_PAGE_SIZE,
         async (offset, limit) => {
           const response = await http.send({
             method: 'POST',

@@ -170,6 +170,8 @@ describe('VPC client', () => {
       expect(first?.query.get('direction')).toBe('ingress');
       expect(first?.query.get('protocol')).toBe('tcp');
       expect(first?.query.has('marker')).toBe(false);
+      // limit 0–2000 [GSDK model_list_security_group_rules_request.go].
+      expect(first?.query.get('limit')).toBe('2000');
       expect(second?.query.get('marker')).toBe('r1');
       expectSigned(second);
     });
@@ -289,8 +291,8 @@ describe('VPC client', () => {
         { id: 'acl-2', subnetIds: [], ingressRules: [{ id: 'in-9', description: 'x' }] },
       ]);
       expect(server.requests.map((r) => `${r.path}?${r.rawQuery}`)).toEqual([
-        `${FIREWALLS}?limit=1000`,
-        `${FIREWALLS}?limit=1000&marker=acl-1`,
+        `${FIREWALLS}?limit=2000`,
+        `${FIREWALLS}?limit=2000&marker=acl-1`,
         `${FIREWALLS}/acl-2?`,
       ]);
     });

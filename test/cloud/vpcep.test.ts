@@ -186,7 +186,12 @@ describe('VPCEP client', () => {
 
       expect(permissions).toHaveLength(1001);
       expect(permissions[1000]).toBe('iam:domain::d1000');
-      expect(server.requests).toHaveLength(2);
+      // The whitelist list takes limit 0–500 (501 is EndPoint.0006), unlike the other lists.
+      expect(server.requests.map((r) => [r.query.get('offset'), r.query.get('limit')])).toEqual([
+        ['0', '500'],
+        ['500', '500'],
+        ['1000', '500'],
+      ]);
     });
 
     it('lists connections with marker ids and domains', async () => {

@@ -397,6 +397,22 @@ describe('VPCEP whitelist (permissions)', () => {
     expectError(action(id, { permissions, action: 'add' }), 400, code);
   });
 
+  it('pages the whitelist with limit 0–500: 501 is refused with EndPoint.0006 (GSDK request model)', () => {
+    const id = availableService();
+    action(id, { permissions: ['*', `iam:domain::${h.partner.domainId}`], action: 'add' });
+    const list = (query: string) =>
+      h.call({ method: 'GET', path: `/v1/{pid}/vpc-endpoint-services/${id}/permissions${query}` });
+
+    const full = list('?limit=500&offset=0');
+    const second = list('?limit=1&offset=1');
+
+    expect(full.status).toBe(200);
+    expect(full.body.permissions).toHaveLength(2);
+    expect(second.body).toMatchObject({ total_count: 2, permissions: [expect.any(Object)] });
+    expectError(list('?limit=501'), 400, 'EndPoint.0006');
+    expectError(list('?limit=1000'), 400, 'EndPoint.0006');
+  });
+
   it('rejects an unknown action and an unknown service', () => {
     const id = availableService();
     expectError(action(id, { permissions: ['*'], action: 'grant' }), 400, 'EndPoint.0002');
@@ -484,6 +500,9 @@ describe('VPCEP endpoint creation (creating -> accepted | pendingAcceptance)', (
     });
     expect(list('?status=pendingAcceptance').body.connections.map((c: any) => c.id)).toEqual([first]);
     expect(list('?limit=1&offset=1').body.connections.map((c: any) => c.id)).toEqual([first]);
+    // 0–1000 [GSDK model_list_service_connections_request.go].
+    expect(list('?limit=1000').status).toBe(200);
+    expectError(list('?limit=1001'), 400, 'EndPoint.0006');
   });
 
   it('refuses a service that is not available yet (EndPoint.2004) or unknown (EndPoint.2003)', () => {
@@ -590,6 +609,9 @@ describe('VPCEP endpoint reads', () => {
     expect(list(`?vpc_id=${h.seed.clientVpcId}&limit=1`).body).toMatchObject({ total_count: 2 });
     expect(list(`?vpc_id=${h.seed.instanceVpcId}`).body.total_count).toBe(0);
     expectError(list('?limit=abc'), 400, 'EndPoint.0006');
+    // 0–1000 [GSDK model_list_endpoints_request.go].
+    expect(list('?limit=1000').status).toBe(200);
+    expectError(list('?limit=1001'), 400, 'EndPoint.0006');
   });
 
   it('answers 404 EndPoint.2006 for an unknown endpoint', () => {
@@ -804,6 +826,9 @@ describe('VPCEP resource tags and query by tag', () => {
       query('endpoint_service', await fixtureBody('vpcep-query-resources-by-tag-count.request.json')).status,
     ).toBe(200);
     expectError(query('endpoint', { action: 'filter', limit: '1001' }), 400, 'EndPoint.0006');
+    // "limit最多为1000，不能为负数，最小值为1" [GSDK model_query_resource_instance_tags_body.go].
+    expectError(query('endpoint', { action: 'filter', limit: '0' }), 400, 'EndPoint.0006');
+    expect(query('endpoint', { action: 'filter', limit: '1000' }).status).toBe(200);
     expectError(query('endpoint', { action: 'filter', offset: 'x' }), 400, 'EndPoint.0010');
     expectError(query('endpoint', { action: 'list' }), 400, 'EndPoint.0002');
   });
