@@ -195,6 +195,11 @@ export interface EndpointServiceRecord {
   /** Whitelist: `iam:domain::<id>` strings with their record ids. */
   permissions: Array<{ id: string; permission: string; createdAt: string }>;
   status: ServiceStatus;
+  /**
+   * Reported in `error[]` of a failed service. A service's items are `{code, message}` (GSDK
+   * vpcep/v1 model_service_list.go, model_error.go), unlike an endpoint's `{error_code, error_message}`.
+   */
+  errors?: Array<{ code: string; message: string }>;
   transitions: ScheduledTransition<ServiceStatus | 'deleted'>[];
   createdAt: string;
   updatedAt: string;

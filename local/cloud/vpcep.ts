@@ -102,14 +102,19 @@ const E = {
   unknownApi: 'APIGW.0101',
 } as const;
 
-/** Reported in `error[]` of an endpoint forced to `failed` without its own error list. */
+/**
+ * Reported in `error[]` of an endpoint or connection forced to `failed` without its own error list.
+ * Endpoint items are `{error_code, error_message}` (GSDK vpcep/v1 model_query_error.go, used by
+ * model_endpoint_response_body.go and model_connection_endpoints.go).
+ */
 const DEFAULT_ENDPOINT_FAILURE = {
   error_code: 'EndPoint.0001',
   error_message: 'Failed to create the VPC endpoint.',
 };
+/** A service's items are `{code, message}` instead (GSDK model_error.go, used by model_service_list.go). */
 const DEFAULT_SERVICE_FAILURE = {
-  error_code: 'EndPoint.0001',
-  error_message: 'Failed to create the VPC endpoint service.',
+  code: 'EndPoint.0001',
+  message: 'Failed to create the VPC endpoint service.',
 };
 
 /* ------------------------------------------------------------------ small helpers */
@@ -385,7 +390,12 @@ function renderService(
     body.domain_id = service.domainId;
     body.connection_count = connectionCount(world, service.id);
   }
-  if (service.status === 'failed') body.error = [DEFAULT_SERVICE_FAILURE];
+  if (service.status === 'failed') {
+    body.error =
+      service.errors && service.errors.length > 0
+        ? service.errors.map((e) => ({ code: e.code, message: e.message }))
+        : [{ ...DEFAULT_SERVICE_FAILURE }];
+  }
   return body;
 }
 

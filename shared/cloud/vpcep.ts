@@ -36,11 +36,18 @@ import {
 
 /* ------------------------------------------------------------------ wire schemas */
 
-/** `error: [{error_code, error_message}]` on failed services/endpoints/connections. */
+/**
+ * `error[]` of a failed resource. Two documented shapes: a service reports `{code, message}` (GSDK
+ * vpcep/v1 model_error.go via model_service_list.go); endpoints and connections report
+ * `{error_code, error_message}` (model_query_error.go via model_endpoint_response_body.go and
+ * model_connection_endpoints.go). Both are accepted on every resource.
+ */
 const ErrorListSchema = z
   .array(
     z
       .object({
+        code: z.string().nullish(),
+        message: z.string().nullish(),
         error_code: z.string().nullish(),
         error_message: z.string().nullish(),
         error_msg: z.string().nullish(),
@@ -327,8 +334,8 @@ export function buildResourceInstancesBody(
 function toErrors(errors: z.output<typeof ErrorListSchema>): CloudErrorDetail[] | undefined {
   if (!errors || errors.length === 0) return undefined;
   return errors.map((error) => ({
-    code: error.error_code ?? '',
-    message: error.error_message ?? error.error_msg ?? '',
+    code: error.code ?? error.error_code ?? '',
+    message: error.message ?? error.error_message ?? error.error_msg ?? '',
   }));
 }
 

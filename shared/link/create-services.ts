@@ -149,9 +149,11 @@ export async function createServices(
       const current = (await deps.vpcep.listEndpointServices()).filter((s) => ids.has(s.id));
       const failed = current.find((s) => s.status === 'failed');
       if (failed) {
+        // The cloud's own code and message say why (quota, port conflict…): keep them in the reason.
+        const detail = failed.errors?.map((e) => `${e.code}: ${e.message}`).join('; ');
         throw new LinkRejectedError(
           step,
-          `endpoint service ${failed.id} failed to create`,
+          `endpoint service ${failed.id} failed to create${detail ? ` (${detail})` : ''}`,
           undefined,
           'SERVICE_FAILED',
         );

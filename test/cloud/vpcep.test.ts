@@ -95,12 +95,12 @@ describe('VPCEP client', () => {
       });
     });
 
-    it('maps a failed service with its error details', async () => {
+    it('maps a failed service with its error details ({code, message}, GSDK model_error.go)', async () => {
       server.on('GET', `${SERVICES}/svc-1`, {
         body: {
           ...serviceWire(1),
           status: 'failed',
-          error: [{ error_code: 'EndPoint.3044', error_message: 'ports conflict' }],
+          error: [{ code: 'EndPoint.3044', message: 'ports conflict' }],
         },
       });
 
@@ -290,6 +290,21 @@ describe('VPCEP client', () => {
 
       expect(endpoints).toHaveLength(1500);
       expect(server.requests.map((r) => r.query.get('offset'))).toEqual(['0', '1000']);
+    });
+
+    it('maps a failed endpoint with its error details ({error_code, error_message}, GSDK model_query_error.go)', async () => {
+      server.on('GET', `${ENDPOINTS}/ep-1`, {
+        body: {
+          id: 'ep-1',
+          status: 'failed',
+          endpoint_service_id: 'svc-1',
+          error: [{ error_code: 'EndPoint.2016', error_message: 'no capacity' }],
+        },
+      });
+
+      const endpoint = await vpcep.getEndpoint('ep-1');
+
+      expect(endpoint.errors).toEqual([{ code: 'EndPoint.2016', message: 'no capacity' }]);
     });
 
     it('deletes an endpoint and surfaces a 404 as NotFoundError', async () => {

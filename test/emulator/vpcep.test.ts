@@ -300,6 +300,23 @@ describe('VPCEP endpoint service reads', () => {
     );
   });
 
+  it('reports a failed service with {code, message} items (GSDK model_error.go), default when none', () => {
+    const id = availableService();
+    const record = h.world.endpointServices.find((s) => s.id === id)!;
+    record.status = 'failed';
+
+    const byDefault = getService(id).body;
+    record.errors = [{ code: 'EndPoint.3044', message: 'The port mapping conflicts.' }];
+    const listed = h.call({ method: 'GET', path: '/v1/{pid}/vpc-endpoint-services' }).body;
+
+    expect(byDefault.error).toEqual([
+      { code: 'EndPoint.0001', message: 'Failed to create the VPC endpoint service.' },
+    ]);
+    expect(listed.endpoint_services[0].error).toEqual([
+      { code: 'EndPoint.3044', message: 'The port mapping conflicts.' },
+    ]);
+  });
+
   it('updates approval, description and name (PUT)', () => {
     const id = availableService();
     const res = h.call({

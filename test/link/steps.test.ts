@@ -8,6 +8,7 @@ import { patchListeners } from '../../shared/link/patch-listeners.js';
 import { pollAcceptance } from '../../shared/link/poll-acceptance.js';
 import { TAG, tagValue } from '../../shared/link/tags.js';
 import { unlink } from '../../shared/link/unlink.js';
+import { failedEventFor } from '../../shared/runtime/middlewares.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 let cloud: TestCloud;
@@ -82,6 +83,28 @@ describe('create-services', () => {
     expect(error).toMatchObject({ code: 'Endpoint.1018', message: expect.stringMatching(/endpoint quota/) });
     expect(cloud.emulator.requests().filter((r) => r.path.endsWith('/quotas'))).toHaveLength(1);
     expect(cloud.writes()).toEqual([]);
+  });
+
+  it("ends the link with the cloud's code and message when a service fails", async () => {
+    // Arrange: the services exist but are still creating; the cloud then fails one with its reason.
+    await createServices(cloud.deps, cloud.request, cloud.budget(0));
+    const service = cloud.emulator.world.endpointServices[0]!;
+    service.status = 'failed';
+    service.transitions = [];
+    service.errors = [{ code: 'EndPoint.3044', message: 'The port mapping conflicts.' }];
+
+    // Act
+    const error = await createServices(cloud.deps, cloud.request, cloud.budget()).catch((e: unknown) => e);
+    const event = failedEventFor({ step: 'create-services', source: 'kvl/create-services' }, error);
+
+    // Assert
+    expect(error).toBeInstanceOf(LinkRejectedError);
+    expect(error).toMatchObject({ code: 'SERVICE_FAILED' });
+    expect(event.type).toBe('kvl.link.failed');
+    expect(event.data).toMatchObject({
+      code: 'SERVICE_FAILED',
+      reason: `endpoint service ${service.id} failed to create (EndPoint.3044: The port mapping conflicts.)`,
+    });
   });
 
   it('whitelists the client account when it is another one', async () => {
