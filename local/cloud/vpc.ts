@@ -372,8 +372,8 @@ function renderAclRule(rule: NetworkAclRule, projectId: string): JsonObject {
 }
 
 /**
- * The v3 list model (ListFirewallDetail) has no rule arrays; they are included anyway because the
- * project's ACL step reads them from the list (extra fields are harmless to the official parsers).
+ * One ACL as the show API answers it (GSDK vpc/v3 FirewallDetail, with its rule arrays). The list
+ * answers ListFirewallDetail items, which carry no rules: see `renderAclListItem`.
  */
 function renderAcl(acl: NetworkAcl): JsonObject {
   return {
@@ -391,6 +391,12 @@ function renderAcl(acl: NetworkAcl): JsonObject {
     ingress_rules: acl.ingressRules.map((r) => renderAclRule(r, acl.projectId)),
     egress_rules: acl.egressRules.map((r) => renderAclRule(r, acl.projectId)),
   };
+}
+
+/** A list item (GSDK vpc/v3 model_list_firewall_detail.go): no ingress_rules/egress_rules. */
+function renderAclListItem(acl: NetworkAcl): JsonObject {
+  const { ingress_rules: _ingress, egress_rules: _egress, ...item } = renderAcl(acl);
+  return item;
 }
 
 function ownAcl(world: World, projectId: string, id: string): NetworkAcl {
@@ -413,7 +419,7 @@ const listAcls: Handler = (req, ctx, { projectId }) => {
   const { page, pageInfo } = markerPage(req, matching);
   return {
     status: 200,
-    body: { request_id: requestId(req, ctx), firewalls: page.map(renderAcl), page_info: pageInfo },
+    body: { request_id: requestId(req, ctx), firewalls: page.map(renderAclListItem), page_info: pageInfo },
   };
 };
 

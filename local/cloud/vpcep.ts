@@ -49,8 +49,17 @@ export const VPCEP_LIST_MAX_LIMITS = {
 /** Query-by-tag pages: `limit` 1–1000, default 1000 [GSDK model_query_resource_instance_tags_body.go]. */
 export const VPCEP_TAG_QUERY_MAX_LIMIT = 1000;
 
-/** The strictest documented tag limits (OTC): 20 tags, key ≤36, value ≤43, `[A-Za-z0-9_@-]`. */
-export const VPCEP_TAG_LIMITS = { maxTags: 20, keyMaxLength: 36, valueMaxLength: 43 } as const;
+/**
+ * The strictest documented tag limits: 10 tags per resource (Huawei's "Batch Adding or Deleting Tags"
+ * page, BatchAddOrRemoveResourceInstance; OTC and the GSDK create-service model say 20), key ≤36,
+ * value ≤43, `[A-Za-z0-9_@-]` (OTC).
+ */
+export const VPCEP_TAG_LIMITS = { maxTags: 10, keyMaxLength: 36, valueMaxLength: 43 } as const;
+/**
+ * resource_instances filters: at most 10 keys per list, 10 values per key, no repeated key or value
+ * [GSDK services/vpcep/v1/model/model_query_resource_instance_tags_body.go].
+ */
+export const VPCEP_TAG_FILTER_LIMITS = { maxKeys: 10, maxValues: 10 } as const;
 export const VPCEP_SERVICE_NAME_MAX_LENGTH = 16;
 export const VPCEP_DESCRIPTION_MAX_LENGTH = 128;
 export const VPCEP_MAX_PORT_MAPPINGS = 200;
@@ -319,17 +328,28 @@ interface TagFilter {
 function parseTagFilters(raw: unknown, field: string): TagFilter[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) fail(400, E.parameter, `Parameter error: ${field} must be a list.`);
-  if (raw.length > VPCEP_TAG_LIMITS.maxTags)
-    fail(400, E.tagTooMany, `${field}: at most ${VPCEP_TAG_LIMITS.maxTags} keys.`);
+  // No code is documented for these refusals: the closest tag codes (3069 too many, 3067 duplicate).
+  if (raw.length > VPCEP_TAG_FILTER_LIMITS.maxKeys)
+    fail(400, E.tagTooMany, `${field}: at most ${VPCEP_TAG_FILTER_LIMITS.maxKeys} keys.`);
+  const seen = new Set<string>();
   return raw.map((item) => {
     if (!isObject(item)) fail(400, E.parameter, `Parameter error: ${field} items must be objects.`);
     const key = checkTagKey(item.key);
+    if (seen.has(key)) fail(400, E.tagDuplicateKey, `${field}: the key ${key} is duplicated.`);
+    seen.add(key);
     const values = item.values ?? [];
     if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) {
       fail(400, E.parameter, `Parameter error: ${field}[].values must be a list of strings.`);
     }
-    if (values.length > 10)
-      fail(400, E.parameter, `Parameter error: ${field}[].values has more than 10 values.`);
+    if (values.length > VPCEP_TAG_FILTER_LIMITS.maxValues) {
+      fail(
+        400,
+        E.parameter,
+        `Parameter error: ${field}[].values has more than ${VPCEP_TAG_FILTER_LIMITS.maxValues} values.`,
+      );
+    }
+    if (new Set(values).size !== values.length)
+      fail(400, E.parameter, `Parameter error: ${field}[].values of ${key} has a repeated value.`);
     return { key, values: values as string[] };
   });
 }
@@ -358,8 +378,11 @@ function renderPorts(service: EndpointServiceRecord): EndpointServiceRecord['por
   }));
 }
 
+/** Endpoints that are creating or accepted count as connections (reference, GSDK corrections). */
 function connectionCount(world: World, serviceId: string): number {
-  return world.endpoints.filter((e) => e.endpointServiceId === serviceId && e.status === 'accepted').length;
+  return world.endpoints.filter(
+    (e) => e.endpointServiceId === serviceId && (e.status === 'creating' || e.status === 'accepted'),
+  ).length;
 }
 
 function renderService(

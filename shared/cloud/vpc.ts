@@ -354,10 +354,10 @@ export function createVpcClient(http: CloudHttp): VpcClient {
         const page = parseBody(VpcListFirewallsResponseSchema, response, 'vpc', 'list network ACLs');
         return { items: page.firewalls ?? [], nextMarker: page.page_info?.next_marker };
       });
-      // The SDK's list model has no rules; read the details only for ACLs listed without them.
+      // List items (GSDK vpc/v3 model_list_firewall_detail.go) carry no rule arrays: the rules come
+      // from reading each ACL, never from the list.
       const detailed = await Promise.all(
         wires.map(async (wire) => {
-          if (wire.ingress_rules) return wire;
           const response = await http.send({ method: 'GET', path: firewallPath(wire.id) });
           return parseBody(VpcFirewallResponseSchema, response, 'vpc', 'show network ACL').firewall;
         }),

@@ -199,6 +199,32 @@ export const VpcepQuotaResponseSchema = z
 /** Deletes and tag actions: 200 or 204 with no body; tolerate a JSON object too. */
 export const VpcepEmptyResponseSchema = z.union([z.undefined(), z.null(), z.object({}).loose()]);
 
+/* ------------------------------------------------------------------ request limits */
+
+/** A request with more tags (or tag-filter keys) than VPCEP accepts; refused before any call. */
+export class TooManyTagsError extends Error {
+  override readonly name = 'TooManyTagsError';
+  readonly field: string;
+  readonly max: number;
+
+  constructor(field: string, count: number, max: number, options?: { cause?: unknown }) {
+    super(`${field}: ${count} given, VPCEP allows at most ${max}`, options);
+    this.field = field;
+    this.max = max;
+  }
+}
+
+// "You can add up to 10 tags to a resource" (Huawei VPCEP API, Batch Adding or Deleting Tags,
+// BatchAddOrRemoveResourceInstance); the real account refuses more with EndPoint.3069.
+const MAX_TAGS_PER_RESOURCE = 10;
+// At most 10 keys per tags/tags_any/not_tags/not_tags_any filter
+// [GSDK services/vpcep/v1/model/model_query_resource_instance_tags_body.go].
+const MAX_TAG_FILTER_KEYS = 10;
+
+function checkCount(field: string, count: number | undefined, max: number): void {
+  if (count !== undefined && count > max) throw new TooManyTagsError(field, count, max);
+}
+
 /* ------------------------------------------------------------------ request bodies */
 
 interface WirePort {
@@ -221,6 +247,7 @@ export interface VpcepCreateServiceBody {
 }
 
 export function buildCreateServiceBody(input: CreateEndpointServiceInput): VpcepCreateServiceBody {
+  checkCount('tags', input.tags?.length, MAX_TAGS_PER_RESOURCE);
   return compact({
     port_id: input.portId,
     vpc_id: input.vpcId,
@@ -251,6 +278,7 @@ export interface VpcepCreateEndpointBody {
 }
 
 export function buildCreateEndpointBody(input: CreateEndpointInput): VpcepCreateEndpointBody {
+  checkCount('tags', input.tags?.length, MAX_TAGS_PER_RESOURCE);
   return compact({
     endpoint_service_id: input.endpointServiceId,
     vpc_id: input.vpcId,
@@ -284,6 +312,7 @@ export function buildTagActionBody(
   action: 'create' | 'delete',
   tags: ReadonlyArray<{ key: string; value?: string }>,
 ): VpcepTagActionBody {
+  if (action === 'create') checkCount('tags', tags.length, MAX_TAGS_PER_RESOURCE);
   return { action, tags: tagsForBody(tags) };
 }
 
@@ -317,6 +346,10 @@ export function buildResourceInstancesBody(
   query: VpcepTagQuery,
   page?: { offset: number; limit: number },
 ): VpcepResourceInstancesBody {
+  checkCount('tags', query.tags?.length, MAX_TAG_FILTER_KEYS);
+  checkCount('tags_any', query.tagsAny?.length, MAX_TAG_FILTER_KEYS);
+  checkCount('not_tags', query.notTags?.length, MAX_TAG_FILTER_KEYS);
+  checkCount('not_tags_any', query.notTagsAny?.length, MAX_TAG_FILTER_KEYS);
   return compact({
     action,
     offset: page && action === 'filter' ? String(page.offset) : undefined,

@@ -255,7 +255,7 @@ describe('VPC client', () => {
   });
 
   describe('network ACLs', () => {
-    it('lists ACLs over marker pages and reads the rules of those listed without them', async () => {
+    it('lists ACLs over marker pages and reads every ACL for its rules (list items carry none)', async () => {
       server.on('GET', FIREWALLS, (request) =>
         request.query.get('marker') === null
           ? {
@@ -273,6 +273,20 @@ describe('VPC client', () => {
             }
           : { body: { firewalls: [{ id: 'acl-2', associations: [] }], page_info: {} } },
       );
+      // ListFirewallDetail has no rule arrays: whatever a list item carries is not the ACL's rules.
+      server.on('GET', `${FIREWALLS}/acl-1`, {
+        body: {
+          firewall: {
+            id: 'acl-1',
+            name: 'kafka',
+            associations: [{ virsubnet_id: 'subnet-1' }],
+            ingress_rules: [
+              { id: 'in-0', name: 'allow-ssh' },
+              { id: 'in-1', name: 'kvl-9011' },
+            ],
+          },
+        },
+      });
       server.on('GET', `${FIREWALLS}/acl-2`, {
         body: {
           firewall: { id: 'acl-2', associations: [], ingress_rules: [{ id: 'in-9', description: 'x' }] },
@@ -286,15 +300,21 @@ describe('VPC client', () => {
           id: 'acl-1',
           name: 'kafka',
           subnetIds: ['subnet-1'],
-          ingressRules: [{ id: 'in-1', name: 'kvl-9011' }],
+          ingressRules: [
+            { id: 'in-0', name: 'allow-ssh' },
+            { id: 'in-1', name: 'kvl-9011' },
+          ],
         },
         { id: 'acl-2', subnetIds: [], ingressRules: [{ id: 'in-9', description: 'x' }] },
       ]);
-      expect(server.requests.map((r) => `${r.path}?${r.rawQuery}`)).toEqual([
-        `${FIREWALLS}?limit=2000`,
-        `${FIREWALLS}?limit=2000&marker=acl-1`,
-        `${FIREWALLS}/acl-2?`,
-      ]);
+      expect(server.requests.map((r) => `${r.path}?${r.rawQuery}`).sort()).toEqual(
+        [
+          `${FIREWALLS}?limit=2000`,
+          `${FIREWALLS}?limit=2000&marker=acl-1`,
+          `${FIREWALLS}/acl-1?`,
+          `${FIREWALLS}/acl-2?`,
+        ].sort(),
+      );
     });
 
     it('inserts ingress rules and returns the ids of the inserted ones', async () => {

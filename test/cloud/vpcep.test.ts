@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../shared/cloud/errors.js';
 import type { VpcepClient } from '../../shared/cloud/types.js';
 import { InvalidIdError } from '../../shared/cloud/validate.js';
-import { createVpcepClient } from '../../shared/cloud/vpcep.js';
+import { createVpcepClient, TooManyTagsError } from '../../shared/cloud/vpcep.js';
 import {
   cloudHttpFor,
   expectSigned,
@@ -320,6 +320,24 @@ describe('VPCEP client', () => {
   });
 
   describe('tags, queries and quotas', () => {
+    it('refuses more than 10 tags per resource or 10 keys per filter before any call', async () => {
+      const eleven = Array.from({ length: 11 }, (_, i) => ({ key: `k${i}`, value: 'v' }));
+      const elevenKeys = eleven.map((t) => ({ key: t.key, values: [t.value] }));
+
+      const tagging = vpcep.createResourceTags('endpoint', 'ep-1', eleven).catch((e: unknown) => e);
+      const creating = vpcep
+        .createEndpoint({ endpointServiceId: 'svc-1', vpcId: 'vpc-1', subnetId: 'sub-1', tags: eleven })
+        .catch((e: unknown) => e);
+      const querying = vpcep
+        .queryResourcesByTags('endpoint', { notTagsAny: elevenKeys })
+        .catch((e: unknown) => e);
+
+      expect(await tagging).toMatchObject({ name: 'TooManyTagsError', field: 'tags', max: 10 });
+      expect(await creating).toBeInstanceOf(TooManyTagsError);
+      expect(await querying).toMatchObject({ name: 'TooManyTagsError', field: 'not_tags_any', max: 10 });
+      expect(server.requests).toHaveLength(0);
+    });
+
     it('creates and deletes resource tags on the typed path', async () => {
       server.on('POST', /\/tags\/action$/, { status: 204 });
 

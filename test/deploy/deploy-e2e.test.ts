@@ -158,8 +158,6 @@ const ACTIONS: ReadonlyArray<[string, RegExp, string]> = [
 const NOT_EXERCISED: Readonly<Record<string, string>> = {
   'vpc:vpcs:get': 'dependent action of vpcep:epservices:create (VPC Endpoint permission table)',
   'vpc:vpcs:list': 'dependent action of vpcep:epservices:create (VPC Endpoint permission table)',
-  'vpc:firewalls:get':
-    'listNetworkAcls reads an ACL by id when the list comes without its rules (the emulator lists them)',
 };
 
 function policyActions(): string[] {

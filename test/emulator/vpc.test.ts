@@ -272,14 +272,25 @@ describe('VPC v3 network ACLs (firewalls)', () => {
       status: 'ACTIVE',
       admin_state_up: true,
       associations: [{ virsubnet_id: h.seed.instanceSubnetId }],
-      ingress_rules: [],
-      egress_rules: [],
     });
     expect(res.body.page_info).toEqual({ previous_marker: h.seed.networkAclId, current_count: 1 });
     expect(
       h.call({ method: 'GET', path: `${FIREWALLS}?id=${h.seed.networkAclId}&limit=1` }).body.firewalls,
     ).toHaveLength(1);
     expect(h.call({ method: 'GET', path: `${FIREWALLS}?name=other` }).body.firewalls).toHaveLength(0);
+  });
+
+  it('lists ACLs without rule arrays (ListFirewallDetail); one ACL is read for its rules', () => {
+    insert({ firewall: { ingress_rules: [kafkaRule] } });
+
+    const listed = h.call({ method: 'GET', path: FIREWALLS }).body.firewalls[0];
+    const shown = h.call({ method: 'GET', path: `${FIREWALLS}/${h.seed.networkAclId}` }).body.firewall;
+
+    expect(listed).not.toHaveProperty('ingress_rules');
+    expect(listed).not.toHaveProperty('egress_rules');
+    expect(shown.ingress_rules).toHaveLength(1);
+    expect(shown.ingress_rules[0]).toMatchObject({ name: 'kvl-vpcep-9011' });
+    expect(shown.egress_rules).toEqual([]);
   });
 
   it('inserts rules at the top or after a given rule, and removes them', () => {

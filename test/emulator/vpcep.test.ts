@@ -193,8 +193,15 @@ describe('VPCEP endpoint service creation (creating -> available)', () => {
     expect(h.world.endpointServices).toHaveLength(0);
   });
 
-  it('accepts the strictest-limit tags (20 tags, key 36, value 43, [A-Za-z0-9_@-])', () => {
-    const tags = Array.from({ length: 20 }, (_, i) => ({
+  it('refuses an 11th tag at creation with EndPoint.3069 (10 tags per resource)', () => {
+    const tags = Array.from({ length: 11 }, (_, i) => ({ key: `k${i}`, value: 'v' }));
+
+    expectError(createService({ tags }), 400, 'EndPoint.3069');
+    expect(h.world.endpointServices).toHaveLength(0);
+  });
+
+  it('accepts the strictest-limit tags (10 tags, key 36, value 43, [A-Za-z0-9_@-])', () => {
+    const tags = Array.from({ length: 10 }, (_, i) => ({
       key: `${'k'.repeat(34)}${String(i).padStart(2, '0')}`,
       value: `@_-${'v'.repeat(40)}`,
     }));
@@ -473,6 +480,27 @@ describe('VPCEP endpoint creation (creating -> accepted | pendingAcceptance)', (
     // The IP is a real NIC in the client subnet.
     expect(h.world.ports.some((p) => p.ip === accepted.body.ip && p.subnetId === subnet.id)).toBe(true);
     expect(getService(serviceId).body.connection_count).toBe(1);
+  });
+
+  it('counts creating and accepted endpoints in connection_count, not pending or rejected ones', () => {
+    const open = availableService({}, 0);
+    const approved = availableService({ approval_enabled: true }, 1);
+    createEndpoint(open);
+    const pending = createEndpoint(approved).body.id as string;
+
+    const whileCreating = [
+      getService(open).body.connection_count,
+      getService(approved).body.connection_count,
+    ];
+    h.advance(VPCEP_ENDPOINT_CREATE_DELAY_MS);
+    const settled = [getService(open).body.connection_count, getService(approved).body.connection_count];
+    h.world.endpoints.find((e) => e.id === pending)!.status = 'rejected';
+    const afterReject = getService(approved).body.connection_count;
+
+    expect(whileCreating).toEqual([1, 1]);
+    expect(getEndpoint(pending).body.status).toBe('rejected');
+    expect(settled).toEqual([1, 0]);
+    expect(afterReject).toBe(0);
   });
 
   it('goes to pendingAcceptance when the service needs approval, and receive/reject move it', () => {
@@ -754,8 +782,9 @@ describe('VPCEP resource tags and query by tag', () => {
       404,
       'EndPoint.2006',
     );
-    const twenty = Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: 'v' }));
-    expect(tagAction('endpoint_service', serviceId, { action: 'create', tags: twenty }).status).toBe(204);
+    // "You can add up to 10 tags to a resource" (Huawei BatchAddOrRemoveResourceInstance page).
+    const ten = Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: 'v' }));
+    expect(tagAction('endpoint_service', serviceId, { action: 'create', tags: ten }).status).toBe(204);
     expectError(
       tagAction('endpoint_service', serviceId, { action: 'create', tags: [{ key: 'x', value: 'v' }] }),
       400,
@@ -848,6 +877,33 @@ describe('VPCEP resource tags and query by tag', () => {
     expect(query('endpoint', { action: 'filter', limit: '1000' }).status).toBe(200);
     expectError(query('endpoint', { action: 'filter', offset: 'x' }), 400, 'EndPoint.0010');
     expectError(query('endpoint', { action: 'list' }), 400, 'EndPoint.0002');
+  });
+
+  it('takes at most 10 keys per filter, each once, with at most 10 distinct values (GSDK body model)', () => {
+    const keys = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `k${i}`, values: ['v'] }));
+
+    const ten = query('endpoint_service', { action: 'filter', tags: keys(10), not_tags_any: keys(10) });
+
+    expect(ten.status).toBe(200);
+    for (const field of ['tags', 'tags_any', 'not_tags', 'not_tags_any']) {
+      expectError(query('endpoint_service', { action: 'filter', [field]: keys(11) }), 400, 'EndPoint.3069');
+    }
+    expectError(
+      query('endpoint_service', {
+        action: 'count',
+        tags: [
+          { key: 'k', values: ['a'] },
+          { key: 'k', values: ['b'] },
+        ],
+      }),
+      400,
+      'EndPoint.3067',
+    );
+    expectError(
+      query('endpoint_service', { action: 'filter', tags: [{ key: 'k', values: ['a', 'a'] }] }),
+      400,
+      'EndPoint.0002',
+    );
   });
 
   it('lists the project’s tags per resource type', () => {
