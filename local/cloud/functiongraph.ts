@@ -471,16 +471,13 @@ function createFunction(req: EmuRequest, ctx: ServiceContext): EmuResponse {
 
 function listFunctions(req: EmuRequest, ctx: ServiceContext): EmuResponse {
   const marker = Number(req.query.get('marker') ?? '0');
-  const maxItems = Number(req.query.get('maxitems') ?? String(LIST_MAX_ITEMS));
-  if (
-    !Number.isInteger(marker) ||
-    marker < 0 ||
-    !Number.isInteger(maxItems) ||
-    maxItems < 1 ||
-    maxItems > LIST_MAX_ITEMS
-  ) {
+  const requested = Number(req.query.get('maxitems') ?? '0');
+  if (!Number.isInteger(marker) || marker < 0 || !Number.isInteger(requested) || requested < 0) {
     fail(400, E.invalidQuery, 'Invalid marker or maxitems.');
   }
+  // ListFunctionsRequest.maxitems (Go SDK model): absent, 0 or above 400 means the default 400;
+  // only a negative value is a parameter error.
+  const maxItems = requested === 0 || requested > LIST_MAX_ITEMS ? LIST_MAX_ITEMS : requested;
   const pkg = req.query.get('package_name');
   const name = req.query.get('func_name');
   const all = functionGraphState(ctx.world).functions.filter(
@@ -888,8 +885,9 @@ export function createFunctionGraphModule(): ServiceModule {
             if (m === 'PUT') return putAsyncConfig(req, ctx, fn);
             const config = asyncInvokeConfig(ctx.world, fn.funcUrn);
             if (m === 'GET') {
-              if (!config) fail(404, E.notFound, 'The function has no async invocation configuration.');
-              return { status: 200, body: asyncConfigView(config) };
+              // The API documents 200 with every field optional (ShowFunctionAsyncInvokeConfigResponse)
+              // and 404 only for a function that does not exist: no configuration is a 200 without one.
+              return { status: 200, body: config ? asyncConfigView(config) : { func_urn: fn.funcUrn } };
             }
             if (m === 'DELETE') {
               const state = functionGraphState(ctx.world);

@@ -2,6 +2,7 @@
  * Base URLs per service and region (reference §F), with env overrides so the same code talks to the
  * local emulator (`HUAWEICLOUD_ENDPOINT`) or to another Huawei-stack cloud (per-service variables).
  */
+import { SDK_COMMIT, SDK_REGIONS } from './regions.js';
 import type { CloudService } from './types.js';
 
 export type Env = Record<string, string | undefined>;
@@ -27,9 +28,16 @@ const HOST_PREFIX: Readonly<Record<CloudService, string>> = {
   functiongraph: 'functiongraph',
 };
 
-// The SDK region tables put these services of eu-west-101 on the .eu domain; VPC stays on .com.
-const EU_DOMAIN_REGIONS: ReadonlySet<string> = new Set(['eu-west-101']);
-const EU_DOMAIN_SERVICES: ReadonlySet<CloudService> = new Set(['dms', 'vpcep', 'iam']);
+// Region ids per service, split once per cold start (the table keeps them as one string to stay small).
+const knownRegions = new Map<CloudService, ReadonlySet<string>>();
+function sdkListsRegion(service: CloudService, region: string): boolean {
+  let regions = knownRegions.get(service);
+  if (!regions) {
+    regions = new Set(SDK_REGIONS[service].regions.split(' '));
+    knownRegions.set(service, regions);
+  }
+  return regions.has(region);
+}
 
 const REGION_PATTERN = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 
@@ -58,9 +66,14 @@ function normalizeOverride(variable: string, value: string): string {
 }
 
 /**
- * `HUAWEICLOUD_ENDPOINT_<SERVICE>` wins over `HUAWEICLOUD_ENDPOINT`; otherwise
- * `https://{prefix}.{region}.myhuaweicloud.com` (`.eu` for dms/vpcep/iam in eu-west-101).
- * No trailing slash.
+ * `HUAWEICLOUD_ENDPOINT_<SERVICE>` wins over `HUAWEICLOUD_ENDPOINT`; otherwise the host the official SDK
+ * lists for this service in this region (regions.ts: `{prefix}.{region}.myhuaweicloud.com` unless the
+ * table says otherwise, e.g. SMN on `.eu` in eu-west-101 and on `.cn` in cn-north-2). No trailing slash.
+ *
+ * A region the SDK does not list for the service is an EndpointConfigError naming the override, as the
+ * SDK itself refuses such a region: guessing the `.com` pattern is how chain events went nowhere in
+ * eu-west-101. IAM is the exception the SDK core makes: project-id discovery falls back to the global
+ * `iam.myhuaweicloud.com`.
  */
 export function resolveBaseUrl(service: CloudService, region: string, env: Env = process.env): string {
   const variable = SERVICE_ENV[service];
@@ -74,9 +87,15 @@ export function resolveBaseUrl(service: CloudService, region: string, env: Env =
       `invalid region ${JSON.stringify(region)} (expected e.g. "ap-southeast-1")`,
     );
   }
-  const domain =
-    EU_DOMAIN_REGIONS.has(region) && EU_DOMAIN_SERVICES.has(service)
-      ? 'myhuaweicloud.eu'
-      : 'myhuaweicloud.com';
-  return `https://${HOST_PREFIX[service]}.${region}.${domain}`;
+  const entry = SDK_REGIONS[service];
+  const host =
+    entry.hosts[region] ??
+    (sdkListsRegion(service, region) ? `${HOST_PREFIX[service]}.${region}.myhuaweicloud.com` : entry.global);
+  if (!host) {
+    throw new EndpointConfigError(
+      `no ${service} endpoint is known for region ${JSON.stringify(region)} (huaweicloud-sdk-go-v3 ` +
+        `${SDK_COMMIT.slice(0, 8)} does not list it); set ${variable} to the service's base URL`,
+    );
+  }
+  return `https://${host}`;
 }

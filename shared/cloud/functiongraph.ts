@@ -10,7 +10,6 @@
  * fields the deployer reads are required.
  */
 import * as z from 'zod';
-import { NotFoundError } from './errors.js';
 import type { CloudHttp } from './types.js';
 import { compact, numberish, PaginationError, parseBody } from './validate.js';
 
@@ -450,14 +449,22 @@ export function createFunctionGraphClient(
     },
 
     async getAsyncInvokeConfig(funcUrn) {
-      let response: Awaited<ReturnType<CloudHttp['send']>>;
-      try {
-        response = await http.send({ method: 'GET', path: `${functionPath(funcUrn)}/async-invoke-config` });
-      } catch (error) {
-        if (error instanceof NotFoundError) return undefined;
-        throw error;
-      }
+      // 200 with every field optional (ShowFunctionAsyncInvokeConfigResponse); a function without an
+      // async configuration answers 200 without its fields. 404 means the function is gone.
+      const response = await http.send({
+        method: 'GET',
+        path: `${functionPath(funcUrn)}/async-invoke-config`,
+      });
       const wire = parseBody(AsyncConfigSchema, response, 'functiongraph', 'show async invoke config');
+      const destinations = wire.destination_config;
+      if (
+        (wire.max_async_retry_attempts ?? undefined) === undefined &&
+        (wire.max_async_event_age_in_seconds ?? undefined) === undefined &&
+        !destinations?.on_success &&
+        !destinations?.on_failure
+      ) {
+        return undefined;
+      }
       return {
         maxAsyncRetryAttempts: wire.max_async_retry_attempts ?? 0,
         maxAsyncEventAgeInSeconds: wire.max_async_event_age_in_seconds ?? 0,

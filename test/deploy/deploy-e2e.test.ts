@@ -17,6 +17,7 @@ import { firstProbeForSpeed, type LocalRuntime, startRuntime } from '../../local
 import { type CloudEvent, parseCloudEvent } from '../../shared/events/cloudevents.js';
 import { cloudCall, ownerCredentials } from '../emulator/core-support.js';
 import { publish } from '../runtime-host/support.js';
+import { type IamPolicy, operationFor } from './iam-actions.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const STAGE = 'e2e';
@@ -116,55 +117,11 @@ const deployed = () => emulator.world.functionGraph?.functions ?? [];
 const kvlSubscriptions = () =>
   emulator.world.subscriptions.filter((s) => s.endpoint.includes(`:function:kafka-vpcep-link:${PREFIX}`));
 
-/**
- * IAM action of each cloud API the functions may call (API reference permission tables of DMS for
- * Kafka, VPC Endpoint, VPC and SMN). A call missing here fails the test: a new API needs its action in
- * both this table and deploy/iam-policy.json.
- */
-const ACTIONS: ReadonlyArray<[string, RegExp, string]> = [
-  ['GET', /^\/v2\/[^/]+\/instances$/, 'dms:instance:list'],
-  ['GET', /^\/v2\/[^/]+\/instances\/[^/]+$/, 'dms:instance:get'],
-  ['POST', /^\/v2\/[^/]+\/instances\/[^/]+\/crossvpc\/modify$/, 'dms:instance:modify'],
-  ['GET', /^\/v2\/[^/]+\/kafka\/[^/]+\/tags$/, 'dms:instance:get'],
-  ['POST', /^\/v2\/[^/]+\/kafka\/[^/]+\/tags\/action$/, 'dms:instance:modify'],
-  ['POST', /^\/v1\/[^/]+\/vpc-endpoint-services$/, 'vpcep:epservices:create'],
-  ['GET', /^\/v1\/[^/]+\/vpc-endpoint-services$/, 'vpcep:epservices:list'],
-  ['GET', /^\/v1\/[^/]+\/vpc-endpoint-services\/[^/]+$/, 'vpcep:epservices:get'],
-  ['DELETE', /^\/v1\/[^/]+\/vpc-endpoint-services\/[^/]+$/, 'vpcep:epservices:delete'],
-  ['GET', /^\/v1\/[^/]+\/vpc-endpoint-services\/[^/]+\/permissions$/, 'vpcep:permissions:list'],
-  ['POST', /^\/v1\/[^/]+\/vpc-endpoint-services\/[^/]+\/permissions\/action$/, 'vpcep:permissions:update'],
-  ['GET', /^\/v1\/[^/]+\/vpc-endpoint-services\/[^/]+\/connections$/, 'vpcep:connections:list'],
-  ['POST', /^\/v1\/[^/]+\/vpc-endpoints$/, 'vpcep:endpoints:create'],
-  ['GET', /^\/v1\/[^/]+\/vpc-endpoints$/, 'vpcep:endpoints:list'],
-  ['GET', /^\/v1\/[^/]+\/vpc-endpoints\/[^/]+$/, 'vpcep:endpoints:get'],
-  ['DELETE', /^\/v1\/[^/]+\/vpc-endpoints\/[^/]+$/, 'vpcep:endpoints:delete'],
-  ['POST', /^\/v1\/[^/]+\/(endpoint_service|endpoint)\/[^/]+\/tags\/action$/, 'vpcep:tags:update'],
-  ['POST', /^\/v1\/[^/]+\/(endpoint_service|endpoint)\/resource_instances\/action$/, 'vpcep:resource:list'],
-  ['GET', /^\/v1\/[^/]+\/quotas$/, 'vpcep:quotas:get'],
-  ['GET', /^\/v3\/[^/]+\/vpc\/security-group-rules$/, 'vpc:securityGroupRules:get'],
-  ['POST', /^\/v3\/[^/]+\/vpc\/security-group-rules$/, 'vpc:securityGroupRules:create'],
-  ['DELETE', /^\/v3\/[^/]+\/vpc\/security-group-rules\/[^/]+$/, 'vpc:securityGroupRules:delete'],
-  ['GET', /^\/v1\/[^/]+\/subnets\/[^/]+$/, 'vpc:subnets:get'],
-  ['GET', /^\/v3\/[^/]+\/vpc\/firewalls$/, 'vpc:firewalls:list'],
-  ['GET', /^\/v3\/[^/]+\/vpc\/firewalls\/[^/]+$/, 'vpc:firewalls:get'],
-  ['PUT', /^\/v3\/[^/]+\/vpc\/firewalls\/[^/]+\/(insert|remove)-rules$/, 'vpc:firewalls:update'],
-  ['POST', /^\/v2\/[^/]+\/notifications\/topics\/[^/]+\/publish$/, 'smn:topic:publish'],
-];
-
-/**
- * In the policy without being called in this run, and why. Anything else in the policy that the run
- * does not call fails the test: the policy must stay exactly what the functions use.
- */
-const NOT_EXERCISED: Readonly<Record<string, string>> = {
-  'vpc:vpcs:get': 'dependent action of vpcep:epservices:create (VPC Endpoint permission table)',
-  'vpc:vpcs:list': 'dependent action of vpcep:epservices:create (VPC Endpoint permission table)',
-};
+// In the policy without being called in this run (the run now reads each ACL by id for its rules).
+const NOT_EXERCISED: ReadonlySet<string> = new Set<string>();
 
 function policyActions(): string[] {
-  const policy = JSON.parse(readFileSync(join(ROOT, 'deploy', 'iam-policy.json'), 'utf8')) as {
-    Version: string;
-    Statement: Array<{ Effect: string; Action: string[] }>;
-  };
+  const policy = JSON.parse(readFileSync(join(ROOT, 'deploy', 'iam-policy.json'), 'utf8')) as IamPolicy;
   expect(policy.Version).toBe('1.1');
   expect(policy.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
   return policy.Statement.flatMap((s) => s.Action);
@@ -270,12 +227,17 @@ describe('serverless deploy to the emulator', { timeout: 120_000 }, () => {
 
     // deploy/iam-policy.json: every call was allowed, and nothing is in it that the functions do not use.
     const calls = emulator.requests().map((r) => ({ method: r.method, path: r.path }));
-    const unmapped = calls.filter((c) => !ACTIONS.some(([m, p]) => m === c.method && p.test(c.path)));
+    const unmapped = calls.filter((c) => !operationFor(c.method, c.path));
     expect(unmapped).toEqual([]);
-    const used = new Set(calls.map((c) => ACTIONS.find(([m, p]) => m === c.method && p.test(c.path))![2]));
+    const operations = new Set(calls.map((c) => operationFor(c.method, c.path)!));
+    const used = new Set([...operations].map((op) => op.action));
+    // Dependent actions are never called by us; IAM checks them when the action they belong to is used.
+    const dependencies = new Set([...operations].flatMap((op) => op.dependsOn ?? []));
     const policy = policyActions();
-    expect([...used].filter((action) => !policy.includes(action))).toEqual([]);
-    expect(policy.filter((action) => !used.has(action) && !(action in NOT_EXERCISED))).toEqual([]);
+    expect([...used, ...dependencies].filter((action) => !policy.includes(action))).toEqual([]);
+    expect(
+      policy.filter((action) => !used.has(action) && !dependencies.has(action) && !NOT_EXERCISED.has(action)),
+    ).toEqual([]);
     expect(new Set(policy).size).toBe(policy.length);
   });
 

@@ -14,6 +14,8 @@ import {
   ListFunctionsResponse,
   ListFunctionTriggerResult,
   ListFunctionTriggersRequest,
+  ShowFunctionAsyncInvokeConfigRequest,
+  ShowFunctionAsyncInvokeConfigResponse,
   ShowFunctionConfigRequest,
   ShowFunctionConfigResponse,
   TriggerEventDataRequestBody,
@@ -162,8 +164,22 @@ describe('emulator FunctionGraph: functions', () => {
     expect(first.json.functions).toHaveLength(2);
     const second = await raw('GET', '/functions?maxitems=2&marker=2');
     expect(second.json.functions.map((f: any) => f.func_name)).toEqual(['kvl-test-page-c']);
-    expect((await raw('GET', '/functions?maxitems=0')).json.error_code).toBe('FSS.1001');
     expect(await fg.listFunctions()).toHaveLength(3);
+  });
+
+  it('takes maxitems 0 or above 400 as the default 400; only a negative maxitems is refused', async () => {
+    // Arrange: ListFunctionsRequest.maxitems (Go SDK model) documents 0 and > 400 as the default.
+    for (const name of ['a', 'b']) await fg.createFunction(testFunction(`max-${name}`));
+
+    // Act
+    const zero = await raw('GET', '/functions?maxitems=0');
+    const above = await raw('GET', '/functions?maxitems=401');
+    const negative = await raw('GET', '/functions?maxitems=-1');
+
+    // Assert
+    expect([zero.status, zero.json.functions.length, zero.json.next_marker]).toEqual([200, 2, 2]);
+    expect([above.status, above.json.functions.length]).toEqual([200, 2]);
+    expect([negative.status, negative.json.error_code]).toEqual([400, 'FSS.1001']);
   });
 
   it('keeps projects apart', async () => {
@@ -316,6 +332,35 @@ describe('emulator FunctionGraph: async invocation configuration', () => {
   });
 });
 
+describe('emulator FunctionGraph: no async invocation configuration', () => {
+  it('answers 200 without configuration fields; the client reads that as none; 404 is a missing function', async () => {
+    // Arrange
+    const { funcUrn } = await fg.createFunction(testFunction('no-async'));
+
+    // Act
+    const shown = await raw('GET', `/functions/${funcUrn}/async-invoke-config`);
+    const missing = await raw('GET', `/functions/${funcUrn.replace('no-async', 'gone')}/async-invoke-config`);
+
+    // Assert: every field of ShowFunctionAsyncInvokeConfigResponse is optional (omitempty in the Go SDK).
+    expect(shown.status).toBe(200);
+    expect(shown.json).not.toHaveProperty('max_async_retry_attempts');
+    expect(shown.json).not.toHaveProperty('max_async_event_age_in_seconds');
+    expect(shown.json).not.toHaveProperty('destination_config');
+    expect(await fg.getAsyncInvokeConfig(funcUrn)).toBeUndefined();
+    expect(missing.status).toBe(404);
+    expect(await failure(fg.getAsyncInvokeConfig(funcUrn.replace('no-async', 'gone')))).toBeInstanceOf(
+      NotFoundError,
+    );
+  });
+
+  it('after DELETE the configuration reads as none again', async () => {
+    const { funcUrn } = await fg.createFunction(testFunction('async-del'));
+    await fg.putAsyncInvokeConfig(funcUrn, { maxAsyncRetryAttempts: 1, maxAsyncEventAgeInSeconds: 60 });
+    expect((await raw('DELETE', `/functions/${funcUrn}/async-invoke-config`)).status).toBe(204);
+    expect(await fg.getAsyncInvokeConfig(funcUrn)).toBeUndefined();
+  });
+});
+
 describe('emulator FunctionGraph: invocation', () => {
   it('answers 503 while no runtime runs the deployed functions', async () => {
     const { funcUrn } = await fg.createFunction(testFunction('no-runtime'));
@@ -389,6 +434,13 @@ describe('official FunctionGraph SDK against the emulator', () => {
     ).toEqual([]);
     // The SDK hands back the JSON body as is (snake_case), not model instances.
     expect(wire(list).functions).toEqual([expect.objectContaining({ func_name: 'kvl-test-sdk' })]);
+
+    const asyncConfig = await client.showFunctionAsyncInvokeConfig(
+      new ShowFunctionAsyncInvokeConfigRequest().withFunctionUrn(funcUrn),
+    );
+    expect(asyncConfig.httpStatusCode).toBe(200);
+    const asyncKnown = wireKeys(ShowFunctionAsyncInvokeConfigResponse);
+    expect(Object.keys(asyncConfig).filter((k) => k !== 'httpStatusCode' && !asyncKnown.has(k))).toEqual([]);
 
     const config = await client.showFunctionConfig(new ShowFunctionConfigRequest().withFunctionUrn(funcUrn));
     const known = wireKeys(ShowFunctionConfigResponse);
