@@ -4,9 +4,10 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CredentialsError } from '../shared/cloud/credentials.js';
+import { LinkRejectedError } from '../shared/link/errors.js';
 import { ConfigError } from '../shared/runtime/config.js';
 import { redactString } from '../shared/runtime/logger.js';
-import { EXIT, type Io, processIo, UsageError } from './commands/common.js';
+import { EXIT, flagOf, type Io, processIo, UsageError } from './commands/common.js';
 import { runDemo } from './commands/demo.js';
 import { runEmulator } from './commands/emulator.js';
 import { runLink } from './commands/link.js';
@@ -150,6 +151,11 @@ export async function main(argv: string[], io: Io = processIo, env = process.env
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    // Refused because of what the request names (before any cloud write): bad input, exit 2.
+    if (error instanceof LinkRejectedError && error.field) {
+      io.err(`error: ${flagOf(error.field)}: ${redactString(error.reason)}`);
+      return EXIT.usage;
     }
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof CredentialsError) {
       io.err(`error: ${redactString(error.message)}`);

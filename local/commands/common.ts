@@ -15,6 +15,19 @@ import { registering } from '../../shared/runtime/middlewares.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
+/** CLI flag for each request field, so errors name what the user typed, not the event's field. */
+const FLAG_OF: Readonly<Record<string, string>> = {
+  instanceId: '--instance',
+  'client.vpcId': '--client-vpc',
+  'client.subnetId': '--client-subnet',
+  'client.domainId': '--client-domain',
+  'client.agencyName': '--client-agency',
+};
+
+export function flagOf(field: string): string {
+  return FLAG_OF[field] ?? (field.startsWith('options.whitelist') ? '--whitelist' : field);
+}
+
 /** Bad usage or input: the command was never attempted (exit 2). */
 export class UsageError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -17,6 +17,7 @@ import {
   type CommandContext,
   commandContext,
   EXIT,
+  flagOf,
   type Io,
   Progress,
   printJson,
@@ -39,14 +40,6 @@ export interface LinkCommandOptions {
   timeout: number;
 }
 
-/** CLI flag for each request field, so errors name what the user typed. */
-const FLAG_OF: Record<string, string> = {
-  instanceId: '--instance',
-  'client.vpcId': '--client-vpc',
-  'client.subnetId': '--client-subnet',
-  'client.domainId': '--client-domain',
-};
-
 export function linkRequestFromOptions(options: LinkCommandOptions): LinkRequest {
   const data = {
     instanceId: options.instance,
@@ -66,8 +59,7 @@ export function linkRequestFromOptions(options: LinkCommandOptions): LinkRequest
   if (!parsed.success) {
     const error = issueToError(parsed.error.issues);
     const field = error.field.replace(/^data\./, '');
-    const flag = FLAG_OF[field] ?? (field.startsWith('options.whitelist') ? '--whitelist' : field);
-    throw new UsageError(`${flag}: ${error.reason}`, { cause: error });
+    throw new UsageError(`${flagOf(field)}: ${error.reason}`, { cause: error });
   }
   return parsed.data;
 }
@@ -136,9 +128,13 @@ export async function runLink(
     const outcome = await waitForOutcome(ctx, event, { deadline, progress, env });
     if (options.json) printJson(io, outcome);
     else if (outcome.type === 'kvl.link.completed') describeCompletion(io, outcome);
-    else if (outcome.type === 'kvl.link.failed')
-      io.err(`link failed in ${outcome.data.step}: ${outcome.data.reason}`);
-    return outcome.type === 'kvl.link.completed' ? EXIT.ok : EXIT.failed;
+    else if (outcome.type === 'kvl.link.failed') {
+      const { field, reason, step } = outcome.data;
+      io.err(field ? `error: ${flagOf(field)}: ${reason}` : `link failed in ${step}: ${reason}`);
+    }
+    if (outcome.type === 'kvl.link.completed') return EXIT.ok;
+    // Refused because of what the request names: the same exit code as a refusal in direct mode.
+    return outcome.type === 'kvl.link.failed' && outcome.data.field ? EXIT.usage : EXIT.failed;
   }
 
   const onProgress = ({ step, phase, detail }: DriveProgress) => {
