@@ -3,7 +3,9 @@
  * can produce, on a frozen-clock emulator. Each case ends in a state `status` calls clean: either
  * linked with live resources only, or nothing of ours left.
  */
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addVpc } from '../../local/cloud/world.js';
 import { createServices } from '../../shared/link/create-services.js';
 import { driveLink } from '../../shared/link/drive.js';
 import { LinkRejectedError } from '../../shared/link/errors.js';
@@ -64,6 +66,48 @@ describe('link and unlink meeting each other', () => {
 
     expect(cloud.emulator.world.endpointServices).toEqual([]);
     expect(cloud.emulator.world.endpoints).toEqual([]);
+  });
+
+  it('two link requests for different client VPCs at once: one links, the other is refused', async () => {
+    const third = addVpc(cloud.emulator.world, randomUUID, {
+      projectId: cloud.config.projectId,
+      name: 'third-vpc',
+      cidr: '172.31.0.0/16',
+      subnet: { name: 'third-subnet', cidr: '172.31.1.0/24' },
+    });
+    const other = { ...cloud.request, client: { vpcId: third.vpcId, subnetId: third.subnetId } };
+
+    const results = await Promise.allSettled([
+      driveLink(cloud.deps, cloud.request, cloud.budget()),
+      driveLink(cloud.deps, other, cloud.budget()),
+    ]);
+
+    const completed = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(completed).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    // Refused up front (ALREADY_LINKED) or, when both passed that check together, stopped by the
+    // next step, which sees the other request's declaration won.
+    expect(String((refused[0] as PromiseRejectedResult).reason)).toMatch(
+      /already linked|no longer declares a link/,
+    );
+    // Whatever won, the cloud holds one consistent link: endpoints in one VPC only, the one declared.
+    const declared = cloud.instance().tags.find((t) => t.key === 'kvl-client-vpc')?.value;
+    const live = cloud.emulator.world.endpoints.filter((e) => e.status !== 'deleting');
+    expect(live).toHaveLength(3);
+    expect(new Set(live.map((e) => e.vpcId))).toEqual(new Set([declared]));
+  });
+
+  it('instance deleted during unlink: the unlink still removes its endpoints and services', async () => {
+    await driveLink(cloud.deps, cloud.request, cloud.budget());
+    // The instance disappears after the unlink read it (the endpoints are being deleted meanwhile).
+    const unlinking = unlink(cloud.deps, cloud.request.instanceId, cloud.budget());
+    cloud.emulator.world.kafkaInstances.splice(0, 1);
+    await unlinking;
+    cloud.settle();
+
+    expect(cloud.emulator.world.endpoints).toEqual([]);
+    expect(cloud.emulator.world.endpointServices).toEqual([]);
   });
 
   it("refuses a link to the instance's own VPC before any write", async () => {
