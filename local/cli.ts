@@ -103,6 +103,8 @@ export function buildProgram(
     .option('--wait', 'with --via queue: wait for the completion event')
     .option('--json', 'print the completion event as JSON on stdout')
     .addOption(timeoutOption(900))
+    .option('--verbose', 'also print log lines on stderr (or set KVL_LOG_LEVEL)')
+    .option('--quiet', 'no progress lines on stderr (errors still show)')
     .action(async (o) => exit(await runLink(o, env, io)));
 
   program
@@ -115,6 +117,8 @@ export function buildProgram(
     .option('--wait', 'with --via queue: wait for the removal event')
     .option('--json', 'print the removal event as JSON on stdout')
     .addOption(timeoutOption(900))
+    .option('--verbose', 'also print log lines on stderr (or set KVL_LOG_LEVEL)')
+    .option('--quiet', 'no progress lines on stderr (errors still show)')
     .action(async (o) => exit(await runUnlink(o, env, io)));
 
   program
@@ -122,6 +126,8 @@ export function buildProgram(
     .description('desired vs actual per link: linked, in-progress, drifted (with reasons), failed, orphan')
     .option('--instance <id>', 'only this instance')
     .option('--json', 'print JSON on stdout')
+    .option('--verbose', 'also print log lines on stderr (or set KVL_LOG_LEVEL)')
+    .option('--quiet', 'no progress lines on stderr (errors still show)')
     .action(async (o) => exit(await runStatus(o, env, io)));
 
   program
@@ -134,6 +140,8 @@ export function buildProgram(
     .addOption(viaOption())
     .option('--json', 'print the kvl.reconcile.report event on stdout')
     .addOption(timeoutOption(900))
+    .option('--verbose', 'also print log lines on stderr (or set KVL_LOG_LEVEL)')
+    .option('--quiet', 'no progress lines on stderr (errors still show)')
     .action(async (o) => exit(await runReconcile(o, env, io)));
 
   return program;

@@ -19,13 +19,14 @@ import {
   EXIT,
   flagOf,
   type Io,
+  type OutputOptions,
   Progress,
   printJson,
   UsageError,
 } from './common.js';
 import { waitForOutcome } from './wait.js';
 
-export interface LinkCommandOptions {
+export interface LinkCommandOptions extends OutputOptions {
   instance: string;
   clientVpc: string;
   clientSubnet: string;
@@ -108,8 +109,8 @@ export async function runLink(
   context?: CommandContext,
 ): Promise<number> {
   const request = linkRequestFromOptions(options);
-  const ctx = context ?? (await commandContext(env, io));
-  const progress = new Progress(io);
+  const ctx = context ?? (await commandContext(env, io, options));
+  const progress = new Progress(io, options);
   const deadline = Date.now() + options.timeout * 1000;
 
   if (options.via === 'queue' && !options.dryRun) {

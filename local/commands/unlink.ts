@@ -3,10 +3,18 @@ import { IdSchema, newCloudEvent } from '../../shared/events/cloudevents.js';
 import { nothingUnlinked, type UnlinkResult, unlink } from '../../shared/link/unlink.js';
 import { requireTopics } from '../../shared/runtime/config.js';
 import { createSmnPublisher } from '../../shared/runtime/publisher.js';
-import { commandContext, EXIT, type Io, Progress, printJson, UsageError } from './common.js';
+import {
+  commandContext,
+  EXIT,
+  type Io,
+  type OutputOptions,
+  Progress,
+  printJson,
+  UsageError,
+} from './common.js';
 import { waitForOutcome } from './wait.js';
 
-export interface UnlinkOptions {
+export interface UnlinkOptions extends OutputOptions {
   instance: string;
   via: 'direct' | 'queue';
   wait?: boolean;
@@ -22,8 +30,8 @@ export async function runUnlink(
   if (!IdSchema.safeParse(options.instance).success) {
     throw new UsageError('--instance: must be 1-64 characters of [A-Za-z0-9_-]');
   }
-  const ctx = await commandContext(env, io);
-  const progress = new Progress(io);
+  const ctx = await commandContext(env, io, options);
+  const progress = new Progress(io, options);
   const deadline = Date.now() + options.timeout * 1000;
   if (options.via === 'queue') {
     const event = newCloudEvent('kvl.link.unlink-requested', {

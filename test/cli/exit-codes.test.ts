@@ -138,3 +138,43 @@ describe('unlink says what it did', () => {
     expect(result.stdout).not.toMatch(/Unlinked/);
   });
 });
+
+describe('human output stays human', () => {
+  const jsonLines = (text: string) => text.split('\n').filter((l) => l.trim().startsWith('{'));
+
+  it('a retried call prints no log line without --verbose, and does with it', async () => {
+    // A transient 500 on the first service creation makes the client retry (a warn log line).
+    emulator.addFaults([
+      { match: { method: 'POST', path: '*/vpc-endpoint-services' }, kind: 'status', status: 500, count: 1 },
+    ]);
+
+    const plain = await run(...link(world.clientVpcId, world.clientSubnetId));
+
+    expect(plain.code).toBe(0);
+    expect(jsonLines(plain.stderr)).toEqual([]);
+    expect(plain.stderr).toMatch(/patch-listeners/);
+
+    emulator.addFaults([
+      { match: { method: 'GET', path: '*/instances' }, kind: 'status', status: 500, count: 1 },
+    ]);
+    const verbose = await run('status', '--verbose');
+    expect(jsonLines(verbose.stderr).length).toBeGreaterThan(0);
+  });
+
+  it('--quiet prints no progress lines', async () => {
+    const quiet = await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet');
+
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr.trim()).toBe('');
+    expect(quiet.stdout).toMatch(/Linked/);
+  });
+
+  it('an unknown KVL_LOG_LEVEL is bad usage', async () => {
+    env.KVL_LOG_LEVEL = 'chatty';
+
+    const result = await run('status');
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/KVL_LOG_LEVEL: must be one of debug, info, warn, error/);
+  });
+});
