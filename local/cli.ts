@@ -4,9 +4,10 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CredentialsError } from '../shared/cloud/credentials.js';
+import { LinkRejectedError } from '../shared/link/errors.js';
 import { ConfigError } from '../shared/runtime/config.js';
 import { redactString } from '../shared/runtime/logger.js';
-import { EXIT, type Io, processIo, UsageError } from './commands/common.js';
+import { EXIT, flagOf, type Io, processIo, UsageError } from './commands/common.js';
 import { runDemo } from './commands/demo.js';
 import { runEmulator } from './commands/emulator.js';
 import { runLink } from './commands/link.js';
@@ -102,6 +103,8 @@ export function buildProgram(
     .option('--wait', 'with --via queue: wait for the completion event')
     .option('--json', 'print the completion event as JSON on stdout')
     .addOption(timeoutOption(900))
+    .option('--verbose', 'also print log lines on stderr (or set KVL_LOG_LEVEL)')
+    .option('--quiet', 'no progress lines on stderr (errors still show)')
     .action(async (o) => exit(await runLink(o, env, io)));
 
   program
@@ -114,6 +117,8 @@ export function buildProgram(
     .option('--wait', 'with --via queue: wait for the removal event')
     .option('--json', 'print the removal event as JSON on stdout')
     .addOption(timeoutOption(900))
+    .option('--verbose', 'also print log lines on stderr (or set KVL_LOG_LEVEL)')
+    .option('--quiet', 'no progress lines on stderr (errors still show)')
     .action(async (o) => exit(await runUnlink(o, env, io)));
 
   program
@@ -121,6 +126,8 @@ export function buildProgram(
     .description('desired vs actual per link: linked, in-progress, drifted (with reasons), failed, orphan')
     .option('--instance <id>', 'only this instance')
     .option('--json', 'print JSON on stdout')
+    .option('--verbose', 'also print log lines on stderr (or set KVL_LOG_LEVEL)')
+    .option('--quiet', 'no progress lines on stderr (errors still show)')
     .action(async (o) => exit(await runStatus(o, env, io)));
 
   program
@@ -133,6 +140,8 @@ export function buildProgram(
     .addOption(viaOption())
     .option('--json', 'print the kvl.reconcile.report event on stdout')
     .addOption(timeoutOption(900))
+    .option('--verbose', 'also print log lines on stderr (or set KVL_LOG_LEVEL)')
+    .option('--quiet', 'no progress lines on stderr (errors still show)')
     .action(async (o) => exit(await runReconcile(o, env, io)));
 
   return program;
@@ -150,6 +159,11 @@ export async function main(argv: string[], io: Io = processIo, env = process.env
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    // Refused because of what the request names (before any cloud write): bad input, exit 2.
+    if (error instanceof LinkRejectedError && error.field) {
+      io.err(`error: ${flagOf(error.field)}: ${redactString(error.reason)}`);
+      return EXIT.usage;
     }
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof CredentialsError) {
       io.err(`error: ${redactString(error.message)}`);

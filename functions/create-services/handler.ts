@@ -13,7 +13,7 @@ export const handler = kvlHandler(
         deps,
         request,
         { deadline: tools.deadline },
-        event.correlationid ?? event.id,
+        { correlationId: event.correlationid ?? event.id },
       );
       if (request.options.dryRun) {
         tools.logger.info('dry run: nothing written', { actions: result.actions });

@@ -10,10 +10,23 @@ import { createIamClient } from '../../shared/cloud/iam.js';
 import type { CredentialsProvider } from '../../shared/cloud/types.js';
 import { type KvlConfig, loadConfig } from '../../shared/runtime/config.js';
 import { createLinkDeps, type FunctionDeps } from '../../shared/runtime/link-deps.js';
-import { createLogger, type KvlLogger, type LogLevel } from '../../shared/runtime/logger.js';
+import { createLogger, type KvlLogger, LOG_LEVELS, type LogLevel } from '../../shared/runtime/logger.js';
 import { registering } from '../../shared/runtime/middlewares.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** CLI flag for each request field, so errors name what the user typed, not the event's field. */
+const FLAG_OF: Readonly<Record<string, string>> = {
+  instanceId: '--instance',
+  'client.vpcId': '--client-vpc',
+  'client.subnetId': '--client-subnet',
+  'client.domainId': '--client-domain',
+  'client.agencyName': '--client-agency',
+};
+
+export function flagOf(field: string): string {
+  return FLAG_OF[field] ?? (field.startsWith('options.whitelist') ? '--whitelist' : field);
+}
 
 /** Bad usage or input: the command was never attempted (exit 2). */
 export class UsageError extends Error {
@@ -42,14 +55,41 @@ export interface CommandContext {
   deps: FunctionDeps;
 }
 
+/** What a command prints besides its result: `--verbose` adds log lines, `--quiet` drops progress. */
+export interface OutputOptions {
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+/**
+ * Log lines are for whoever asks for them (`--verbose`, or `KVL_LOG_LEVEL`): human output stays
+ * human, so a harmless 409 or a retry does not print raw JSON between progress lines.
+ */
+export function logLevelOf(
+  env: Record<string, string | undefined>,
+  output: OutputOptions,
+): LogLevel | undefined {
+  if (output.verbose) return 'info';
+  const level = env.KVL_LOG_LEVEL?.trim();
+  if (!level) return undefined;
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(`KVL_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return level as LogLevel;
+}
+
 /** Builds config, credentials and deps from the environment; fills in the project id through IAM. */
 export async function commandContext(
   env: Record<string, string | undefined>,
   io: Io,
-  level: LogLevel = 'warn',
+  output: OutputOptions = {},
 ): Promise<CommandContext> {
   const credentials = registering(fromEnv(env));
-  const logger = createLogger({ level, sink: { write: (_level, line) => io.err(line) } });
+  const level = logLevelOf(env, output);
+  const logger = createLogger({
+    level: level ?? 'error',
+    sink: { write: level ? (_level, line) => io.err(line) : () => {} },
+  });
   let effective = env;
   if (!env.HUAWEICLOUD_SDK_PROJECT_ID && env.HUAWEICLOUD_REGION) {
     const iam = createIamClient(
@@ -74,16 +114,20 @@ export class Progress {
   private frame = 0;
   private readonly started = Date.now();
 
-  constructor(private readonly io: Io) {}
+  constructor(
+    private readonly io: Io,
+    private readonly output: OutputOptions = {},
+  ) {}
 
   line(symbol: string, text: string): void {
     this.stopSpinner();
+    if (this.output.quiet) return;
     const seconds = ((Date.now() - this.started) / 1000).toFixed(1).padStart(5);
     this.io.err(`${seconds}s ${symbol} ${text}`);
   }
 
   waiting(text: string): void {
-    if (!this.io.isTty) return;
+    if (!this.io.isTty || this.output.quiet) return;
     this.stopSpinner();
     const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
     this.spinner = setInterval(() => {

@@ -17,14 +17,16 @@ import {
   type CommandContext,
   commandContext,
   EXIT,
+  flagOf,
   type Io,
+  type OutputOptions,
   Progress,
   printJson,
   UsageError,
 } from './common.js';
 import { waitForOutcome } from './wait.js';
 
-export interface LinkCommandOptions {
+export interface LinkCommandOptions extends OutputOptions {
   instance: string;
   clientVpc: string;
   clientSubnet: string;
@@ -38,14 +40,6 @@ export interface LinkCommandOptions {
   json?: boolean;
   timeout: number;
 }
-
-/** CLI flag for each request field, so errors name what the user typed. */
-const FLAG_OF: Record<string, string> = {
-  instanceId: '--instance',
-  'client.vpcId': '--client-vpc',
-  'client.subnetId': '--client-subnet',
-  'client.domainId': '--client-domain',
-};
 
 export function linkRequestFromOptions(options: LinkCommandOptions): LinkRequest {
   const data = {
@@ -66,8 +60,7 @@ export function linkRequestFromOptions(options: LinkCommandOptions): LinkRequest
   if (!parsed.success) {
     const error = issueToError(parsed.error.issues);
     const field = error.field.replace(/^data\./, '');
-    const flag = FLAG_OF[field] ?? (field.startsWith('options.whitelist') ? '--whitelist' : field);
-    throw new UsageError(`${flag}: ${error.reason}`, { cause: error });
+    throw new UsageError(`${flagOf(field)}: ${error.reason}`, { cause: error });
   }
   return parsed.data;
 }
@@ -116,8 +109,8 @@ export async function runLink(
   context?: CommandContext,
 ): Promise<number> {
   const request = linkRequestFromOptions(options);
-  const ctx = context ?? (await commandContext(env, io));
-  const progress = new Progress(io);
+  const ctx = context ?? (await commandContext(env, io, options));
+  const progress = new Progress(io, options);
   const deadline = Date.now() + options.timeout * 1000;
 
   if (options.via === 'queue' && !options.dryRun) {
@@ -136,9 +129,13 @@ export async function runLink(
     const outcome = await waitForOutcome(ctx, event, { deadline, progress, env });
     if (options.json) printJson(io, outcome);
     else if (outcome.type === 'kvl.link.completed') describeCompletion(io, outcome);
-    else if (outcome.type === 'kvl.link.failed')
-      io.err(`link failed in ${outcome.data.step}: ${outcome.data.reason}`);
-    return outcome.type === 'kvl.link.completed' ? EXIT.ok : EXIT.failed;
+    else if (outcome.type === 'kvl.link.failed') {
+      const { field, reason, step } = outcome.data;
+      io.err(field ? `error: ${flagOf(field)}: ${reason}` : `link failed in ${step}: ${reason}`);
+    }
+    if (outcome.type === 'kvl.link.completed') return EXIT.ok;
+    // Refused because of what the request names: the same exit code as a refusal in direct mode.
+    return outcome.type === 'kvl.link.failed' && outcome.data.field ? EXIT.usage : EXIT.failed;
   }
 
   const onProgress = ({ step, phase, detail }: DriveProgress) => {

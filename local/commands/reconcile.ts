@@ -8,9 +8,17 @@ import { type ReconcileResult, reconcile, reconcileReportData } from '../../shar
 import { unlink } from '../../shared/link/unlink.js';
 import { requireTopics } from '../../shared/runtime/config.js';
 import { createSmnPublisher } from '../../shared/runtime/publisher.js';
-import { type CommandContext, commandContext, EXIT, type Io, Progress, printJson } from './common.js';
+import {
+  type CommandContext,
+  commandContext,
+  EXIT,
+  type Io,
+  type OutputOptions,
+  Progress,
+  printJson,
+} from './common.js';
 
-export interface ReconcileOptions {
+export interface ReconcileOptions extends OutputOptions {
   repair?: boolean;
   via: 'direct' | 'queue';
   json?: boolean;
@@ -27,8 +35,8 @@ export async function runReconcile(
   env: Record<string, string | undefined>,
   io: Io,
 ): Promise<number> {
-  const ctx = await commandContext(env, io);
-  const progress = new Progress(io);
+  const ctx = await commandContext(env, io, options);
+  const progress = new Progress(io, options);
   const result = await reconcile(ctx.deps, { repair: Boolean(options.repair) });
   let failures = 0;
   for (const action of result.actions) {

@@ -1,9 +1,9 @@
 /** `kafka-vpcep-link status`: desired vs actual per link, from one snapshot of the cloud. */
 import { IdSchema } from '../../shared/events/cloudevents.js';
 import { assessLinks, type LinkStatus, takeSnapshot } from '../../shared/link/status.js';
-import { commandContext, EXIT, type Io, printJson, UsageError } from './common.js';
+import { commandContext, EXIT, type Io, type OutputOptions, printJson, UsageError } from './common.js';
 
-export interface StatusOptions {
+export interface StatusOptions extends OutputOptions {
   instance?: string;
   json?: boolean;
 }
@@ -33,7 +33,7 @@ export async function runStatus(
   if (options.instance !== undefined && !IdSchema.safeParse(options.instance).success) {
     throw new UsageError('--instance: must be 1-64 characters of [A-Za-z0-9_-]');
   }
-  const { deps } = await commandContext(env, io);
+  const { deps } = await commandContext(env, io, options);
   const statuses = assessLinks(await takeSnapshot(deps)).filter(
     (s) => options.instance === undefined || s.instanceId === options.instance,
   );

@@ -1,12 +1,20 @@
 /** `kafka-vpcep-link unlink`: the reverse of a link, in-process or through the chain. */
 import { IdSchema, newCloudEvent } from '../../shared/events/cloudevents.js';
-import { unlink } from '../../shared/link/unlink.js';
+import { nothingUnlinked, type UnlinkResult, unlink } from '../../shared/link/unlink.js';
 import { requireTopics } from '../../shared/runtime/config.js';
 import { createSmnPublisher } from '../../shared/runtime/publisher.js';
-import { commandContext, EXIT, type Io, Progress, printJson, UsageError } from './common.js';
+import {
+  commandContext,
+  EXIT,
+  type Io,
+  type OutputOptions,
+  Progress,
+  printJson,
+  UsageError,
+} from './common.js';
 import { waitForOutcome } from './wait.js';
 
-export interface UnlinkOptions {
+export interface UnlinkOptions extends OutputOptions {
   instance: string;
   via: 'direct' | 'queue';
   wait?: boolean;
@@ -22,8 +30,8 @@ export async function runUnlink(
   if (!IdSchema.safeParse(options.instance).success) {
     throw new UsageError('--instance: must be 1-64 characters of [A-Za-z0-9_-]');
   }
-  const ctx = await commandContext(env, io);
-  const progress = new Progress(io);
+  const ctx = await commandContext(env, io, options);
+  const progress = new Progress(io, options);
   const deadline = Date.now() + options.timeout * 1000;
   if (options.via === 'queue') {
     const event = newCloudEvent('kvl.link.unlink-requested', {
@@ -39,6 +47,11 @@ export async function runUnlink(
   }
   progress.line('▶', `unlinking ${options.instance}`);
   const result = await unlink(ctx.deps, options.instance, { deadline });
+  if (!result.instanceFound && nothingUnlinked(result)) {
+    throw new UsageError(
+      `--instance: Kafka instance ${options.instance} does not exist (and nothing of a link to it was found)`,
+    );
+  }
   const event = newCloudEvent('kvl.link.removed', {
     source: 'kvl/cli',
     subject: options.instance,
@@ -51,15 +64,31 @@ export async function runUnlink(
       },
     },
   });
-  progress.line(
-    '✔',
-    `removed ${result.deleted.endpoints} endpoint(s) and ${result.deleted.services} service(s)`,
-  );
+  if (nothingUnlinked(result)) {
+    progress.line('✔', 'nothing to unlink');
+    if (options.json) printJson(io, event);
+    else io.out(`Nothing to unlink: ${options.instance} has no link`);
+    return EXIT.ok;
+  }
+  progress.line('✔', describeDeletions(result));
   if (options.json) printJson(io, event);
   else {
-    io.out(`Unlinked ${options.instance}${result.restoredAdvertised ? ' (advertised IPs restored)' : ''}`);
-    io.out(`  deleted ${result.deleted.endpoints} endpoint(s), ${result.deleted.services} service(s)`);
+    const what = result.instanceFound ? '' : ' (the instance no longer exists; its leftovers were removed)';
+    io.out(
+      `Unlinked ${options.instance}${result.restoredAdvertised ? ' (advertised IPs restored)' : ''}${what}`,
+    );
+    io.out(`  ${describeDeletions(result)}`);
     if (result.deleted.securityGroupRule) io.out('  removed the security group rule this project had added');
   }
   return EXIT.ok;
+}
+
+/** Says only what this run did, and separately what was already on its way out. */
+function describeDeletions(result: UnlinkResult): string {
+  const parts = [`deleted ${result.deleted.endpoints} endpoint(s), ${result.deleted.services} service(s)`];
+  const { endpoints, services } = result.alreadyDeleting;
+  if (endpoints + services > 0) {
+    parts.push(`${endpoints} endpoint(s) and ${services} service(s) were already being deleted`);
+  }
+  return parts.join('; ');
 }

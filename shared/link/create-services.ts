@@ -13,7 +13,7 @@ import {
   originalAdvertisedTags,
   sameClient,
 } from './desired.js';
-import { LinkRejectedError } from './errors.js';
+import { LinkNotReadyError, LinkRejectedError } from './errors.js';
 import { requireListeners, runningInstance } from './instance.js';
 import { type LinkInventory, preferredService, readInventory } from './inventory.js';
 import { resourceTags, TAG, tagValue } from './tags.js';
@@ -46,21 +46,44 @@ export interface CreateServicesResult {
   actions: PlannedAction[];
 }
 
+export interface CreateServicesOptions {
+  /** Id of the link request event: recorded on the services so timer-driven events carry it. */
+  correlationId?: string;
+  /** Told what the step is waiting for (the CLI prints it). */
+  onWaiting?: (detail: string) => void;
+}
+
 export async function createServices(
   deps: LinkDeps,
   request: LinkRequest,
   budget: Budget,
-  /** Id of the link request event: recorded on the services so timer-driven events carry it. */
-  correlationId?: string,
+  options: CreateServicesOptions = {},
 ): Promise<CreateServicesResult> {
   const step = STEP_CREATE_SERVICES;
+  const { correlationId } = options;
   const dryRun = request.options?.dryRun === true;
   const instance = await runningInstance(deps, request.instanceId, step, budget);
   requireListeners(instance, step);
+  refuseOwnVpc(instance, request);
   refuseOtherClient(instance, request);
   await checkClientSubnet(deps, request);
-  const inventory = await readInventory(deps, instance);
+  let inventory = await readInventory(deps, instance);
   refuseEndpointsElsewhere(inventory, request);
+
+  // A port whose previous service is still `deleting` (an unlink moments ago) cannot get a new one
+  // yet (EndPoint.3044), and the deleting one must never be adopted: wait for it to go.
+  const blocked = portsStillDeleting(inventory, instance.listeners);
+  if (blocked.length > 0 && !dryRun) {
+    options.onWaiting?.(
+      `the previous endpoint service(s) of ${blocked.length} port(s) are still being deleted; waiting for them to go`,
+    );
+    const gone = await pollUntil(deps, budget, async () => {
+      const current = await readInventory(deps, instance);
+      return portsStillDeleting(current, instance.listeners).length === 0 ? current : undefined;
+    });
+    if (!gone) return { instance, services: [], ready: false, actions: [] };
+    inventory = gone;
+  }
 
   const actions: PlannedAction[] = [];
   // Both quotas in one read, before any write: the endpoints buy-endpoints will need count too.
@@ -182,6 +205,15 @@ function toRef(listener: KafkaListener, service: EndpointService): ServiceRef {
   };
 }
 
+/** Listeners with no live service whose port still carries a service being deleted. */
+function portsStillDeleting(inventory: LinkInventory, listeners: readonly KafkaListener[]): KafkaListener[] {
+  return listeners.filter(
+    (l) =>
+      !serviceFor(inventory, l) &&
+      inventory.services.some((s) => s.portId === l.portId && s.status === 'deleting'),
+  );
+}
+
 function serviceFor(inventory: LinkInventory, listener: KafkaListener): EndpointService | undefined {
   return preferredService(
     inventory.services.filter((s) => s.portId === listener.portId && s.status !== 'deleting'),
@@ -257,10 +289,17 @@ async function createServiceFor(
     // A concurrent delivery created it first (the cloud refuses a second service on the same port):
     // adopt the winner instead of failing.
     if (error instanceof CloudApiError && error.code === 'EndPoint.3044') {
-      const winner = preferredService(
-        (await deps.vpcep.listEndpointServices()).filter((s) => s.portId === listener.portId),
-      );
+      const onPort = (await deps.vpcep.listEndpointServices()).filter((s) => s.portId === listener.portId);
+      const winner = preferredService(onPort.filter((s) => s.status !== 'deleting'));
       if (winner) return winner;
+      // Only a service being deleted holds the port (an unlink raced us): never adopt it; retry later.
+      if (onPort.length > 0) {
+        throw new LinkNotReadyError(
+          STEP_CREATE_SERVICES,
+          `the previous endpoint service of ${listener.listenerIp} is still being deleted`,
+          { cause: error },
+        );
+      }
     }
     if (error instanceof CloudApiError && !error.retryable) {
       throw new LinkRejectedError(
@@ -285,6 +324,19 @@ function whitelistOf(request: LinkRequest): string[] {
 
 function changedTags(current: readonly Tag[], wanted: readonly Tag[]): Tag[] {
   return wanted.filter((w) => tagValue(current, w.key) !== w.value);
+}
+
+/** Clients in the instance's own VPC reach the brokers directly: endpoints there only cost money. */
+function refuseOwnVpc(instance: KafkaInstance, request: LinkRequest): void {
+  if (request.client.vpcId === instance.vpcId) {
+    throw new LinkRejectedError(
+      STEP_CREATE_SERVICES,
+      `VPC ${instance.vpcId} is the Kafka instance's own VPC: its clients already reach the brokers ` +
+        'directly; name the VPC of the clients in another VPC',
+      'client.vpcId',
+      'SAME_VPC',
+    );
+  }
 }
 
 /** One instance advertises one IP per broker, so it can serve one client VPC at a time. */

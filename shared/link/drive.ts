@@ -30,12 +30,13 @@ export async function driveLink(
 ): Promise<DriveResult> {
   const startedAt = deps.clock.now();
   onProgress({ step: 'create-services', phase: 'start' });
-  let services: CreateServicesResult = await createServices(deps, request, budget);
+  const onWaiting = (detail: string) => onProgress({ step: 'create-services', phase: 'waiting', detail });
+  let services: CreateServicesResult = await createServices(deps, request, budget, { onWaiting });
   if (request.options?.dryRun) return { outcome: 'planned', actions: services.actions };
   while (!services.ready) {
     onProgress({ step: 'create-services', phase: 'waiting', detail: 'endpoint services are being created' });
     expire(deps, budget, 'create-services', 'the endpoint services did not become available in time');
-    services = await createServices(deps, request, budget);
+    services = await createServices(deps, request, budget, { onWaiting });
   }
   onProgress({
     step: 'create-services',

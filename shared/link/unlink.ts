@@ -35,8 +35,26 @@ const SERVICE_IN_USE_CODE = 'EndPoint.3006';
 
 export interface UnlinkResult {
   instanceId: string;
+  /** False when the Kafka instance does not exist (only leftovers of a link were looked for). */
+  instanceFound: boolean;
   restoredAdvertised: boolean;
+  /** What this run deleted itself (resources already being deleted are counted in `alreadyDeleting`). */
   deleted: { endpoints: number; services: number; securityGroupRule: boolean; networkAclRule: boolean };
+  alreadyDeleting: { endpoints: number; services: number };
+  /** Tags of ours removed from the instance (the desired state and the records of the link). */
+  removedTags: number;
+}
+
+/** True when the run found nothing at all to undo. */
+export function nothingUnlinked(result: UnlinkResult): boolean {
+  const { deleted, alreadyDeleting } = result;
+  return (
+    !result.restoredAdvertised &&
+    result.removedTags === 0 &&
+    deleted.endpoints + deleted.services + alreadyDeleting.endpoints + alreadyDeleting.services === 0 &&
+    !deleted.securityGroupRule &&
+    !deleted.networkAclRule
+  );
 }
 
 export async function unlink(deps: LinkDeps, instanceId: string, budget: Budget): Promise<UnlinkResult> {
@@ -44,9 +62,12 @@ export async function unlink(deps: LinkDeps, instanceId: string, budget: Budget)
 
   // 1. Desired state first: from here on a crash leaves an orphan, which reconcile unlinks, rather
   //    than a declared link with missing parts, which reconcile would re-link.
+  const instanceFound = instance !== undefined;
+  let removedTags = 0;
   if (instance) {
     const desired = instance.tags.filter((t) => DESIRED_KEYS.has(t.key));
     if (desired.length > 0) await deps.dms.deleteInstanceTags(instanceId, desired);
+    removedTags += desired.length;
   }
 
   // 2. The advertised map, committed before any endpoint goes.
@@ -70,6 +91,7 @@ export async function unlink(deps: LinkDeps, instanceId: string, budget: Budget)
     (e) => serviceIds.has(e.endpointServiceId) || tagValue(e.tags, TAG.instance) === instanceId,
   );
   const endpointIds = new Set(endpoints.map((e) => e.id));
+  const endpointsDeleted = new Set<string>();
   let left: Endpoint[] = endpoints;
   let first = true;
   const gone = await pollUntil(deps, budget, async () => {
@@ -78,7 +100,7 @@ export async function unlink(deps: LinkDeps, instanceId: string, budget: Budget)
     // One still being created cannot be deleted yet (EndPoint.2019): it is retried on a later poll.
     for (const endpoint of left) {
       if (endpoint.status !== 'deleting' && endpoint.status !== 'creating') {
-        await deleteEndpointQuietly(deps, endpoint.id);
+        if (await deleteEndpointQuietly(deps, endpoint.id)) endpointsDeleted.add(endpoint.id);
       }
     }
     return left.length === 0 ? true : undefined;
@@ -86,10 +108,12 @@ export async function unlink(deps: LinkDeps, instanceId: string, budget: Budget)
   if (!gone) throw new LinkNotReadyError(STEP_UNLINK, `endpoints of ${instanceId} are still being deleted`);
 
   // 4. Services.
+  let servicesDeleted = 0;
   for (const service of services) {
     if (service.status === 'deleting') continue;
     try {
       await deps.vpcep.deleteEndpointService(service.id);
+      servicesDeleted++;
     } catch (error) {
       if (error instanceof NotFoundError) continue;
       // An endpoint appeared meanwhile (a link request raced this unlink): the retry removes it too.
@@ -114,12 +138,24 @@ export async function unlink(deps: LinkDeps, instanceId: string, budget: Budget)
     }
     const ours: Tag[] = instance.tags.filter((t) => t.key.startsWith('kvl-') && !DESIRED_KEYS.has(t.key));
     if (ours.length > 0) await deps.dms.deleteInstanceTags(instanceId, ours);
+    removedTags += ours.length;
   }
 
   return {
     instanceId,
+    instanceFound,
     restoredAdvertised,
-    deleted: { endpoints: endpointIds.size, services: services.length, securityGroupRule, networkAclRule },
+    deleted: {
+      endpoints: endpointsDeleted.size,
+      services: servicesDeleted,
+      securityGroupRule,
+      networkAclRule,
+    },
+    alreadyDeleting: {
+      endpoints: endpointIds.size - endpointsDeleted.size,
+      services: services.length - servicesDeleted,
+    },
+    removedTags,
   };
 }
 
@@ -160,13 +196,15 @@ async function waitForMap(
   return committed;
 }
 
-async function deleteEndpointQuietly(deps: LinkDeps, endpointId: string): Promise<void> {
+/** True when this call deleted the endpoint; false when it was gone or someone else is deleting it. */
+async function deleteEndpointQuietly(deps: LinkDeps, endpointId: string): Promise<boolean> {
   try {
     await deps.vpcep.deleteEndpoint(endpointId);
+    return true;
   } catch (error) {
-    if (error instanceof NotFoundError) return;
+    if (error instanceof NotFoundError) return false;
     // Another unlink (or reconcile) got there first, or it is still being created: the next poll sees.
-    if (error instanceof CloudApiError && ENDPOINT_BUSY_CODES.has(error.code ?? '')) return;
+    if (error instanceof CloudApiError && ENDPOINT_BUSY_CODES.has(error.code ?? '')) return false;
     throw error;
   }
 }

@@ -143,7 +143,7 @@ describe('kafka-vpcep-link link / status / unlink', () => {
     expect(io.stderr.join('\n')).not.toContain(emulator.config().sk);
   });
 
-  it('exits 1 with the reason when the link is refused', async () => {
+  it('exits 2 with the reason when the link is refused because of what it names', async () => {
     const io = captureIo();
 
     const code = await cli(
@@ -157,8 +157,8 @@ describe('kafka-vpcep-link link / status / unlink', () => {
       world.clientSubnetId,
     );
 
-    expect(code).toBe(1);
-    expect(io.stderr.join('\n')).toMatch(/no-such-instance does not exist/);
+    expect(code).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/--instance: .*no-such-instance does not exist/);
   });
 });
 

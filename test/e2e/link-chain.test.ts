@@ -3,7 +3,9 @@
  * patch-listeners → completion event, running the built bundles in the local FunctionGraph runtime
  * on the emulator. Assertions read the emulator's own state, not the product's reports.
  */
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { addVpc } from '../../local/cloud/world.js';
 import type { RuntimeCloud } from '../helpers/runtime-cloud.js';
 import { startRuntimeCloud } from '../helpers/runtime-cloud.js';
 
@@ -177,9 +179,15 @@ describe('bad link requests end in kvl.link.failed, with no cloud write', () => 
     await cloud.runtime.idle();
     cloud.emulator.clearRequests();
 
+    const third = addVpc(cloud.emulator.world, randomUUID, {
+      projectId: cloud.config.projectId,
+      name: 'third-vpc',
+      cidr: '172.31.0.0/16',
+      subnet: { name: 'third-subnet', cidr: '172.31.1.0/24' },
+    });
     const other = {
       instanceId: cloud.config.world.instanceId,
-      client: { vpcId: cloud.config.world.instanceVpcId, subnetId: cloud.config.world.instanceSubnetId },
+      client: { vpcId: third.vpcId, subnetId: third.subnetId },
     };
     const outcome = await cloud.outcome(await cloud.publishLinkRequest(other));
 

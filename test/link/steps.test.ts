@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addVpc } from '../../local/cloud/world.js';
 import { buyEndpoints } from '../../shared/link/buy-endpoints.js';
 import { createServices } from '../../shared/link/create-services.js';
 import { desiredLinkOf } from '../../shared/link/desired.js';
@@ -189,10 +191,13 @@ describe('create-services', () => {
     it('a second client VPC for an instance already linked', async () => {
       await createServices(cloud.deps, cloud.request, cloud.budget());
       cloud.emulator.clearRequests();
-      const other = {
-        ...cloud.request,
-        client: { vpcId: cloud.config.world.instanceVpcId, subnetId: cloud.config.world.instanceSubnetId },
-      };
+      const third = addVpc(cloud.emulator.world, randomUUID, {
+        projectId: cloud.config.projectId,
+        name: 'third-vpc',
+        cidr: '172.31.0.0/16',
+        subnet: { name: 'third-subnet', cidr: '172.31.1.0/24' },
+      });
+      const other = { ...cloud.request, client: { vpcId: third.vpcId, subnetId: third.subnetId } };
 
       const error = await createServices(cloud.deps, other, cloud.budget()).catch((e: unknown) => e);
 

@@ -148,8 +148,11 @@ describe('unlink: safety and idempotency', () => {
 
     expect(again).toEqual({
       instanceId: cloud.request.instanceId,
+      instanceFound: true,
       restoredAdvertised: false,
       deleted: { endpoints: 0, services: 0, securityGroupRule: false, networkAclRule: false },
+      alreadyDeleting: { endpoints: 0, services: 0 },
+      removedTags: 0,
     });
     expect(cloud.writes()).toEqual([]);
   });

@@ -1,0 +1,180 @@
+/**
+ * Exit codes and honest reports of the real binary (bin/kafka-vpcep-link.js as a child process)
+ * against an in-process emulator: a request refused because of what it names exits 2 and names the
+ * CLI flag; unlink says "nothing to unlink" or "does not exist" instead of claiming deletions.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator } from '../../local/cloud/index.js';
+import type { EmulatorHandle } from '../../local/cloud/server.js';
+import { firstProbeForSpeed } from '../../local/runtime/index.js';
+
+const BIN = fileURLToPath(new URL('../../bin/kafka-vpcep-link.js', import.meta.url));
+
+let emulator: EmulatorHandle;
+let env: Record<string, string>;
+let world: ReturnType<EmulatorHandle['config']>['world'];
+
+beforeEach(async () => {
+  emulator = await startEmulator({ port: 0, speed: 1000 });
+  const config = emulator.config();
+  world = config.world;
+  env = {
+    PATH: process.env.PATH ?? '',
+    HUAWEICLOUD_ENDPOINT: config.endpoint,
+    HUAWEICLOUD_REGION: config.region,
+    HUAWEICLOUD_SDK_AK: config.ak,
+    HUAWEICLOUD_SDK_SK: config.sk,
+    HUAWEICLOUD_SDK_PROJECT_ID: config.projectId,
+    KVL_POLL_INTERVAL_MS: '100',
+    KVL_FIRST_PROBE_AFTER_MS: firstProbeForSpeed(1000),
+  };
+});
+afterEach(async () => {
+  await emulator.close();
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const link = (vpc: string, subnet: string, instance = world.instanceId) => [
+  'link',
+  '--instance',
+  instance,
+  '--client-vpc',
+  vpc,
+  '--client-subnet',
+  subnet,
+  '--timeout',
+  '60',
+];
+
+describe('refusals because of what the request names exit 2 and name the flag', () => {
+  const cases: Array<[string, () => string[], RegExp]> = [
+    [
+      'an instance that does not exist',
+      () => link(world.clientVpcId, world.clientSubnetId, randomUUID()),
+      /--instance: .*does not exist/,
+    ],
+    [
+      'a subnet that does not exist',
+      () => link(world.clientVpcId, randomUUID()),
+      /--client-subnet: .*does not exist/,
+    ],
+    [
+      'a subnet of another VPC',
+      () => link(world.clientVpcId, world.instanceSubnetId),
+      /--client-subnet: .*not to the client VPC/,
+    ],
+    [
+      "the instance's own VPC",
+      () => link(world.instanceVpcId, world.instanceSubnetId),
+      /--client-vpc: .*own VPC/,
+    ],
+  ];
+  for (const [name, args, message] of cases) {
+    it(name, async () => {
+      emulator.clearRequests();
+
+      const result = await run(...args());
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/client\.subnetId|client\.vpcId|instanceId:/);
+      expect(emulator.requests().filter((r) => r.method !== 'GET')).toEqual([]);
+    });
+  }
+
+  it('an instance that is not RUNNING', async () => {
+    emulator.world.kafkaInstances[0]!.status = 'ERROR';
+
+    const result = await run(...link(world.clientVpcId, world.clientSubnetId));
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--instance: .*must be RUNNING/);
+  });
+});
+
+describe('unlink says what it did', () => {
+  it('a second unlink says there is nothing to unlink', async () => {
+    expect((await run(...link(world.clientVpcId, world.clientSubnetId))).code).toBe(0);
+    const first = await run('unlink', '--instance', world.instanceId, '--timeout', '60');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/deleted 3 endpoint\(s\), 3 service\(s\)/);
+
+    const second = await run('unlink', '--instance', world.instanceId, '--timeout', '60');
+
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/Nothing to unlink/);
+    expect(second.stdout).not.toMatch(/deleted/);
+  });
+
+  it('unlinking an instance that does not exist exits 2 and says so', async () => {
+    const result = await run('unlink', '--instance', randomUUID(), '--timeout', '60');
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--instance: .*does not exist/);
+    expect(result.stdout).not.toMatch(/Unlinked/);
+  });
+});
+
+describe('human output stays human', () => {
+  const jsonLines = (text: string) => text.split('\n').filter((l) => l.trim().startsWith('{'));
+
+  it('a retried call prints no log line without --verbose, and does with it', async () => {
+    // A transient 500 on the first service creation makes the client retry (a warn log line).
+    emulator.addFaults([
+      { match: { method: 'POST', path: '*/vpc-endpoint-services' }, kind: 'status', status: 500, count: 1 },
+    ]);
+
+    const plain = await run(...link(world.clientVpcId, world.clientSubnetId));
+
+    expect(plain.code).toBe(0);
+    expect(jsonLines(plain.stderr)).toEqual([]);
+    expect(plain.stderr).toMatch(/patch-listeners/);
+
+    emulator.addFaults([
+      { match: { method: 'GET', path: '*/instances' }, kind: 'status', status: 500, count: 1 },
+    ]);
+    const verbose = await run('status', '--verbose');
+    expect(jsonLines(verbose.stderr).length).toBeGreaterThan(0);
+  });
+
+  it('--quiet prints no progress lines', async () => {
+    const quiet = await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet');
+
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr.trim()).toBe('');
+    expect(quiet.stdout).toMatch(/Linked/);
+  });
+
+  it('an unknown KVL_LOG_LEVEL is bad usage', async () => {
+    env.KVL_LOG_LEVEL = 'chatty';
+
+    const result = await run('status');
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/KVL_LOG_LEVEL: must be one of debug, info, warn, error/);
+  });
+});
