@@ -5,9 +5,13 @@ import { type Budget, type LinkDeps, pollUntil } from './deps.js';
 import { type DesiredLink, desiredLinkOf } from './desired.js';
 import { InstanceNotFoundError, LinkNotReadyError, LinkRejectedError } from './errors.js';
 
-/** Statuses that end by themselves; a step waits for RUNNING instead of failing. */
-const TRANSIENT_STATUSES = new Set([
+/**
+ * Statuses that end by themselves; a step waits for RUNNING instead of failing. STARTING is "the
+ * status between Frozen and Running" (Huawei API reference, Kafka instance status, kafka-api-180514012).
+ */
+export const TRANSIENT_STATUSES: ReadonlySet<string> = new Set([
   'CONFIGURING',
+  'STARTING',
   'RESTARTING',
   'EXTENDING',
   'SHRINKING',

@@ -131,6 +131,17 @@ describe('DMS instance creation (CREATING -> RUNNING)', () => {
     expect(ready.body.status).toBe('RUNNING');
     expect(Object.keys(crossVpc(ready.body))).toHaveLength(3);
   });
+
+  it('adds a STARTING instance (frozen -> running) that becomes RUNNING after its start delay', () => {
+    const starting = addInstance('kafka-thawing', { status: 'STARTING', startDelayMs: 20_000 });
+    const first = show(starting.instanceId);
+    expect(first.body.status).toBe('STARTING');
+    expect(Object.keys(crossVpc(first.body))).toHaveLength(3);
+
+    h.advance(20_000);
+
+    expect(show(starting.instanceId).body.status).toBe('RUNNING');
+  });
 });
 
 describe('DMS list instances', () => {

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startKafkaInstance } from '../../local/cloud/world.js';
 import { buyEndpoints } from '../../shared/link/buy-endpoints.js';
 import { createServices } from '../../shared/link/create-services.js';
 import { desiredLinkOf } from '../../shared/link/desired.js';
 import { driveLink } from '../../shared/link/drive.js';
-import { LinkRejectedError } from '../../shared/link/errors.js';
+import { LinkNotReadyError, LinkRejectedError } from '../../shared/link/errors.js';
 import { patchListeners } from '../../shared/link/patch-listeners.js';
 import { pollAcceptance } from '../../shared/link/poll-acceptance.js';
 import { TAG, tagValue } from '../../shared/link/tags.js';
@@ -151,6 +152,31 @@ describe('create-services', () => {
       const error = await createServices(cloud.deps, cloud.request, cloud.budget()).catch((e: unknown) => e);
 
       expect((error as LinkRejectedError).message).toMatch(/is ERROR; it must be RUNNING/);
+      expect(cloud.writes()).toEqual([]);
+    });
+
+    it('an instance that is STARTING (frozen -> running) is not refused: the step waits for RUNNING', async () => {
+      // Arrange
+      startKafkaInstance(cloud.instance(), cloud.emulator.clock, 45_000);
+
+      // Act
+      const result = await createServices(cloud.deps, cloud.request, cloud.budget());
+
+      // Assert
+      expect(result.ready).toBe(true);
+      expect(cloud.instance().status).toBe('RUNNING');
+      expect(cloud.emulator.world.endpointServices).toHaveLength(3);
+    });
+
+    it('an instance still STARTING when the budget ends is left for a retry (retryable), with no write', async () => {
+      startKafkaInstance(cloud.instance(), cloud.emulator.clock, 10 * 60_000);
+
+      const error = await createServices(cloud.deps, cloud.request, cloud.budget(30_000)).catch(
+        (e: unknown) => e,
+      );
+
+      expect(error).toBeInstanceOf(LinkNotReadyError);
+      expect((error as Error).message).toMatch(/still STARTING/);
       expect(cloud.writes()).toEqual([]);
     });
 
