@@ -1,7 +1,7 @@
 /**
  * What every benchmark section shares: an emulator with throttling and the product's bundles, a
  * world large enough for many links, a watcher that records the emulated moments the cloud's state
- * machines reach (endpoint accepted, advertised map committed), and request-log accounting.
+ * machines reach (endpoint accepted), and request-log accounting.
  *
  * Everything here reaches into the emulator's world directly: the benchmarks are the emulator's
  * owner-side view (what really happened and when), while the product under test only ever talks
@@ -226,14 +226,12 @@ export async function startBenchRuntime(
 /* ------------------------------------------------------------------ watching the cloud */
 
 /**
- * Records when each endpoint becomes accepted and when each instance's advertised map commits, in
- * emulated ms, from the scheduled transitions (exact, unlike `updated_at`, which has second precision).
- * Scans every few real ms; a transition is visible for its whole (emulated) minute, so none is missed.
+ * Records when each endpoint becomes accepted, in emulated ms, from the scheduled transitions (exact,
+ * unlike `updated_at`, which has second precision). Scans every few real ms; a transition is visible
+ * for its whole (emulated) minute, so none is missed.
  */
 export class CloudWatcher {
   readonly endpointAcceptedAt = new Map<string, { at: number; serviceId: string }>();
-  /** instanceId -> emulated ms its last crossvpc/modify committed (CONFIGURING -> RUNNING). */
-  readonly mapCommittedAt = new Map<string, number>();
   private timer: NodeJS.Timeout;
 
   constructor(private readonly cloud: BenchCloud) {
@@ -245,11 +243,6 @@ export class CloudWatcher {
     for (const e of world.endpoints) {
       const accept = e.transitions.find((t) => t.to === 'accepted');
       if (accept) this.endpointAcceptedAt.set(e.id, { at: accept.at, serviceId: e.endpointServiceId });
-    }
-    for (const i of world.kafkaInstances) {
-      if (i.status !== 'CONFIGURING') continue;
-      const running = i.transitions.find((t) => t.to === 'RUNNING');
-      if (running) this.mapCommittedAt.set(i.instanceId, running.at);
     }
   }
 

@@ -2,9 +2,16 @@
  * DMS for Kafka (API v2) of the emulator: show/list instances, cross-VPC advertised listeners and
  * instance tags (reference §A, fixtures `dms-*.json`).
  *
- * A `crossvpc/modify` is a task in the real service: the instance is CONFIGURING for a while and
- * the new advertised map only shows once the task commits. The emulator keeps the map aside
- * (`pendingAdvertisedIps`) and applies it when the instance returns to RUNNING.
+ * A successful `crossvpc/modify` takes effect at once: the next show returns the new `advertised_ip`
+ * values and the instance stays RUNNING. No source documents a CONFIGURING window after it
+ * (terraform-provider-huaweicloud a0345b8, huaweicloud/services/kafka/resource_huaweicloud_dms_kafka_instance.go
+ * `UpdateCrossVpcAccess`, reads the map straight after the call; it waits for RUNNING only to retry a
+ * DMS.00400026 refusal). A modify on an instance that is not RUNNING is refused with DMS.00400026.
+ *
+ * Opt-in fault `crossVpcConfiguringMs` (module option, `createDmsModule({crossVpcConfiguringMs})`):
+ * the instance is CONFIGURING for that long after a modify and the new map only shows when it is
+ * RUNNING again (kept aside in `pendingAdvertisedIps`), for testing that the product still converges
+ * if a real account showed such a window.
  */
 
 import { dispatch, fail, isObject, type JsonObject, type Route, type RouteHandler } from './module-kit.js';
@@ -13,8 +20,13 @@ import { applyDueTransitions, CROSS_VPC_PORT } from './world.js';
 
 /* ------------------------------------------------------------------ timing and limits */
 
-/** RUNNING -> CONFIGURING -> RUNNING of a cross-VPC modification. */
-export const DMS_CROSS_VPC_CONFIGURING_MS = 10_000;
+export interface DmsModuleOptions {
+  /**
+   * Opt-in fault: emulated ms a cross-VPC modify keeps the instance CONFIGURING before its map shows
+   * (RUNNING -> CONFIGURING -> RUNNING). Default 0: the modify takes effect at once, as documented.
+   */
+  crossVpcConfiguringMs?: number;
+}
 export const DMS_LIST_DEFAULT_LIMIT = 10;
 export const DMS_LIST_MAX_LIMIT = 50;
 /** DMS tag limits are undocumented: the reference says to assume the strict VPCEP set. */
@@ -225,49 +237,54 @@ const listInstances: Handler = (req, ctx, { projectId }) => {
   };
 };
 
-const modifyCrossVpc: Handler = (req, ctx, { projectId, id }) => {
-  const instance = ownInstance(ctx.world, projectId, id);
-  if (req.body === undefined) fail(400, E.emptyBody, 'The request body is empty.');
-  const contents = isObject(req.body) ? req.body.advertised_ip_contents : undefined;
-  if (!isObject(contents) || Object.keys(contents).length === 0) {
-    fail(
-      400,
-      E.invalidRequest,
-      'advertised_ip_contents is required and must map listener IPs to advertised addresses.',
-    );
-  }
-  if (instance.status !== 'RUNNING') {
-    fail(400, E.instanceStatus, 'This operation is not allowed due to the instance status.');
-  }
-  const listeners = instance.brokers.map((b) => b.listenerIp);
-  const unknown = Object.keys(contents).filter((ip) => !listeners.includes(ip));
-  const missing = listeners.filter((ip) => !(ip in contents));
-  // A partial map would leave brokers advertising addresses no client can reach: refuse it whole.
-  if (unknown.length > 0 || missing.length > 0) {
-    const parts = [
-      unknown.length > 0 ? `not listener IPs of the instance: ${unknown.join(', ')}` : '',
-      missing.length > 0 ? `listener IPs missing: ${missing.join(', ')}` : '',
-    ].filter(Boolean);
-    fail(400, E.invalidRequest, `Invalid advertised_ip_contents (${parts.join('; ')}).`);
-  }
-  const results = listeners.map((ip) => {
-    const value = contents[ip];
-    const advertised = typeof value === 'string' ? value : String(value);
-    return {
-      ip,
-      advertised_ip: advertised,
-      success: typeof value === 'string' && isValidAdvertisedAddress(value),
-    };
-  });
-  const success = results.every((r) => r.success);
-  // Per-address failures come back as HTTP 200 with success:false, and nothing is changed.
-  if (success) {
-    instance.pendingAdvertisedIps = Object.fromEntries(results.map((r) => [r.ip, r.advertised_ip]));
-    instance.status = 'CONFIGURING';
-    instance.transitions.push({ at: ctx.clock.now() + DMS_CROSS_VPC_CONFIGURING_MS, to: 'RUNNING' });
-  }
-  return { status: 200, body: { success, results } };
-};
+const modifyCrossVpc =
+  (configuringMs: number): Handler =>
+  (req, ctx, { projectId, id }) => {
+    const instance = ownInstance(ctx.world, projectId, id);
+    if (req.body === undefined) fail(400, E.emptyBody, 'The request body is empty.');
+    const contents = isObject(req.body) ? req.body.advertised_ip_contents : undefined;
+    if (!isObject(contents) || Object.keys(contents).length === 0) {
+      fail(
+        400,
+        E.invalidRequest,
+        'advertised_ip_contents is required and must map listener IPs to advertised addresses.',
+      );
+    }
+    if (instance.status !== 'RUNNING') {
+      fail(400, E.instanceStatus, 'This operation is not allowed due to the instance status.');
+    }
+    const listeners = instance.brokers.map((b) => b.listenerIp);
+    const unknown = Object.keys(contents).filter((ip) => !listeners.includes(ip));
+    const missing = listeners.filter((ip) => !(ip in contents));
+    // A partial map would leave brokers advertising addresses no client can reach: refuse it whole.
+    if (unknown.length > 0 || missing.length > 0) {
+      const parts = [
+        unknown.length > 0 ? `not listener IPs of the instance: ${unknown.join(', ')}` : '',
+        missing.length > 0 ? `listener IPs missing: ${missing.join(', ')}` : '',
+      ].filter(Boolean);
+      fail(400, E.invalidRequest, `Invalid advertised_ip_contents (${parts.join('; ')}).`);
+    }
+    const results = listeners.map((ip) => {
+      const value = contents[ip];
+      const advertised = typeof value === 'string' ? value : String(value);
+      return {
+        ip,
+        advertised_ip: advertised,
+        success: typeof value === 'string' && isValidAdvertisedAddress(value),
+      };
+    });
+    const success = results.every((r) => r.success);
+    // Per-address failures come back as HTTP 200 with success:false, and nothing is changed.
+    if (success) {
+      const map = Object.fromEntries(results.map((r) => [r.ip, r.advertised_ip]));
+      if (configuringMs > 0) {
+        instance.pendingAdvertisedIps = map;
+        instance.status = 'CONFIGURING';
+        instance.transitions.push({ at: ctx.clock.now() + configuringMs, to: 'RUNNING' });
+      } else applyAdvertised(instance, map);
+    }
+    return { status: 200, body: { success, results } };
+  };
 
 /* ------------------------------------------------------------------ tags */
 
@@ -356,15 +373,18 @@ const projectTags: Handler = (_req, ctx, { projectId }) => {
 
 /* ------------------------------------------------------------------ state machine */
 
+function applyAdvertised(instance: KafkaInstance, map: Record<string, string>): void {
+  for (const broker of instance.brokers) {
+    const advertised = map[broker.listenerIp];
+    if (advertised !== undefined) broker.advertisedIp = advertised;
+  }
+}
+
 function settleInstance(instance: KafkaInstance, now: number): void {
   applyDueTransitions(instance, now);
-  // The modification commits when its task ends, whatever the instance moved to.
+  // With the CONFIGURING fault, the modification commits when its window ends.
   if (instance.pendingAdvertisedIps && instance.status !== 'CONFIGURING') {
-    const pending = instance.pendingAdvertisedIps;
-    for (const broker of instance.brokers) {
-      const advertised = pending[broker.listenerIp];
-      if (advertised !== undefined) broker.advertisedIp = advertised;
-    }
+    applyAdvertised(instance, instance.pendingAdvertisedIps);
     delete instance.pendingAdvertisedIps;
   }
 }
@@ -374,10 +394,14 @@ function settleInstance(instance: KafkaInstance, now: number): void {
 const P = '^/v2/([^/]+)';
 const ID = '([^/]+)';
 
-const ROUTES: Route[] = [
+const routes = (options: DmsModuleOptions): Route[] => [
   { method: 'GET', pattern: new RegExp(`${P}/instances$`), handler: listInstances },
   { method: 'GET', pattern: new RegExp(`${P}/instances/${ID}$`), handler: showInstance },
-  { method: 'POST', pattern: new RegExp(`${P}/instances/${ID}/crossvpc/modify$`), handler: modifyCrossVpc },
+  {
+    method: 'POST',
+    pattern: new RegExp(`${P}/instances/${ID}/crossvpc/modify$`),
+    handler: modifyCrossVpc(options.crossVpcConfiguringMs ?? 0),
+  },
   { method: 'GET', pattern: new RegExp(`${P}/kafka/tags$`), handler: projectTags },
   { method: 'GET', pattern: new RegExp(`${P}/kafka/${ID}/tags$`), handler: showTags },
   { method: 'POST', pattern: new RegExp(`${P}/kafka/${ID}/tags/action$`), handler: tagsAction },
@@ -385,7 +409,12 @@ const ROUTES: Route[] = [
 
 const SERVICE_PATH = /^\/v2\/[^/]+\/(instances|kafka)(\/|$)/;
 
-export function createDmsModule(): ServiceModule {
+export function createDmsModule(options: DmsModuleOptions = {}): ServiceModule {
+  const configuringMs = options.crossVpcConfiguringMs ?? 0;
+  if (!Number.isFinite(configuringMs) || configuringMs < 0) {
+    throw new RangeError(`crossVpcConfiguringMs must be a number >= 0, got ${configuringMs}`);
+  }
+  const ROUTES = routes({ crossVpcConfiguringMs: configuringMs });
   return {
     name: 'dms',
     invalidBodyCode: E.invalidRequest,

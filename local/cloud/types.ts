@@ -170,8 +170,8 @@ export interface KafkaInstance {
   /** Set once the CTS event for a finished creation was emitted. */
   ctsEmitted?: boolean;
   /**
-   * Added by the DMS module: the advertised map of an accepted `crossvpc/modify`, applied to the
-   * brokers when the instance leaves CONFIGURING (the real change commits at the end of the task).
+   * Added by the DMS module under its opt-in CONFIGURING fault only: the advertised map of an accepted
+   * `crossvpc/modify`, applied to the brokers when the instance leaves CONFIGURING.
    */
   pendingAdvertisedIps?: Record<string, string>;
 }

@@ -315,15 +315,21 @@ export interface AddKafkaInstanceInput {
   vpcId: string;
   subnetId: string;
   securityGroupId: string;
-  /** Default RUNNING (a ready instance). `CREATING` schedules RUNNING after `createDelayMs`. */
+  /**
+   * Default RUNNING (a ready instance). `CREATING` schedules RUNNING after `createDelayMs`;
+   * `STARTING` (frozen -> running, reference §A.4) schedules RUNNING after `startDelayMs`.
+   */
   status?: KafkaStatus;
   /** Emulated ms from CREATING to RUNNING; default 60 s. */
   createDelayMs?: number;
+  /** Emulated ms from STARTING to RUNNING; default 60 s (undocumented: the emulator's choice). */
+  startDelayMs?: number;
   securityProtocol?: string;
   saslMechanisms?: string[];
 }
 
 export const DEFAULT_KAFKA_CREATE_DELAY_MS = 60_000;
+export const DEFAULT_KAFKA_START_DELAY_MS = 60_000;
 
 /**
  * Adds a Kafka instance whose brokers each get a NIC (listener IP = advertised IP, own port_id)
@@ -360,7 +366,9 @@ export function addKafkaInstance(
   const transitions: ScheduledTransition<KafkaStatus>[] =
     status === 'CREATING'
       ? [{ at: now + (input.createDelayMs ?? DEFAULT_KAFKA_CREATE_DELAY_MS), to: 'RUNNING' }]
-      : [];
+      : status === 'STARTING'
+        ? [{ at: now + (input.startDelayMs ?? DEFAULT_KAFKA_START_DELAY_MS), to: 'RUNNING' }]
+        : [];
   const saslMechanisms = input.saslMechanisms ?? ['PLAIN', 'SCRAM-SHA-512'];
   const instance: KafkaInstance = {
     instanceId,
@@ -383,6 +391,20 @@ export function addKafkaInstance(
   };
   world.kafkaInstances.push(instance);
   return instance;
+}
+
+/**
+ * Puts an existing instance in STARTING (the status between FROZEN and RUNNING, reference §A.4),
+ * RUNNING again after `delayMs` emulated ms: how a test unfreezes an instance.
+ */
+export function startKafkaInstance(
+  instance: KafkaInstance,
+  clock: EmuClock,
+  delayMs: number = DEFAULT_KAFKA_START_DELAY_MS,
+): void {
+  if (!Number.isFinite(delayMs) || delayMs < 0) throw new WorldError(`delayMs must be >= 0, got ${delayMs}`);
+  instance.status = 'STARTING';
+  instance.transitions = [{ at: clock.now() + delayMs, to: 'RUNNING' }];
 }
 
 /**

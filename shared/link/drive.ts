@@ -65,12 +65,10 @@ export async function driveLink(
   }
 
   onProgress({ step: 'patch-listeners', phase: 'start' });
-  // Nothing else finishes this run's link: a modify under way (someone else's) is waited out.
   const patched = await patchListeners(
     deps,
     { instanceId: request.instanceId, client: request.client },
     budget,
-    { waitWhileConfiguring: true },
   );
   if (patched.outcome === 'stale') throw new LinkNotReadyError('patch-listeners', patched.reason);
   onProgress({ step: 'patch-listeners', phase: 'done', detail: patched.completion.bootstrapServers });

@@ -5,9 +5,13 @@ import { type Budget, type LinkDeps, pollUntil } from './deps.js';
 import { type DesiredLink, desiredLinkOf } from './desired.js';
 import { InstanceNotFoundError, LinkNotReadyError, LinkRejectedError } from './errors.js';
 
-/** Statuses that end by themselves; a step waits for RUNNING instead of failing. */
-const TRANSIENT_STATUSES = new Set([
+/**
+ * Statuses that end by themselves; a step waits for RUNNING instead of failing. STARTING is "the
+ * status between Frozen and Running" (Huawei API reference, Kafka instance status, kafka-api-180514012).
+ */
+export const TRANSIENT_STATUSES: ReadonlySet<string> = new Set([
   'CONFIGURING',
+  'STARTING',
   'RESTARTING',
   'EXTENDING',
   'SHRINKING',
@@ -69,24 +73,15 @@ export function requireListeners(instance: KafkaInstance, step: string): void {
 /**
  * The instance of a link a message continues, if it still declares that link: a step that finds the
  * instance unlinked (or linked elsewhere) meanwhile has nothing to do. Waits for RUNNING like
- * `runningInstance`, except that with `configuringIsStale` a modify under way makes the message stale.
+ * `runningInstance`.
  */
 export async function declaredLink(
   deps: Pick<LinkDeps, 'dms' | 'clock' | 'settings'>,
   input: { instanceId: string; client: { vpcId: string } },
   step: string,
   budget: Budget,
-  options: { configuringIsStale?: boolean } = {},
 ): Promise<{ instance: KafkaInstance; desired: DesiredLink } | { stale: string }> {
-  const loaded = await loadInstance(deps, input.instanceId, step);
-  if (options.configuringIsStale && loaded.status === 'CONFIGURING') {
-    return {
-      stale:
-        `instance ${loaded.instanceId} is CONFIGURING: a modify is under way (this link's, sent by ` +
-        'another delivery, or someone else’s); while the link is pending the timer sends it again',
-    };
-  }
-  const instance = await runningInstance(deps, input.instanceId, step, budget, loaded);
+  const instance = await runningInstance(deps, input.instanceId, step, budget);
   const desired = desiredLinkOf(instance);
   if (!desired || desired.client.vpcId !== input.client.vpcId) {
     return { stale: `instance ${instance.instanceId} no longer declares a link to ${input.client.vpcId}` };

@@ -6,10 +6,10 @@
 import { InstanceBusyError } from '../cloud/errors.js';
 import type { KafkaInstance, Tag } from '../cloud/types.js';
 import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './create-services.js';
-import { type Budget, type LinkDeps, pollUntil, remainingMs } from './deps.js';
+import { type Budget, type LinkDeps, remainingMs } from './deps.js';
 import type { DesiredLink } from './desired.js';
 import { LinkNotReadyError } from './errors.js';
-import { declaredLink } from './instance.js';
+import { declaredLink, runningInstance } from './instance.js';
 import { readInventory } from './inventory.js';
 import {
   advertisesExactly,
@@ -44,35 +44,21 @@ export type PatchListenersResult =
   | { outcome: 'completed'; completion: LinkCompletion }
   | { outcome: 'stale'; reason: string };
 
-export interface PatchListenersOptions {
-  /**
-   * Wait for a modify under way (instance CONFIGURING) instead of leaving the link to it. The queued
-   * chain leaves it: the fast path and the timer can both hand an accepted link over while its map
-   * is being applied (the services stay pending until it is live), and the delivery that sent the
-   * modify finishes the link. A single in-process run (the CLI's direct mode) waits.
-   */
-  waitWhileConfiguring?: boolean;
-}
-
 export async function patchListeners(
   deps: LinkDeps,
   input: { instanceId: string; client: { vpcId: string } },
   budget: Budget,
-  options: PatchListenersOptions = {},
 ): Promise<PatchListenersResult> {
-  return markFailedOnTerminal(deps, input.instanceId, () => patchListenersOnce(deps, input, budget, options));
+  return markFailedOnTerminal(deps, input.instanceId, () => patchListenersOnce(deps, input, budget));
 }
 
 async function patchListenersOnce(
   deps: LinkDeps,
   input: { instanceId: string; client: { vpcId: string } },
   budget: Budget,
-  options: PatchListenersOptions,
 ): Promise<PatchListenersResult> {
   const step = STEP_PATCH_LISTENERS;
-  const declared = await declaredLink(deps, input, step, budget, {
-    configuringIsStale: options.waitWhileConfiguring !== true,
-  });
+  const declared = await declaredLink(deps, input, step, budget);
   if ('stale' in declared) return { outcome: 'stale', reason: declared.stale };
   const { desired } = declared;
   let { instance } = declared;
@@ -91,6 +77,7 @@ async function patchListenersOnce(
   }
   const map = buildAdvertisedMap(instance.listeners, links);
 
+  // A redelivery finds its map in place (the modify takes effect at once) and sends nothing.
   const alreadyAdvertised = advertisesExactly(instance.listeners, map);
   if (!alreadyAdvertised) instance = await sendMap(deps, instance, map, budget);
 
@@ -126,8 +113,10 @@ async function patchListenersOnce(
 }
 
 /**
- * Sends the full map. A busy instance (DMS.00400026: another modify is running) is waited out and
- * retried within the budget; after that the error is left for the transport to retry.
+ * Sends the full map; it takes effect at once (no source documents a window after the modify). A
+ * refusal with DMS.00400026 means the instance left RUNNING since it was read (a restart, a resize,
+ * someone else's task): wait for RUNNING again — failing at once on a status that does not end by
+ * itself — and resend, within the budget; past it the link is retried (LinkNotReadyError).
  */
 async function sendMap(
   deps: LinkDeps,
@@ -139,54 +128,31 @@ async function sendMap(
     try {
       deps.logger.info('sending advertised map', { instanceId: instance.instanceId, map });
       await deps.dms.modifyCrossVpc(instance.instanceId, map);
-      return await applied(deps, instance.instanceId, map, budget);
+      return instance;
     } catch (error) {
-      if (!(error instanceof InstanceBusyError) || remainingMs(deps, budget) <= 0) throw error;
-      await deps.clock.sleep(Math.min(deps.settings.pollIntervalMs, Math.max(0, remainingMs(deps, budget))));
-      const running = await pollUntil(deps, budget, async () => {
-        const current = await deps.dms.showInstance(instance.instanceId);
-        return current.status === 'RUNNING' ? current : undefined;
-      });
-      if (!running)
-        throw new LinkNotReadyError(STEP_PATCH_LISTENERS, 'the instance stayed busy', { cause: error });
-      instance = running;
+      if (!(error instanceof InstanceBusyError)) throw error;
+      if (remainingMs(deps, budget) <= 0) {
+        throw new LinkNotReadyError(
+          STEP_PATCH_LISTENERS,
+          `Kafka instance ${instance.instanceId} refused the modify (${error.code}: not RUNNING) until the step's time ran out`,
+          { cause: error },
+        );
+      }
+      // The status may lag the refusal for a moment: look again one poll interval later.
+      await deps.clock.sleep(Math.min(deps.settings.pollIntervalMs, remainingMs(deps, budget)));
+      instance = await runningInstance(deps, instance.instanceId, STEP_PATCH_LISTENERS, budget);
+      // Whatever ran meanwhile may have applied this very map, or changed the brokers (a resize).
+      const ips = instance.listeners.map((l) => l.listenerIp);
+      if (ips.length !== Object.keys(map).length || ips.some((ip) => !(ip in map))) {
+        throw new LinkNotReadyError(
+          STEP_PATCH_LISTENERS,
+          `the brokers of Kafka instance ${instance.instanceId} changed while it was busy; the map is derived again on retry`,
+          { cause: error },
+        );
+      }
+      if (advertisesExactly(instance.listeners, map)) return instance;
     }
   }
-}
-
-/**
- * The modify is asynchronous: the instance is CONFIGURING until the new map is live. The completion
- * announces usable bootstrap servers, so wait for RUNNING with the map in place; past the budget the
- * message is retried, and the redelivery finds the map applied and completes. A RUNNING instance with
- * another map, once the modify was seen under way, means another modify (an unlink) overtook this one.
- */
-async function applied(
-  deps: LinkDeps,
-  instanceId: string,
-  map: Record<string, string>,
-  budget: Budget,
-): Promise<KafkaInstance> {
-  let probes = 0;
-  let sawConfiguring = false;
-  const live = await pollUntil(deps, budget, async () => {
-    const current = await deps.dms.showInstance(instanceId);
-    probes += 1;
-    if (current.status !== 'RUNNING') {
-      sawConfiguring = true;
-      return undefined;
-    }
-    if (advertisesExactly(current.listeners, map)) return current;
-    // The status may lag the accepted modify for a moment: judge only once it was seen, or late.
-    if (sawConfiguring || probes >= 3) {
-      throw new LinkNotReadyError(
-        STEP_PATCH_LISTENERS,
-        'the advertised map was changed again while it was applied',
-      );
-    }
-    return undefined;
-  });
-  if (!live) throw new LinkNotReadyError(STEP_PATCH_LISTENERS, 'the new advertised map is not live yet');
-  return live;
 }
 
 /**

@@ -7,22 +7,16 @@ import type { Endpoint, EndpointService, KafkaInstance, SecurityGroupRule } from
 import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './create-services.js';
 import type { LinkDeps } from './deps.js';
 import { type DesiredLink, desiredLinkOf } from './desired.js';
+import { TRANSIENT_STATUSES } from './instance.js';
 import { TAG, tagValue } from './tags.js';
 
 export type LinkState = 'linked' | 'in-progress' | 'drifted' | 'failed' | 'orphan';
 
 /**
- * Instance statuses that end by themselves (a creation, a modify in progress, a restart): a link on
- * such an instance is reported in progress and left alone, since any repair would only wait or fail.
+ * Instance statuses that end by themselves (a creation, an unfreeze, a restart): a link on such an
+ * instance is reported in progress and left alone, since any repair would only wait or fail.
  */
-const SETTLING_STATUSES = new Set([
-  'CREATING',
-  'CONFIGURING',
-  'RESTARTING',
-  'EXTENDING',
-  'SHRINKING',
-  'VOLUMETYPECHANGING',
-]);
+const SETTLING_STATUSES: ReadonlySet<string> = new Set(['CREATING', ...TRANSIENT_STATUSES]);
 
 export interface LinkStatus {
   instanceId: string;

@@ -1,11 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  DMS_CROSS_VPC_CONFIGURING_MS,
-  DMS_LIST_MAX_LIMIT,
-  isValidAdvertisedAddress,
-} from '../../local/cloud/dms.js';
+import { createDmsModule, DMS_LIST_MAX_LIMIT, isValidAdvertisedAddress } from '../../local/cloud/dms.js';
 import type { KafkaInstance } from '../../local/cloud/types.js';
-import { addKafkaInstance, createIdFactory, DEFAULT_KAFKA_CREATE_DELAY_MS } from '../../local/cloud/world.js';
+import {
+  addKafkaInstance,
+  createIdFactory,
+  DEFAULT_KAFKA_CREATE_DELAY_MS,
+  startKafkaInstance,
+} from '../../local/cloud/world.js';
 import {
   createModuleHarness,
   fixtureBody,
@@ -131,6 +132,17 @@ describe('DMS instance creation (CREATING -> RUNNING)', () => {
     expect(ready.body.status).toBe('RUNNING');
     expect(Object.keys(crossVpc(ready.body))).toHaveLength(3);
   });
+
+  it('adds a STARTING instance (frozen -> running) that becomes RUNNING after its start delay', () => {
+    const starting = addInstance('kafka-thawing', { status: 'STARTING', startDelayMs: 20_000 });
+    const first = show(starting.instanceId);
+    expect(first.body.status).toBe('STARTING');
+    expect(Object.keys(crossVpc(first.body))).toHaveLength(3);
+
+    h.advance(20_000);
+
+    expect(show(starting.instanceId).body.status).toBe('RUNNING');
+  });
 });
 
 describe('DMS list instances', () => {
@@ -197,42 +209,94 @@ describe('DMS list instances', () => {
   });
 });
 
-describe('DMS cross-VPC modify (RUNNING -> CONFIGURING -> RUNNING)', () => {
+describe('DMS cross-VPC modify', () => {
   const endpointIps = ['172.16.5.20', '172.16.5.21', '172.16.5.22'];
   const fullMap = () => Object.fromEntries(listenerIps().map((ip, i) => [ip, endpointIps[i]!]));
 
-  it('accepts the full map, configures for the documented task time, then shows the new advertised IPs', async () => {
+  it('accepts the full map and shows the new advertised IPs at once, the instance staying RUNNING', async () => {
+    // Act
     const res = modify(fullMap());
+
+    // Assert: no CONFIGURING window (Terraform reads the map straight after the call).
     expect(res.status).toBe(200);
     expect(shapeMismatches(await fixtureBody('dms-modify-crossvpc.response.json'), res.body)).toEqual([]);
     expect(res.body).toEqual({
       success: true,
       results: listenerIps().map((ip, i) => ({ ip, advertised_ip: endpointIps[i], success: true })),
     });
-
-    const during = show();
-    expect(during.body.status).toBe('CONFIGURING');
-    // Not committed yet: still the old advertised map.
-    expect(Object.values(crossVpc(during.body)).map((v) => v.advertised_ip)).toEqual(listenerIps());
-
-    h.advance(DMS_CROSS_VPC_CONFIGURING_MS - 1);
-    expect(show().body.status).toBe('CONFIGURING');
-    h.advance(1);
     const after = show();
     expect(after.body.status).toBe('RUNNING');
     const info = crossVpc(after.body);
     expect(Object.keys(info)).toEqual(listenerIps());
     expect(Object.values(info).map((v) => v.advertised_ip)).toEqual(endpointIps);
     expect(Object.values(info).map((v) => v.port_id)).toEqual(instance.brokers.map((b) => b.portId));
+    expect(instance.transitions).toEqual([]);
   });
 
-  it('refuses a second modification while CONFIGURING with 400 DMS.00400026 (retryable)', () => {
+  it('accepts a second modification straight after the first', () => {
     expect(modify(fullMap()).status).toBe(200);
-    const busy = modify(fullMap());
-    expect(busy.status).toBe(400);
-    expect(busy.body.error_code).toBe('DMS.00400026');
-    h.advance(DMS_CROSS_VPC_CONFIGURING_MS);
-    expect(modify(Object.fromEntries(listenerIps().map((ip) => [ip, ip]))).status).toBe(200);
+
+    const again = modify(Object.fromEntries(listenerIps().map((ip) => [ip, ip])));
+
+    expect(again.status).toBe(200);
+    expect(Object.values(crossVpc(show().body)).map((v) => v.advertised_ip)).toEqual(listenerIps());
+  });
+
+  for (const status of ['RESTARTING', 'EXTENDING', 'STARTING', 'FROZEN']) {
+    it(`refuses a modification while the instance is ${status} with 400 DMS.00400026, changing nothing`, () => {
+      // Arrange
+      instance.status = status;
+
+      // Act
+      const busy = modify(fullMap());
+
+      // Assert
+      expect(busy.status).toBe(400);
+      expect(busy.body.error_code).toBe('DMS.00400026');
+      expect(instance.brokers.map((b) => b.advertisedIp)).toEqual(listenerIps());
+    });
+  }
+
+  it('takes modifications again once a STARTING instance is RUNNING', () => {
+    // Arrange
+    startKafkaInstance(instance, h.clock, 30_000);
+    expect(show().body.status).toBe('STARTING');
+    expect(modify(fullMap()).body.error_code).toBe('DMS.00400026');
+
+    // Act
+    h.advance(30_000);
+
+    // Assert
+    expect(show().body.status).toBe('RUNNING');
+    expect(modify(fullMap()).status).toBe(200);
+  });
+
+  describe('opt-in fault: a CONFIGURING window after the modify', () => {
+    const windowMs = 10_000;
+    beforeEach(() => {
+      h = createModuleHarness({ dms: { crossVpcConfiguringMs: windowMs } });
+      instance = h.world.kafkaInstances[0]!;
+    });
+
+    it('keeps the instance CONFIGURING with the old map, then shows the new one when RUNNING', () => {
+      expect(modify(fullMap()).status).toBe(200);
+
+      const during = show();
+      expect(during.body.status).toBe('CONFIGURING');
+      expect(Object.values(crossVpc(during.body)).map((v) => v.advertised_ip)).toEqual(listenerIps());
+      expect(modify(fullMap()).body.error_code).toBe('DMS.00400026');
+      h.advance(windowMs - 1);
+      expect(show().body.status).toBe('CONFIGURING');
+      h.advance(1);
+
+      const after = show();
+      expect(after.body.status).toBe('RUNNING');
+      expect(Object.values(crossVpc(after.body)).map((v) => v.advertised_ip)).toEqual(endpointIps);
+    });
+  });
+
+  it('rejects a negative window', () => {
+    expect(() => createDmsModule({ crossVpcConfiguringMs: -1 })).toThrow(/crossVpcConfiguringMs/);
   });
 
   it('refuses a partial map and a map with foreign IPs, changing nothing', () => {
@@ -270,7 +334,6 @@ describe('DMS cross-VPC modify (RUNNING -> CONFIGURING -> RUNNING)', () => {
       success: false,
     });
     expect(res.body.results.filter((r: any) => r.success)).toHaveLength(2);
-    h.advance(DMS_CROSS_VPC_CONFIGURING_MS);
     const after = show();
     expect(after.body.status).toBe('RUNNING');
     expect(Object.values(crossVpc(after.body)).map((v) => v.advertised_ip)).toEqual(listenerIps());

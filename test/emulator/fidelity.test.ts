@@ -26,7 +26,6 @@ import {
 } from '@huaweicloud/huaweicloud-sdk-kafka';
 import { v2 as vpcV2, v3 as vpcV3 } from '@huaweicloud/huaweicloud-sdk-vpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DMS_CROSS_VPC_CONFIGURING_MS } from '../../local/cloud/dms.js';
 import { type EmulatorHandle, startEmulator } from '../../local/cloud/server.js';
 import { VPCEP_ENDPOINT_CREATE_DELAY_MS, VPCEP_SERVICE_CREATE_DELAY_MS } from '../../local/cloud/vpcep.js';
 import { cloudCall, ownerCredentials } from './core-support.js';
@@ -146,7 +145,7 @@ describe('official Kafka SDK against the emulator', () => {
     expect(asModel(ShowInstanceResp, model.instances![0]!).instanceId).toBe(emu.seed!.instanceId);
   });
 
-  it('updateInstanceCrossVpcIp: success with per-IP results; busy (DMS.00400026) while CONFIGURING; applied after', async () => {
+  it('updateInstanceCrossVpcIp: success with per-IP results, applied at once; busy (DMS.00400026) while RESTARTING', async () => {
     const client = kafkaClient();
     const { instanceId } = emu.seed!;
     const before = asModel(
@@ -172,10 +171,6 @@ describe('official Kafka SDK against the emulator', () => {
       expect(r.advertisedIp).toBe(advertised[r.ip!]);
     }
 
-    const busy = await sdkError(client.updateInstanceCrossVpcIp(request()));
-    expect(busy).toMatchObject({ httpStatusCode: 400, errorCode: 'DMS.00400026' });
-
-    emu.clock.advance(DMS_CROSS_VPC_CONFIGURING_MS);
     const after = asModel(
       ShowInstanceResponse,
       await client.showInstance(new ShowInstanceRequest().withInstanceId(instanceId)),
@@ -185,6 +180,13 @@ describe('official Kafka SDK against the emulator', () => {
     expect(Object.fromEntries(Object.entries<any>(info).map(([ip, v]) => [ip, v.advertised_ip]))).toEqual(
       advertised,
     );
+
+    // A modify while the instance is not RUNNING (here restarting) is refused.
+    const seeded = emu.world.kafkaInstances.find((i) => i.instanceId === instanceId)!;
+    seeded.status = 'RESTARTING';
+    const busy = await sdkError(client.updateInstanceCrossVpcIp(request()));
+    seeded.status = 'RUNNING';
+    expect(busy).toMatchObject({ httpStatusCode: 400, errorCode: 'DMS.00400026' });
 
     // Restore the identity map so other tests see the seeded instance.
     await client.updateInstanceCrossVpcIp(
@@ -196,7 +198,6 @@ describe('official Kafka SDK against the emulator', () => {
           ),
         ),
     );
-    emu.clock.advance(DMS_CROSS_VPC_CONFIGURING_MS);
   });
 
   it('parses the DMS error envelope: unknown instance is 404 DMS.00404022', async () => {

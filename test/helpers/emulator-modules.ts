@@ -6,7 +6,7 @@
  */
 
 import { createClock } from '../../local/cloud/clock.js';
-import { createDmsModule } from '../../local/cloud/dms.js';
+import { createDmsModule, type DmsModuleOptions } from '../../local/cloud/dms.js';
 import {
   type Caller,
   type EmuClock,
@@ -48,12 +48,14 @@ export interface ModuleHarness {
   advance(ms: number): void;
 }
 
-export function createModuleHarness(options: { idSeed?: number } = {}): ModuleHarness {
+export function createModuleHarness(
+  options: { idSeed?: number; dms?: DmsModuleOptions } = {},
+): ModuleHarness {
   const clock = createClock({ speed: 0, start: HARNESS_START_MS });
   const world = createWorld();
   const ids = createIdFactory(options.idSeed ?? 7);
   const seed = seedDefaultWorld(world, clock, ids);
-  const modules = [createDmsModule(), createVpcepModule(), createVpcModule()];
+  const modules = [createDmsModule(options.dms), createVpcepModule(), createVpcModule()];
   const cts: Array<Record<string, unknown>> = [];
   const ctx: ServiceContext = {
     world,

@@ -4,8 +4,9 @@
  * machines (services 60 s, endpoints 60 s) progress exactly as the step waits, and nothing sleeps.
  */
 
+import { createDmsModule, type DmsModuleOptions } from '../../local/cloud/dms.js';
 import { startEmulator } from '../../local/cloud/index.js';
-import type { EmulatorHandle } from '../../local/cloud/server.js';
+import { defaultServiceModules, type EmulatorHandle } from '../../local/cloud/server.js';
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudClients } from '../../shared/cloud/index.js';
 import { type Clock, DEFAULT_SETTINGS, type LinkDeps } from '../../shared/link/deps.js';
@@ -29,9 +30,16 @@ export interface TestCloud {
 }
 
 export async function startTestCloud(
-  options: { settings?: Partial<LinkDeps['settings']> } = {},
+  options: {
+    settings?: Partial<LinkDeps['settings']>;
+    /** DMS module options, e.g. the opt-in CONFIGURING window after a modify. */
+    dms?: DmsModuleOptions;
+  } = {},
 ): Promise<TestCloud> {
-  const emulator = await startEmulator({ port: 0, speed: 0 });
+  const modules = options.dms
+    ? [createDmsModule(options.dms), ...defaultServiceModules().filter((m) => m.name !== 'dms')]
+    : undefined;
+  const emulator = await startEmulator({ port: 0, speed: 0, ...(modules ? { modules } : {}) });
   const config = emulator.config();
   const clock: Clock = {
     now: () => emulator.clock.now(),

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../local/cli.js';
 import { createPort } from '../../local/cloud/index.js';
+import { startKafkaInstance } from '../../local/cloud/world.js';
 import type { Io } from '../../local/commands/common.js';
 import { newCloudEvent } from '../../shared/events/cloudevents.js';
 import { createServices } from '../../shared/link/create-services.js';
@@ -103,6 +104,24 @@ describe('reconcile: a converged cloud', () => {
     const result = await reconcile(cloud.deps, { repair: true });
 
     expect(statusOf(result)?.state).toBe('in-progress');
+    expect(result.actions).toEqual([]);
+    expect(cloud.writes()).toEqual([]);
+  });
+
+  it('reports a link on a STARTING instance (frozen -> running) in progress, not failed, and leaves it', async () => {
+    // Arrange: drift the chain would repair, while the instance is being unfrozen.
+    await linkFully();
+    const identity = Object.fromEntries(cloud.instance().brokers.map((b) => [b.listenerIp, b.listenerIp]));
+    await cloud.deps.dms.modifyCrossVpc(cloud.request.instanceId, identity);
+    startKafkaInstance(cloud.instance(), cloud.emulator.clock, 60_000);
+    cloud.emulator.clearRequests();
+
+    // Act
+    const result = await reconcile(cloud.deps, { repair: true });
+
+    // Assert
+    expect(statusOf(result)?.state).toBe('in-progress');
+    expect(statusOf(result)?.reasons[0]).toBe('the instance is STARTING');
     expect(result.actions).toEqual([]);
     expect(cloud.writes()).toEqual([]);
   });

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addVpc } from '../../local/cloud/world.js';
+import { addVpc, startKafkaInstance } from '../../local/cloud/world.js';
 import { buyEndpoints } from '../../shared/link/buy-endpoints.js';
 import { createServices } from '../../shared/link/create-services.js';
 import { desiredLinkOf } from '../../shared/link/desired.js';
 import { driveLink } from '../../shared/link/drive.js';
-import { LinkRejectedError } from '../../shared/link/errors.js';
+import { LinkNotReadyError, LinkRejectedError } from '../../shared/link/errors.js';
 import { patchListeners } from '../../shared/link/patch-listeners.js';
 import { pollAcceptance } from '../../shared/link/poll-acceptance.js';
 import { TAG, tagValue } from '../../shared/link/tags.js';
@@ -179,6 +179,31 @@ describe('create-services', () => {
       expect(cloud.writes()).toEqual([]);
     });
 
+    it('an instance that is STARTING (frozen -> running) is not refused: the step waits for RUNNING', async () => {
+      // Arrange
+      startKafkaInstance(cloud.instance(), cloud.emulator.clock, 45_000);
+
+      // Act
+      const result = await createServices(cloud.deps, cloud.request, cloud.budget());
+
+      // Assert
+      expect(result.ready).toBe(true);
+      expect(cloud.instance().status).toBe('RUNNING');
+      expect(cloud.emulator.world.endpointServices).toHaveLength(3);
+    });
+
+    it('an instance still STARTING when the budget ends is left for a retry (retryable), with no write', async () => {
+      startKafkaInstance(cloud.instance(), cloud.emulator.clock, 10 * 60_000);
+
+      const error = await createServices(cloud.deps, cloud.request, cloud.budget(30_000)).catch(
+        (e: unknown) => e,
+      );
+
+      expect(error).toBeInstanceOf(LinkNotReadyError);
+      expect((error as Error).message).toMatch(/still STARTING/);
+      expect(cloud.writes()).toEqual([]);
+    });
+
     it('an instance without cross-VPC listeners', async () => {
       cloud.instance().brokers = [];
 
@@ -346,46 +371,116 @@ describe('patch-listeners', () => {
     }
   });
 
-  it('leaves a link whose map is being applied to the delivery that sent it: no second modify', async () => {
-    // Arrange: another delivery (the fast path, or the timer) has just sent the map.
+  it('completes as soon as the modify is answered: the map is live, nothing is polled for it', async () => {
+    // Arrange
     await linkedUpToEndpoints();
-    const world = cloud.emulator.world;
-    const map = Object.fromEntries(
-      cloud.instance().brokers.map((b) => {
-        const service = world.endpointServices.find((s) => s.portId === b.portId)!;
-        return [b.listenerIp, world.endpoints.find((e) => e.endpointServiceId === service.id)!.ip];
-      }),
-    );
-    await cloud.deps.dms.modifyCrossVpc(cloud.request.instanceId, map);
     cloud.emulator.clearRequests();
+    const start = cloud.emulator.clock.now();
 
     // Act
-    const duplicate = await patchListeners(cloud.deps, cloud.request, cloud.budget());
+    const result = await patchListeners(cloud.deps, cloud.request, cloud.budget());
 
-    // Assert: one read, no write; the services stay pending, so the timer can still finish the link.
-    expect(duplicate).toMatchObject({ outcome: 'stale', reason: expect.stringMatching(/CONFIGURING/) });
-    expect(cloud.emulator.requests().map((r) => r.method)).toEqual(['GET']);
-    expect(world.endpointServices.map((s) => tagValue(s.tags, TAG.phase))).toEqual([
-      'pending',
-      'pending',
-      'pending',
-    ]);
+    // Assert: no emulated time passed, the instance is never read after the modify.
+    expect(result.outcome).toBe('completed');
+    expect(cloud.emulator.clock.now()).toBe(start);
+    const log = cloud.emulator.requests();
+    const modify = log.findIndex((r) => r.path.endsWith('/crossvpc/modify'));
+    expect(modify).toBeGreaterThanOrEqual(0);
+    expect(log.slice(modify + 1).filter((r) => r.method === 'GET' && r.path.includes('/instances/'))).toEqual(
+      [],
+    );
+    for (const link of result.outcome === 'completed' ? result.completion.mapping : []) {
+      expect(cloud.instance().brokers.find((b) => b.listenerIp === link.listenerIp)?.advertisedIp).toBe(
+        link.endpointIp,
+      );
+    }
   });
 
-  it('waits a modify under way out when asked to (the in-process drive), then completes', async () => {
-    // Arrange: someone else's modify is being applied.
+  it('retries a modify refused while the instance restarts (DMS.00400026) once it is RUNNING again', async () => {
+    // Arrange: the instance starts restarting between the step's read and its modify.
     await linkedUpToEndpoints();
-    const current = Object.fromEntries(cloud.instance().brokers.map((b) => [b.listenerIp, b.advertisedIp]));
-    await cloud.deps.dms.modifyCrossVpc(cloud.request.instanceId, current);
+    const modifyCrossVpc = cloud.deps.dms.modifyCrossVpc.bind(cloud.deps.dms);
+    let calls = 0;
+    const deps = {
+      ...cloud.deps,
+      dms: {
+        ...cloud.deps.dms,
+        modifyCrossVpc: (id: string, map: Record<string, string>) => {
+          calls += 1;
+          if (calls === 1) {
+            cloud.instance().status = 'RESTARTING';
+            cloud.instance().transitions = [{ at: cloud.emulator.clock.now() + 90_000, to: 'RUNNING' }];
+          }
+          return modifyCrossVpc(id, map);
+        },
+      },
+    };
+    const start = cloud.emulator.clock.now();
 
     // Act
-    const result = await patchListeners(cloud.deps, cloud.request, cloud.budget(), {
-      waitWhileConfiguring: true,
-    });
+    const result = await patchListeners(deps, cloud.request, cloud.budget());
 
     // Assert
     expect(result.outcome).toBe('completed');
+    expect(cloud.emulator.clock.now() - start).toBeGreaterThanOrEqual(90_000);
+    const modifies = cloud.emulator.requests().filter((r) => r.path.endsWith('/crossvpc/modify'));
+    expect(modifies.map((r) => [r.status, r.code])).toEqual([
+      [400, 'DMS.00400026'],
+      [200, undefined],
+    ]);
     expect(cloud.instance().status).toBe('RUNNING');
+  });
+
+  it('fails clearly (retryable) when the instance stays busy past the budget', async () => {
+    // Arrange: the instance starts restarting right after the step read it, and does not finish.
+    await linkedUpToEndpoints();
+    const modifyCrossVpc = cloud.deps.dms.modifyCrossVpc.bind(cloud.deps.dms);
+    const deps = {
+      ...cloud.deps,
+      dms: {
+        ...cloud.deps.dms,
+        modifyCrossVpc: (id: string, map: Record<string, string>) => {
+          cloud.instance().status = 'RESTARTING';
+          cloud.instance().transitions = [];
+          return modifyCrossVpc(id, map);
+        },
+      },
+    };
+
+    // Act
+    const error = await patchListeners(deps, cloud.request, cloud.budget(60_000)).catch((e: unknown) => e);
+
+    // Assert
+    expect(error).toBeInstanceOf(LinkNotReadyError);
+    expect((error as Error).message).toMatch(/still RESTARTING/);
+    expect(cloud.emulator.requests().filter((r) => r.path.endsWith('/crossvpc/modify'))).toHaveLength(1);
+    expect(cloud.instance().brokers.every((b) => b.advertisedIp === b.listenerIp)).toBe(true);
+  });
+
+  it('with the opt-in CONFIGURING window, a redelivery waits it out, finds its map and sends no second modify', async () => {
+    // Arrange: an account whose modify keeps the instance CONFIGURING for 10 s.
+    await cloud.close();
+    cloud = await startTestCloud({ dms: { crossVpcConfiguringMs: 10_000 } });
+    await linkedUpToEndpoints();
+    const first = await patchListeners(cloud.deps, cloud.request, cloud.budget());
+    expect(cloud.instance().status).toBe('CONFIGURING');
+    cloud.emulator.clearRequests();
+
+    // Act: the same message again, while the map is being applied.
+    const again = await patchListeners(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: both complete; the map is live and was sent once.
+    expect(first.outcome).toBe('completed');
+    expect(again.outcome).toBe('completed');
+    expect(cloud.instance().status).toBe('RUNNING');
+    expect(cloud.emulator.requests().filter((r) => r.path.endsWith('/crossvpc/modify'))).toEqual([]);
+    const mapping = again.outcome === 'completed' ? again.completion.mapping : [];
+    expect(mapping).toHaveLength(3);
+    for (const link of mapping) {
+      expect(cloud.instance().brokers.find((b) => b.listenerIp === link.listenerIp)?.advertisedIp).toBe(
+        link.endpointIp,
+      );
+    }
   });
 
   it('marks a repeated completion as redelivered and sends no second map', async () => {

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('../../shared/runtime/link-deps.js', () => import('./helpers/link-deps.mock.js'));
 
+import { startKafkaInstance } from '../../local/cloud/world.js';
 import type { CloudEvent } from '../../shared/events/cloudevents.js';
 import type { FunctionDeps } from '../../shared/runtime/link-deps.js';
 import { Chain } from './helpers/chain.js';
@@ -267,6 +268,27 @@ const TERMINAL: TerminalCase[] = [
       ]),
   },
 ];
+
+describe('an instance being unfrozen (STARTING) when the link is requested', () => {
+  it('is waited for and retried, never failed: the link completes once the instance is RUNNING', async () => {
+    // Arrange: STARTING for 8 emulated minutes, longer than one invocation's 300 s budget.
+    chain = await Chain.start({ brokers: [3], idSeed: 5, userData: NO_ACCEPT_TIMEOUT });
+    const [link] = chain.links;
+    startKafkaInstance(chain.instance(link!.instanceId), chain.emulator.clock, 8 * 60_000);
+
+    // Act
+    await chain.publishRequest(link!);
+    const run = await runSchedule(chain, prng(5), { copies: 1 });
+    chain.advance(10 * 60_000);
+
+    // Assert: create-services gave up its budget (retryable) and the retry linked the instance.
+    expect(run.failedInvocations.map((r) => r.fn)).toContain('create-services');
+    expect(run.failedInvocations.map((r) => String(r.error))).toEqual(
+      run.failedInvocations.map(() => expect.stringMatching(/still STARTING/)),
+    );
+    expect(allComplete(chain)).toEqual([]);
+  });
+});
 
 describe('terminal faults: kvl.link.failed with the cause, never a partial map', () => {
   for (const c of TERMINAL) {

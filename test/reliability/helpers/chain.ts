@@ -16,6 +16,7 @@ import { handler as patchListeners } from '../../../functions/patch-listeners/ha
 import { handler as pollAcceptance } from '../../../functions/poll-acceptance/handler.js';
 import { handler as reconcile } from '../../../functions/reconcile/handler.js';
 import { handler as unlink } from '../../../functions/unlink/handler.js';
+import { createDmsModule, type DmsModuleOptions } from '../../../local/cloud/dms.js';
 import {
   defaultServiceModules,
   type EmulatorHandle,
@@ -82,11 +83,19 @@ export interface ChainOptions {
   captureLogs?: boolean;
   /** Sees every cloud request the DMS, VPCEP and VPC modules serve (after auth, faults, throttling). */
   onRequest?: (request: EmuRequest) => void;
+  /** DMS module options, e.g. the opt-in CONFIGURING window after a modify. */
+  dms?: DmsModuleOptions;
 }
 
-/** The default DMS, VPCEP and VPC modules, each reporting the requests it serves to `spy`. */
-function spiedModules(spy: (request: EmuRequest) => void) {
-  return defaultServiceModules().map((module) => ({
+/** The default service modules, DMS with `dms` options. */
+function serviceModules(dms: DmsModuleOptions | undefined) {
+  const modules = defaultServiceModules();
+  return dms ? modules.map((m) => (m.name === 'dms' ? createDmsModule(dms) : m)) : modules;
+}
+
+/** The service modules, each reporting the requests it serves to `spy`. */
+function spiedModules(spy: (request: EmuRequest) => void, dms: DmsModuleOptions | undefined) {
+  return serviceModules(dms).map((module) => ({
     ...module,
     handle: (request: EmuRequest, ctx: Parameters<typeof module.handle>[1]) => {
       spy(request);
@@ -119,7 +128,11 @@ export class Chain {
       start: Date.now(),
       ...(options.idSeed !== undefined ? { idSeed: options.idSeed } : {}),
       faultSeed: options.faultSeed ?? 1,
-      ...(options.onRequest ? { modules: spiedModules(options.onRequest) } : {}),
+      ...(options.onRequest
+        ? { modules: spiedModules(options.onRequest, options.dms) }
+        : options.dms
+          ? { modules: serviceModules(options.dms) }
+          : {}),
     });
     const chain = new Chain(emulator, options);
     emulator.world.quotas = { endpointService: 1000, endpoint: 1000 };
