@@ -82,6 +82,7 @@ export function buildProgram(
         .default(1),
     )
     .option('--no-runtime', 'serve the cloud APIs only, without running the functions')
+    .option('--write-env <file>', 'also write `export` lines for the CLI (source the file in another shell)')
     .option('--verbose', 'show the functions’ log lines on stderr')
     .action(async (o) => exit(await runEmulator(o, io)));
 
