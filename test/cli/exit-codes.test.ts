@@ -178,3 +178,30 @@ describe('human output stays human', () => {
     expect(result.stderr).toMatch(/KVL_LOG_LEVEL: must be one of debug, info, warn, error/);
   });
 });
+
+describe('version and detailed exit codes', () => {
+  it('--version prints the package version, at the top and on every command', async () => {
+    const top = await run('--version');
+    const sub = await run('link', '--version');
+
+    expect(top.code).toBe(0);
+    expect(top.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(sub.stdout.trim()).toBe(top.stdout.trim());
+  });
+
+  it('status --detailed-exitcode: 0 with every link linked (or none), 3 when one is not', async () => {
+    expect((await run('status', '--detailed-exitcode')).code).toBe(0);
+    expect((await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet')).code).toBe(0);
+    expect((await run('status', '--detailed-exitcode')).code).toBe(0);
+    // Someone deletes an endpoint by hand: the link drifts.
+    const endpoint = emulator.world.endpoints[0]!;
+    emulator.world.endpoints.splice(emulator.world.endpoints.indexOf(endpoint), 1);
+
+    const drifted = await run('status', '--detailed-exitcode');
+    const plain = await run('status');
+
+    expect(drifted.code).toBe(3);
+    expect(drifted.stdout).toMatch(/drifted/);
+    expect(plain.code).toBe(0);
+  });
+});
