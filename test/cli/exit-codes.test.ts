@@ -205,3 +205,24 @@ describe('version and detailed exit codes', () => {
     expect(plain.code).toBe(0);
   });
 });
+
+describe('--via queue --wait with nothing subscribed', () => {
+  it('says so at once instead of waiting for the timeout, and publishes nothing', async () => {
+    const { topics } = emulator.config();
+    Object.assign(env, {
+      KVL_TOPIC_LINK_REQUESTS: topics.linkRequests,
+      KVL_TOPIC_SERVICES_READY: topics.servicesReady,
+      KVL_TOPIC_ENDPOINTS_ACCEPTED: topics.endpointsAccepted,
+      KVL_TOPIC_UNLINK_REQUESTS: topics.unlinkRequests,
+      KVL_TOPIC_EVENTS: topics.events,
+    });
+    // No runtime: nothing is subscribed to the request topic.
+    expect(emulator.world.subscriptions.filter((s) => s.topicUrn === topics.linkRequests)).toEqual([]);
+
+    const result = await run(...link(world.clientVpcId, world.clientSubnetId), '--via', 'queue', '--wait');
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/nothing is subscribed to .*: no function would handle this request/);
+    expect(emulator.requests().filter((r) => r.path.endsWith('/publish'))).toEqual([]);
+  });
+});
