@@ -2,6 +2,7 @@
  * The `kafka-vpcep-link` command line (INTERFACES.md). Progress goes to stderr, `--json` results to
  * stdout; exit 0 on success, 1 when the operation failed, 2 for bad usage or input.
  */
+import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CredentialsError } from '../shared/cloud/credentials.js';
 import { LinkRejectedError } from '../shared/link/errors.js';
@@ -14,6 +15,8 @@ import { runLink } from './commands/link.js';
 import { runReconcile } from './commands/reconcile.js';
 import { runStatus } from './commands/status.js';
 import { runUnlink } from './commands/unlink.js';
+
+const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 function integer(name: string) {
   return (value: string): number => {
@@ -54,7 +57,8 @@ export function buildProgram(
     .description('Private access to Huawei Cloud DMS for Kafka from other VPCs through VPC endpoints')
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
-    .exitOverride();
+    .exitOverride()
+    .version(VERSION, '--version', 'print the version');
 
   program
     .command('demo')
@@ -82,6 +86,7 @@ export function buildProgram(
         .default(1),
     )
     .option('--no-runtime', 'serve the cloud APIs only, without running the functions')
+    .option('--write-env <file>', 'also write `export` lines for the CLI (source the file in another shell)')
     .option('--verbose', 'show the functions’ log lines on stderr')
     .action(async (o) => exit(await runEmulator(o, io)));
 
@@ -126,6 +131,10 @@ export function buildProgram(
     .description('desired vs actual per link: linked, in-progress, drifted (with reasons), failed, orphan')
     .option('--instance <id>', 'only this instance')
     .option('--json', 'print JSON on stdout')
+    .option(
+      '--detailed-exitcode',
+      'exit 0 when every link is linked (or there is none), 3 when one drifted, failed, is in progress or orphaned, 1 on error',
+    )
     .option('--verbose', 'also print log lines on stderr (or set KVL_LOG_LEVEL)')
     .option('--quiet', 'no progress lines on stderr (errors still show)')
     .action(async (o) => exit(await runStatus(o, env, io)));
@@ -144,6 +153,8 @@ export function buildProgram(
     .option('--quiet', 'no progress lines on stderr (errors still show)')
     .action(async (o) => exit(await runReconcile(o, env, io)));
 
+  // INTERFACES.md: every command also takes --version.
+  for (const command of program.commands) command.version(VERSION, '--version', 'print the version');
   return program;
 }
 

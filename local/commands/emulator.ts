@@ -6,6 +6,7 @@ import { startEmulator } from '../cloud/index.js';
 import { startRuntime, waitsForSpeed } from '../runtime/index.js';
 import { ensureBundles } from './bundles.js';
 import { EXIT, type Io, UsageError } from './common.js';
+import { envLines, writeEnvFile } from './env-file.js';
 
 export interface EmulatorCommandOptions {
   port: number;
@@ -13,6 +14,8 @@ export interface EmulatorCommandOptions {
   speed: number;
   runtime: boolean;
   verbose?: boolean;
+  /** Also write `export` lines for the CLI to this file. */
+  writeEnv?: string;
 }
 
 export async function runEmulator(
@@ -45,12 +48,10 @@ export async function runEmulator(
     }
     // `waits`: the variables that keep a CLI run in direct mode in step with the faster clock (the
     // functions of the local runtime get them already). A frozen clock (speed 0) has none.
-    io.out(
-      JSON.stringify({
-        ...emulator.config(),
-        ...(options.speed > 0 ? { waits: waitsForSpeed(options.speed) } : {}),
-      }),
-    );
+    const waits = options.speed > 0 ? waitsForSpeed(options.speed) : undefined;
+    if (options.writeEnv) await writeEnvFile(options.writeEnv, envLines(emulator.config(), waits));
+    io.out(JSON.stringify({ ...emulator.config(), ...(waits ? { waits } : {}) }));
+    if (options.writeEnv) io.err(`CLI set-up written to ${options.writeEnv}: source it in another shell`);
     io.err(
       `emulator listening on ${emulator.endpoint} (speed ×${options.speed}${runtime ? `, ${runtime.functions.length} functions` : ', no runtime'}); Ctrl-C to stop`,
     );

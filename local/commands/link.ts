@@ -24,7 +24,7 @@ import {
   printJson,
   UsageError,
 } from './common.js';
-import { waitForOutcome } from './wait.js';
+import { requireSubscriber, waitForOutcome } from './wait.js';
 
 export interface LinkCommandOptions extends OutputOptions {
   instance: string;
@@ -120,6 +120,7 @@ export async function runLink(
       subject: request.instanceId,
       data: request,
     });
+    if (options.wait) await requireSubscriber(ctx, topics.linkRequests, progress);
     await createSmnPublisher(ctx.deps.smn, topics).publish(event);
     progress.line('→', `link request ${event.id} published to ${topics.linkRequests}`);
     if (!options.wait) {

@@ -6,7 +6,12 @@ import { commandContext, EXIT, type Io, type OutputOptions, printJson, UsageErro
 export interface StatusOptions extends OutputOptions {
   instance?: string;
   json?: boolean;
+  /** 0 all linked (or none), 1 error, 3 something drifted, failed, in progress or orphaned. */
+  detailedExitcode?: boolean;
 }
+
+/** `--detailed-exitcode`'s "something needs attention" (as terraform plan uses 2, we use 3). */
+export const EXIT_NOT_ALL_LINKED = 3;
 
 export function statusView(status: LinkStatus) {
   return {
@@ -47,6 +52,9 @@ export async function runStatus(
       if (s.bootstrapServers) io.out(`    bootstrap servers: ${s.bootstrapServers}`);
       for (const reason of s.reasons) io.out(`    - ${reason}`);
     }
+  }
+  if (options.detailedExitcode) {
+    return statuses.every((s) => s.state === 'linked') ? EXIT.ok : EXIT_NOT_ALL_LINKED;
   }
   return statuses.some((s) => s.state === 'failed') ? EXIT.failed : EXIT.ok;
 }

@@ -12,7 +12,7 @@ import {
   printJson,
   UsageError,
 } from './common.js';
-import { waitForOutcome } from './wait.js';
+import { requireSubscriber, waitForOutcome } from './wait.js';
 
 export interface UnlinkOptions extends OutputOptions {
   instance: string;
@@ -39,7 +39,9 @@ export async function runUnlink(
       subject: options.instance,
       data: { instanceId: options.instance },
     });
-    await createSmnPublisher(ctx.deps.smn, requireTopics(ctx.config)).publish(event);
+    const topics = requireTopics(ctx.config);
+    if (options.wait) await requireSubscriber(ctx, topics.unlinkRequests, progress);
+    await createSmnPublisher(ctx.deps.smn, topics).publish(event);
     progress.line('→', `unlink request ${event.id} published`);
     const outcome = options.wait ? await waitForOutcome(ctx, event, { deadline, progress, env }) : event;
     if (options.json) printJson(io, outcome);

@@ -11,6 +11,40 @@ import type { CommandContext, Progress } from './common.js';
 
 const FINAL_TYPES = new Set(['kvl.link.completed', 'kvl.link.failed', 'kvl.link.removed']);
 
+/** Nobody would handle a request published to this topic: waiting for its outcome would hang. */
+export class NoSubscriberError extends Error {
+  constructor(readonly topicUrn: string) {
+    super(
+      `nothing is subscribed to ${topicUrn}: no function would handle this request. Deploy the functions ` +
+        '(docs/DEPLOY.md), run the emulator with its runtime, or use --via direct',
+    );
+    this.name = 'NoSubscriberError';
+  }
+}
+
+/**
+ * Before `--via queue --wait` publishes: a topic with no confirmed subscriber means the request would
+ * be lost and the wait would run to its timeout, so say so at once. If the subscriptions cannot be
+ * read (say the caller lacks the SMN permission), the wait goes ahead.
+ */
+export async function requireSubscriber(
+  ctx: CommandContext,
+  topicUrn: string,
+  progress: Progress,
+): Promise<void> {
+  let confirmed: number;
+  try {
+    confirmed = (await ctx.deps.smn.listTopicSubscriptions(topicUrn)).filter((s) => s.status === 1).length;
+  } catch (error) {
+    progress.line(
+      '!',
+      `could not read the subscriptions of ${topicUrn} (${(error as Error).message}); waiting anyway`,
+    );
+    return;
+  }
+  if (confirmed === 0) throw new NoSubscriberError(topicUrn);
+}
+
 export async function waitForOutcome(
   ctx: CommandContext,
   request: CloudEvent,

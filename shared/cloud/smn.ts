@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import type { CloudHttp, SmnClient } from './types.js';
-import { compact, parseBody } from './validate.js';
+import { collectOffsetPages, compact, parseBody } from './validate.js';
 
 /** A topic URN that is not `urn:smn:<region>:<project>:<name>` (or would escape its path segment). */
 export class InvalidTopicUrnError extends Error {
@@ -67,9 +67,40 @@ export function buildPublishBody(input: SmnPublishInput): SmnPublishBody {
   });
 }
 
+export interface SmnSubscription {
+  subscriptionUrn: string;
+  protocol: string;
+  endpoint: string;
+  /** 0 unconfirmed, 1 confirmed, 3 confirmation cancelled (ListSubscriptionsItem). */
+  status: number;
+}
+
+const SubscriptionsPageSchema = z
+  .object({
+    subscription_count: z.number().int().nonnegative(),
+    subscriptions: z
+      .array(
+        z
+          .object({
+            subscription_urn: z.string(),
+            protocol: z.string(),
+            endpoint: z.string(),
+            status: z.number().int(),
+          })
+          .loose(),
+      )
+      .nullish(),
+  })
+  .loose();
+
+// GSDK services/smn/v2/model/model_list_subscriptions_by_topic_request.go: limit 1–100.
+const SUBSCRIPTIONS_PAGE_SIZE = 100;
+
 /** `SmnClient`, whose `publish` also takes the structured and template forms. */
 export interface SmnPublisher extends SmnClient {
   publish(topicUrn: string, message: SmnPublishInput): Promise<{ messageId: string }>;
+  /** Who is subscribed to a topic (the CLI checks that a link request will be heard). */
+  listTopicSubscriptions(topicUrn: string): Promise<SmnSubscription[]>;
 }
 
 export function createSmnClient(http: CloudHttp): SmnPublisher {
@@ -79,6 +110,24 @@ export function createSmnClient(http: CloudHttp): SmnPublisher {
       const path = `/v2/{project_id}/notifications/topics/${assertTopicUrn(topicUrn)}/publish`;
       const response = await http.send({ method: 'POST', path, body: buildPublishBody(input) });
       return { messageId: parseBody(SmnPublishResponseSchema, response, 'smn', 'publish').message_id };
+    },
+    async listTopicSubscriptions(topicUrn) {
+      const path = `/v2/{project_id}/notifications/topics/${assertTopicUrn(topicUrn)}/subscriptions`;
+      const wires = await collectOffsetPages(
+        'smn list subscriptions by topic',
+        SUBSCRIPTIONS_PAGE_SIZE,
+        async (offset, limit) => {
+          const response = await http.send({ method: 'GET', path, query: { offset, limit } });
+          const page = parseBody(SubscriptionsPageSchema, response, 'smn', 'list subscriptions by topic');
+          return { items: page.subscriptions ?? [], total: page.subscription_count };
+        },
+      );
+      return wires.map((w) => ({
+        subscriptionUrn: w.subscription_urn,
+        protocol: w.protocol,
+        endpoint: w.endpoint,
+        status: w.status,
+      }));
     },
   };
 }

@@ -3,11 +3,12 @@
  * (CLI): config and credentials in, `LinkDeps` plus the SMN client out.
  */
 import { createCloudClients } from '../cloud/index.js';
-import type { CredentialsProvider, Logger, SmnClient } from '../cloud/types.js';
+import type { SmnPublisher } from '../cloud/smn.js';
+import type { CredentialsProvider, Logger } from '../cloud/types.js';
 import { type Clock, DEFAULT_SETTINGS, type LinkDeps, systemClock } from '../link/deps.js';
 import type { KvlConfig } from './config.js';
 
-export type FunctionDeps = LinkDeps & { smn: SmnClient };
+export type FunctionDeps = LinkDeps & { smn: SmnPublisher };
 
 export interface LinkDepsInput {
   config: KvlConfig;

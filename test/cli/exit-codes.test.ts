@@ -178,3 +178,51 @@ describe('human output stays human', () => {
     expect(result.stderr).toMatch(/KVL_LOG_LEVEL: must be one of debug, info, warn, error/);
   });
 });
+
+describe('version and detailed exit codes', () => {
+  it('--version prints the package version, at the top and on every command', async () => {
+    const top = await run('--version');
+    const sub = await run('link', '--version');
+
+    expect(top.code).toBe(0);
+    expect(top.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(sub.stdout.trim()).toBe(top.stdout.trim());
+  });
+
+  it('status --detailed-exitcode: 0 with every link linked (or none), 3 when one is not', async () => {
+    expect((await run('status', '--detailed-exitcode')).code).toBe(0);
+    expect((await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet')).code).toBe(0);
+    expect((await run('status', '--detailed-exitcode')).code).toBe(0);
+    // Someone deletes an endpoint by hand: the link drifts.
+    const endpoint = emulator.world.endpoints[0]!;
+    emulator.world.endpoints.splice(emulator.world.endpoints.indexOf(endpoint), 1);
+
+    const drifted = await run('status', '--detailed-exitcode');
+    const plain = await run('status');
+
+    expect(drifted.code).toBe(3);
+    expect(drifted.stdout).toMatch(/drifted/);
+    expect(plain.code).toBe(0);
+  });
+});
+
+describe('--via queue --wait with nothing subscribed', () => {
+  it('says so at once instead of waiting for the timeout, and publishes nothing', async () => {
+    const { topics } = emulator.config();
+    Object.assign(env, {
+      KVL_TOPIC_LINK_REQUESTS: topics.linkRequests,
+      KVL_TOPIC_SERVICES_READY: topics.servicesReady,
+      KVL_TOPIC_ENDPOINTS_ACCEPTED: topics.endpointsAccepted,
+      KVL_TOPIC_UNLINK_REQUESTS: topics.unlinkRequests,
+      KVL_TOPIC_EVENTS: topics.events,
+    });
+    // No runtime: nothing is subscribed to the request topic.
+    expect(emulator.world.subscriptions.filter((s) => s.topicUrn === topics.linkRequests)).toEqual([]);
+
+    const result = await run(...link(world.clientVpcId, world.clientSubnetId), '--via', 'queue', '--wait');
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/nothing is subscribed to .*: no function would handle this request/);
+    expect(emulator.requests().filter((r) => r.path.endsWith('/publish'))).toEqual([]);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * One-line set-up (issue #16): `emulator --write-env FILE` writes everything the CLI needs, so
+ * `source FILE` followed by a CLI command works with no other configuration.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+describe('emulator --write-env', () => {
+  it('writes export lines that a shell sources to run the CLI against the emulator', async () => {
+    // Arrange: an emulator child writing the set-up file.
+    const file = join(mkdtempSync(join(tmpdir(), 'kvl-env-')), 'kvl.env');
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/kafka-vpcep-link.js',
+        'emulator',
+        '--port',
+        '0',
+        '--no-runtime',
+        '--speed',
+        '20',
+        '--write-env',
+        file,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      const config = JSON.parse(
+        await new Promise<string>((resolve, reject) => {
+          createInterface({ input: child.stdout }).once('line', resolve);
+          child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+        }),
+      );
+
+      // Act: a shell with nothing but PATH sources it and runs the CLI.
+      const { stdout } = await run(
+        'bash',
+        [
+          '-c',
+          `set -e; source '${file}'; node bin/kafka-vpcep-link.js link --instance "$KVL_DEMO_INSTANCE_ID" --client-vpc "$KVL_DEMO_CLIENT_VPC_ID" --client-subnet "$KVL_DEMO_CLIENT_SUBNET_ID" --dry-run --quiet; echo "topic=$KVL_TOPIC_LINK_REQUESTS"`,
+        ],
+        { env: { PATH: process.env.PATH ?? '' } },
+      );
+
+      // Assert
+      expect(stdout).toMatch(/Dry run for .*nothing was written/);
+      expect(stdout).toContain(`topic=${config.topics.linkRequests}`);
+      const text = readFileSync(file, 'utf8');
+      for (const name of [
+        'HUAWEICLOUD_ENDPOINT',
+        'HUAWEICLOUD_REGION',
+        'HUAWEICLOUD_SDK_AK',
+        'HUAWEICLOUD_SDK_SK',
+        'HUAWEICLOUD_SDK_PROJECT_ID',
+        'KVL_TOPIC_EVENTS',
+        'KVL_POLL_INTERVAL_MS',
+        'KVL_FIRST_PROBE_AFTER_MS',
+        'KVL_DEMO_PARTNER_VPC_ID',
+      ]) {
+        expect(text).toMatch(new RegExp(`^export ${name}='[^']+'$`, 'm'));
+      }
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
