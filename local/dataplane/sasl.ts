@@ -156,8 +156,10 @@ function scramExchange(credentials: SaslCredentials): SaslExchange {
         const attrs = attributes(withoutProof);
         if (attrs.get('c') !== Buffer.from(gs2Header).toString('base64'))
           throw new SaslAuthenticationError('Invalid SCRAM client-final message: channel binding mismatch');
-        if (attrs.get('r') !== nonce)
-          throw new SaslAuthenticationError('Invalid SCRAM client-final message: nonce mismatch');
+        // Kafka's ScramSaslServer (in the releases DMS runs) only checks that the nonce ENDS with
+        // the one it sent, and librdkafka 2.0 relies on that: it sends the client nonce twice.
+        if (!(attrs.get('r') ?? '').endsWith(nonce))
+          throw new SaslAuthenticationError('Invalid client nonce in the final client message.');
         const proof = Buffer.from(message.slice(proofAt + 3), 'base64');
         const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
         const clientSignature = hmac512(user.storedKey, authMessage);

@@ -40,6 +40,26 @@ describe('data plane with kafkajs over PLAINTEXT', () => {
     }
   });
 
+  it('reflects a change of an advertised address in the next Metadata answer', async () => {
+    // Arrange: cross_vpc_info of broker 3 changes while the cluster runs
+    const original = world.advertised.get(3)!;
+    const moved = { host: original.host.replace(/\.\d+$/, '.23'), port: 9011 };
+    const admin = client(world).admin();
+    await admin.connect();
+    try {
+      world.advertised.set(3, moved);
+
+      // Act
+      const described = await admin.describeCluster();
+
+      // Assert
+      expect(described.brokers.find((b) => b.nodeId === 3)).toEqual({ nodeId: 3, ...moved });
+    } finally {
+      world.advertised.set(3, original);
+      await admin.disconnect();
+    }
+  });
+
   it('produces to each partition and fetches the records back from offset 0, without a group', async () => {
     // Arrange
     const producer = kafka.producer({ allowAutoTopicCreation: false });

@@ -1,0 +1,116 @@
+/**
+ * librdkafka, through kcat, against the data plane. kcat is not a project dependency: the tests
+ * are skipped, saying so in their names, where it is not installed (Debian: apt-get install kcat).
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorld, type World } from './helpers.js';
+
+function kcatPath(): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', 'command -v kcat'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const kcat = kcatPath();
+const suffix = kcat ? '' : ' (skipped: kcat not installed)';
+
+/** Runs kcat without blocking the event loop (the brokers answer in this process). */
+function run(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(kcat!, args, { timeout: 20_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(input);
+  });
+}
+
+describe.skipIf(!kcat)(`data plane with librdkafka (kcat)${suffix}`, () => {
+  let world: World;
+  const users = [{ username: 'kvl-user', password: 'kcat-pass' }];
+  const sasl = (password: string) => [
+    '-X',
+    'security.protocol=SASL_PLAINTEXT',
+    '-X',
+    'sasl.mechanisms=SCRAM-SHA-512',
+    '-X',
+    'sasl.username=kvl-user',
+    '-X',
+    `sasl.password=${password}`,
+  ];
+
+  beforeAll(async () => {
+    world = await startWorld({
+      securityProtocol: 'SASL_PLAINTEXT',
+      sasl: { mechanisms: ['SCRAM-SHA-512'], users },
+    });
+  });
+  afterAll(async () => {
+    await world.close();
+  });
+
+  it('reads metadata, produces and consumes one partition without a group over SCRAM-SHA-512', async () => {
+    // Arrange
+    const common = ['-b', world.bootstrap, ...sasl('kcat-pass')];
+
+    // Act
+    const metadata = await run([...common, '-L', '-J']);
+    const produced = await run(
+      [...common, '-P', '-t', 'kvl-verify', '-p', '2', '-X', 'linger.ms=0'],
+      'one\ntwo\n',
+    );
+    const consumed = await run([
+      ...common,
+      '-C',
+      '-t',
+      'kvl-verify',
+      '-p',
+      '2',
+      '-o',
+      'beginning',
+      '-e',
+      '-J',
+    ]);
+
+    // Assert
+    expect(metadata.code, metadata.stderr).toBe(0);
+    const md = JSON.parse(metadata.stdout);
+    expect(md.brokers).toEqual(
+      [1, 2, 3].map((id) => ({ id, name: `${world.advertised.get(id)!.host}:9011` })),
+    );
+    expect(
+      md.topics[0].partitions.map((p: { partition: number; leader: number }) => [p.partition, p.leader]),
+    ).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
+    expect(produced.code, produced.stderr).toBe(0);
+    expect(consumed.code, consumed.stderr).toBe(0);
+    const records = consumed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(
+      records.map((r: { offset: number; payload: string; broker: number }) => [
+        r.offset,
+        r.payload,
+        r.broker,
+      ]),
+    ).toEqual([
+      [0, 'one', 3],
+      [1, 'two', 3],
+    ]);
+  });
+
+  it('is refused with a wrong password', async () => {
+    // Act
+    const result = await run(['-b', world.bootstrap, ...sasl('wrong'), '-L', '-m', '1']);
+
+    // Assert
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/SASL authentication error/);
+  });
+});
