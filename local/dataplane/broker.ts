@@ -13,6 +13,7 @@
  * SaslHandshake,SaslAuthenticate}{Request,Response}.json).
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import {
   ApiKey,
   ErrorCode,
@@ -41,7 +42,7 @@ import {
   startExchange,
 } from './sasl.js';
 
-export type SecurityProtocol = 'PLAINTEXT' | 'SASL_PLAINTEXT';
+export type SecurityProtocol = 'PLAINTEXT' | 'SASL_PLAINTEXT' | 'SASL_SSL';
 
 export interface HostPort {
   host: string;
@@ -120,8 +121,10 @@ export interface ClusterModel {
   advertised: (brokerId: number) => HostPort;
   topics: Map<string, TopicState>;
   securityProtocol: SecurityProtocol;
-  /** Enabled mechanisms and credentials; present iff securityProtocol is SASL_PLAINTEXT. */
+  /** Enabled mechanisms and credentials; present iff securityProtocol is SASL_PLAINTEXT or SASL_SSL. */
   sasl?: { mechanisms: readonly SaslMechanism[]; credentials: SaslCredentials };
+  /** Server key and certificate (PEM); present iff securityProtocol is SASL_SSL. */
+  tls?: { key: string; cert: string };
 }
 
 export class KafkaBroker {
@@ -141,11 +144,15 @@ export class KafkaBroker {
   }
 
   async listen(host: string, port = 0): Promise<HostPort> {
-    const server = net.createServer((socket) => {
+    const serve = (socket: net.Socket) => {
       const conn = new Connection(socket, this);
       this.connections.add(conn);
       socket.once('close', () => this.connections.delete(conn));
-    });
+    };
+    const { tls: keys } = this.cluster;
+    const server = keys
+      ? tls.createServer({ key: keys.key, cert: keys.cert, minVersion: 'TLSv1.2' }, serve)
+      : net.createServer(serve);
     const bound = await listenLoopback(server, host, port);
     this.server = server;
     this.bound = { host, port: bound };

@@ -11,11 +11,13 @@ import {
   PartitionLog,
   type SecurityProtocol,
 } from './broker.js';
-import { assertLoopback } from './loopback.js';
+import { type CertificateAuthority, createCertificateAuthority } from './certificates.js';
+import { assertLoopback, isLoopbackIPv4 } from './loopback.js';
 import { SASL_MECHANISMS, SaslCredentials, type SaslMechanism, type SaslUser } from './sasl.js';
 
 export type { HostPort, SecurityProtocol } from './broker.js';
 export { SERVED_VERSIONS } from './broker.js';
+export { type CertificateAuthority, CertificateError, createCertificateAuthority } from './certificates.js';
 export {
   ENDPOINT_PORT,
   type EndpointListener,
@@ -46,8 +48,10 @@ export interface KafkaClusterOptions {
   /** Address Metadata gives for a broker (cross_vpc_info); read on every Metadata request. */
   advertised: (brokerId: number) => HostPort;
   securityProtocol: SecurityProtocol;
-  /** Required for SASL_PLAINTEXT: the enabled mechanisms and the users. */
+  /** Required for SASL_PLAINTEXT and SASL_SSL: the enabled mechanisms and the users. */
   sasl?: { mechanisms: readonly SaslMechanism[]; users: readonly SaslUser[] };
+  /** SASL_SSL: the CA that issues the brokers' certificate; default: one generated for this cluster. */
+  certificateAuthority?: CertificateAuthority;
   topics?: readonly TopicSpec[];
   clusterId?: string;
 }
@@ -57,6 +61,8 @@ export interface KafkaCluster {
   /** Each broker's own listener (not reachable from the client VPC; target of endpoint listeners). */
   listenerOf(brokerId: number): HostPort;
   readonly brokerIds: readonly number[];
+  /** SASL_SSL: the PEM certificate of the CA clients must trust; undefined otherwise. */
+  readonly caCertificatePem: string | undefined;
   /** Adds a topic (same defaults as `topics`); refused if it exists. */
   createTopic(spec: TopicSpec): void;
   /** Next offset to be assigned in a partition; undefined for an unknown partition. */
@@ -74,12 +80,13 @@ export async function createKafkaCluster(options: KafkaClusterOptions): Promise<
   });
   if (new Set(ids).size !== ids.length)
     throw new KafkaClusterConfigError('brokers', 'broker ids must be unique');
-  if (options.securityProtocol !== 'PLAINTEXT' && options.securityProtocol !== 'SASL_PLAINTEXT')
-    throw new KafkaClusterConfigError('securityProtocol', 'must be PLAINTEXT or SASL_PLAINTEXT');
+  const protocol = options.securityProtocol;
+  if (protocol !== 'PLAINTEXT' && protocol !== 'SASL_PLAINTEXT' && protocol !== 'SASL_SSL')
+    throw new KafkaClusterConfigError('securityProtocol', 'must be PLAINTEXT, SASL_PLAINTEXT or SASL_SSL');
   let sasl: ClusterModel['sasl'];
-  if (options.securityProtocol === 'SASL_PLAINTEXT') {
+  if (protocol !== 'PLAINTEXT') {
     const s = options.sasl;
-    if (s === undefined) throw new KafkaClusterConfigError('sasl', 'required for SASL_PLAINTEXT');
+    if (s === undefined) throw new KafkaClusterConfigError('sasl', `required for ${protocol}`);
     if (s.mechanisms.length === 0 || s.mechanisms.some((m) => !SASL_MECHANISMS.includes(m)))
       throw new KafkaClusterConfigError(
         'sasl.mechanisms',
@@ -93,6 +100,22 @@ export async function createKafkaCluster(options: KafkaClusterOptions): Promise<
     sasl = { mechanisms: [...s.mechanisms], credentials: new SaslCredentials(s.users) };
   }
 
+  // SASL_SSL: one server certificate for all brokers, naming every listener and every address
+  // advertised at start (an address advertised later is not in it: hostname verification then
+  // fails, as it would against a real certificate).
+  let ca: CertificateAuthority | undefined;
+  let keys: ClusterModel['tls'];
+  if (protocol === 'SASL_SSL') {
+    ca = options.certificateAuthority ?? createCertificateAuthority();
+    const addresses = new Set(options.brokers.map((b) => b.listenHost));
+    for (const id of ids) {
+      const { host } = options.advertised(id);
+      if (isLoopbackIPv4(host)) addresses.add(host);
+    }
+    const leaf = ca.issueServerCertificate({ commonName: 'kafka-broker', ipAddresses: [...addresses] });
+    keys = { key: leaf.privateKeyPem, cert: leaf.certificatePem };
+  }
+
   const model: ClusterModel = {
     clusterId: options.clusterId ?? randomBytes(16).toString('base64url').slice(0, 22),
     brokerIds: ids,
@@ -100,6 +123,7 @@ export async function createKafkaCluster(options: KafkaClusterOptions): Promise<
     topics: new Map(),
     securityProtocol: options.securityProtocol,
     ...(sasl ? { sasl } : {}),
+    ...(keys ? { tls: keys } : {}),
   };
   const createTopic = (spec: TopicSpec) => {
     if (!/^[a-zA-Z0-9._-]{1,249}$/.test(spec.name))
@@ -131,6 +155,7 @@ export async function createKafkaCluster(options: KafkaClusterOptions): Promise<
   return {
     clusterId: model.clusterId,
     brokerIds: ids,
+    caCertificatePem: ca?.certificatePem,
     listenerOf(brokerId) {
       const broker = brokers.get(brokerId);
       if (broker === undefined) throw new KafkaClusterConfigError('brokerId', `no broker ${brokerId}`);

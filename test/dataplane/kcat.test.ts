@@ -3,6 +3,9 @@
  * are skipped, saying so in their names, where it is not installed (Debian: apt-get install kcat).
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorld, type World } from './helpers.js';
 
@@ -112,5 +115,84 @@ describe.skipIf(!kcat)(`data plane with librdkafka (kcat)${suffix}`, () => {
     // Assert
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/SASL authentication error/);
+  });
+});
+
+describe.skipIf(!kcat)(`data plane with librdkafka (kcat) over SASL_SSL${suffix}`, () => {
+  let world: World;
+  let dir: string;
+  let caFile: string;
+
+  beforeAll(async () => {
+    world = await startWorld({
+      securityProtocol: 'SASL_SSL',
+      sasl: { mechanisms: ['PLAIN'], users: [{ username: 'kvl-user', password: 'tls-pass' }] },
+    });
+    dir = await mkdtemp(join(tmpdir(), 'kvl-dataplane-'));
+    caFile = join(dir, 'ca.pem');
+    await writeFile(caFile, world.cluster.caCertificatePem!);
+  });
+  afterAll(async () => {
+    await world.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('verifies the broker certificate against the generated CA and produces and consumes', async () => {
+    // Arrange
+    const common = [
+      '-b',
+      world.bootstrap,
+      '-X',
+      'security.protocol=SASL_SSL',
+      '-X',
+      `ssl.ca.location=${caFile}`,
+      '-X',
+      'sasl.mechanisms=PLAIN',
+      '-X',
+      'sasl.username=kvl-user',
+      '-X',
+      'sasl.password=tls-pass',
+    ];
+
+    // Act
+    const produced = await run(
+      [...common, '-P', '-t', 'kvl-verify', '-p', '1', '-X', 'linger.ms=0'],
+      'tls\n',
+    );
+    const consumed = await run([
+      ...common,
+      '-C',
+      '-t',
+      'kvl-verify',
+      '-p',
+      '1',
+      '-o',
+      'beginning',
+      '-e',
+      '-f',
+      '%o:%s\n',
+    ]);
+    const untrusted = await run([
+      '-b',
+      world.bootstrap,
+      '-X',
+      'security.protocol=SASL_SSL',
+      '-X',
+      'sasl.mechanisms=PLAIN',
+      '-X',
+      'sasl.username=kvl-user',
+      '-X',
+      'sasl.password=tls-pass',
+      '-L',
+      '-m',
+      '1',
+    ]);
+
+    // Assert
+    expect(produced.code, produced.stderr).toBe(0);
+    expect(consumed.code, consumed.stderr).toBe(0);
+    expect(consumed.stdout).toBe('0:tls\n');
+    expect(untrusted.code).not.toBe(0);
+    expect(untrusted.stderr).toMatch(/certificate verify failed/);
   });
 });
