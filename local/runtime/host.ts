@@ -778,11 +778,12 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   private armTimer(fn: LoadedFunction, data: Record<string, unknown>): string {
+    const triggerName = String(eventDataField(data, 'name') ?? `${fn.name}-timer`);
     const schedule = parseTimerSchedule(
       eventDataField(data, 'scheduleType'),
       eventDataField(data, 'schedule'),
+      triggerName,
     );
-    const triggerName = String(eventDataField(data, 'name') ?? `${fn.name}-timer`);
     const userEvent = eventDataField(data, 'userEvent');
     const clock = this.emulator.clock;
     // Inside a clock callback now() reads the due time, so the event's `time` is the scheduled one.
