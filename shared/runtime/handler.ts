@@ -35,7 +35,7 @@ import {
   structuredLogger,
   triggerParser,
   type WorkItem,
-} from './middlewares.js';
+} from './middleware/index.js';
 import type { EventPublisher } from './publisher.js';
 
 /** What `handle` receives for each kind of `accepts`. */
