@@ -6,16 +6,23 @@ import { type CloudEvent, type CloudEventOf, newCloudEvent } from '../../shared/
 import { LinkRejectedError } from '../../shared/link/errors.js';
 import {
   ConfigError,
+  classifyError,
   clearRegisteredSecrets,
+  configLoader,
   createLocalContext,
   createMemoryPublisher,
   createMemorySink,
   type DepsContext,
+  dependencies,
+  functionGraphContext,
   type HandlerTools,
   InvocationTimeoutError,
   kvlHandler,
   MiddlewareOptionsError,
+  structuredLogger,
   TerminalError,
+  triggerParser,
+  UnknownOptionError,
 } from '../../shared/runtime/index.js';
 
 afterEach(() => clearRegisteredSecrets());
@@ -522,5 +529,55 @@ describe('kvlHandler: options are validated at construction', () => {
     ['a bad publisher', ok, { ...opts, publisher: 'smn' }],
   ])('%s', (_name, spec, options) => {
     expect(() => kvlHandler(spec as never, options as never)).toThrow(MiddlewareOptionsError);
+  });
+});
+
+describe('unknown option keys are refused, naming the key', () => {
+  const ok = { name: 'create-services', accepts: ['kvl.link.requested'] as const, handle: async () => [] };
+  const opts = { createDeps: () => ({}) };
+
+  it.each([
+    ['kvlHandler spec', () => kvlHandler({ ...ok, handler: ok.handle } as never, opts), 'spec.handler'],
+    ['kvlHandler options', () => kvlHandler(ok, { ...opts, logsink: {} } as never), 'options.logsink'],
+    [
+      'functionGraphContext',
+      () => functionGraphContext({ step: 'x', environment: {} } as never),
+      'environment',
+    ],
+    ['structuredLogger', () => structuredLogger({ levle: 'debug' } as never), 'levle'],
+    ['configLoader', () => configLoader({ requireTopic: true } as never), 'requireTopic'],
+    ['triggerParser', () => triggerParser({ accepts: 'timer', accept: 'cts' } as never), 'accept'],
+    ['dependencies', () => dependencies({ createDeps: () => ({}), publish: () => ({}) } as never), 'publish'],
+  ])('%s', (_name, build, key) => {
+    // Act
+    const error = (() => {
+      try {
+        build();
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+
+    // Assert: typed, names the key, and is fatal (a wiring mistake, not a bad message).
+    expect(error).toBeInstanceOf(UnknownOptionError);
+    expect(error).toBeInstanceOf(MiddlewareOptionsError);
+    expect((error as UnknownOptionError).option).toBe(key);
+    expect((error as Error).message).toContain(`unknown option "${key}"`);
+    expect(classifyError(error)).toBe('fatal');
+  });
+
+  it('accepts every documented key', () => {
+    expect(() =>
+      kvlHandler(ok, {
+        ...opts,
+        publisher: () => createMemoryPublisher(),
+        credentials: () => async () => ({ ak: 'a', sk: 'b' }),
+        env: {},
+        logSink: createMemorySink(),
+        logLevel: 'debug',
+        timeoutEarlyInMillis: 500,
+      }),
+    ).not.toThrow();
   });
 });

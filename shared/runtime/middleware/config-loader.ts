@@ -13,7 +13,7 @@ export interface ConfigLoaderOptions {
 export function configLoader(options: ConfigLoaderOptions = {}): KvlMiddleware {
   const opts = validateOptions(
     'configLoader',
-    z.object({
+    z.strictObject({
       env: z.record(z.string(), z.string().optional()).optional(),
       requireTopics: z.boolean({ error: 'requireTopics must be a boolean' }).optional(),
     }),

@@ -71,7 +71,7 @@ function hasSmn(deps: unknown): deps is { smn: SmnClient } {
 export function dependencies<D>(options: DependenciesOptions<D>): KvlMiddleware {
   const opts = validateOptions(
     'dependencies',
-    z.object({
+    z.strictObject({
       createDeps: fn<DependenciesOptions<D>['createDeps']>('createDeps'),
       publisher: fn<NonNullable<DependenciesOptions<D>['publisher']>>('publisher').optional(),
       credentials: fn<NonNullable<DependenciesOptions<D>['credentials']>>('credentials').optional(),

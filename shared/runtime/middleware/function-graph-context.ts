@@ -19,7 +19,7 @@ export interface FunctionGraphContextOptions {
 export function functionGraphContext(options: FunctionGraphContextOptions): KvlMiddleware {
   const { step, env } = validateOptions(
     'functionGraphContext',
-    z.object({ step: StepSchema, env: z.record(z.string(), z.string().optional()).optional() }),
+    z.strictObject({ step: StepSchema, env: z.record(z.string(), z.string().optional()).optional() }),
     options,
   );
   return {

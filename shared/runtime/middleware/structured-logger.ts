@@ -44,7 +44,7 @@ function registerContextSecrets(fg: FunctionGraphContext): void {
 export function structuredLogger(options: StructuredLoggerOptions = {}): KvlMiddleware {
   const opts = validateOptions(
     'structuredLogger',
-    z.object({
+    z.strictObject({
       sink: z
         .custom<LogSink>((v) => typeof (v as LogSink | undefined)?.write === 'function', {
           error: 'sink must have a write(level, line) method',

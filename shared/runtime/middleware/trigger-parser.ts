@@ -31,7 +31,7 @@ function describeTransport(envelope: Envelope): string {
  * outputs (named field and reason) and never reach the handler; valid ones become work items.
  */
 export function triggerParser(options: TriggerParserOptions): KvlMiddleware {
-  const { accepts } = validateOptions('triggerParser', z.object({ accepts: AcceptsSchema }), options);
+  const { accepts } = validateOptions('triggerParser', z.strictObject({ accepts: AcceptsSchema }), options);
   const reject = (state: InvocationState, error: InvalidEventError, raw?: unknown) => {
     state.summary.rejected++;
     const context = raw === undefined ? {} : salvageEventContext(raw);
