@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CloudApiError, ThrottledError } from '../../shared/cloud/errors.js';
 import type { SmnClient } from '../../shared/cloud/types.js';
 import { type CloudEvent, type CloudEventOf, newCloudEvent } from '../../shared/events/index.js';
@@ -507,11 +507,24 @@ describe('kvlHandler: early timeout', () => {
       },
       { timeoutEarlyInMillis: 900 },
     );
-    const started = Date.now();
-    await expect(handler(fixture('smn'), context(1_200))).rejects.toBeInstanceOf(InvocationTimeoutError);
-    expect(Date.now() - started).toBeLessThan(1_000);
-    expect(signal?.aborted).toBe(true);
-    expect(publisher.events).toHaveLength(0);
+    vi.useFakeTimers();
+    try {
+      const outcome = handler(fixture('smn'), context(1_200)).then(
+        () => 'resolved',
+        (error: unknown) => error,
+      );
+
+      // 1200 ms timeout - 900 ms margin: nothing before 300 ms, the early timeout at 300 ms.
+      await vi.advanceTimersByTimeAsync(299);
+      expect(signal?.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+
+      expect(await outcome).toBeInstanceOf(InvocationTimeoutError);
+      expect(signal?.aborted).toBe(true);
+      expect(publisher.events).toHaveLength(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
