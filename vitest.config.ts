@@ -1,12 +1,49 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects; `npm test` runs both. `fast` (`npm run test:fast`) is the edit loop: unit tests of
+ * shared/ and the emulator modules, no function bundles. `slow` is everything that runs built
+ * bundles, the CLI or long chains (runtime host, e2e, reliability, deploy, cli).
+ */
+const FAST = [
+  'test/cloud/**/*.test.ts',
+  'test/emulator/**/*.test.ts',
+  'test/events/**/*.test.ts',
+  'test/link/**/*.test.ts',
+  'test/runtime/**/*.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
     reporters: ['default'],
+    // Console output (SDK error dumps, function JSON logs) is shown for failing tests only.
+    silent: 'passed-only',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'fast',
+          include: FAST,
+          setupFiles: ['test/quiet-output.ts'],
+          // One worker runs many files: module loading (zod schemas, SDK oracles) is paid once, which
+          // halves the wall time on 2 cores. These tests keep no state across files.
+          isolate: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'slow',
+          include: ['test/**/*.test.ts'],
+          exclude: FAST,
+          // Builds the function bundles once, for the tests that load them.
+          globalSetup: ['test/global-setup.ts'],
+          setupFiles: ['test/quiet-output.ts'],
+        },
+      },
+    ],
   },
 });

@@ -11,7 +11,7 @@ import type { CredentialsProvider } from '../../shared/cloud/types.js';
 import { type KvlConfig, loadConfig } from '../../shared/runtime/config.js';
 import { createLinkDeps, type FunctionDeps } from '../../shared/runtime/link-deps.js';
 import { createLogger, type KvlLogger, LOG_LEVELS, type LogLevel } from '../../shared/runtime/logger.js';
-import { registering } from '../../shared/runtime/middlewares.js';
+import { registering } from '../../shared/runtime/middleware/index.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 

@@ -15,30 +15,31 @@
  *   zips, their configuration, triggers and async-invoke configuration, reloaded on every redeploy.
  *   SMN triggers are then the subscriptions FunctionGraph made when the trigger was created.
  *
+ * Layout: this file is the runtime itself (loading, deployed-function sync, contexts, logs);
+ * bundle.ts loads code and calls handlers, invoker.ts is the async-invoke queue (retries,
+ * destinations), trigger-wiring.ts arms triggers, credentials.ts is the agency, errors.ts and
+ * types.ts hold the public errors and types.
+ *
  * Function logs go through `context.getLogger()` to `logSink` (stderr by default). console is left
  * alone on purpose: the project's handlers log with their own JSON logger, and patching console in a
  * process that also runs the CLI would swallow or reorder the CLI's own output.
  */
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
-import { compileFunction } from 'node:vm';
-import { unzipSync } from 'fflate';
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudHttp } from '../../shared/cloud/http.js';
-import { createSmnClient, type SmnPublisher } from '../../shared/cloud/smn.js';
+import { createSmnClient } from '../../shared/cloud/smn.js';
 import type { CloudHttp, CredentialsProvider } from '../../shared/cloud/types.js';
 import {
   createLocalContext,
   type FunctionGraphContext,
   type FunctionGraphLogger,
 } from '../../shared/runtime/context.js';
-import { redactString, registerSecret } from '../../shared/runtime/logger.js';
+import { redactString } from '../../shared/runtime/logger.js';
 import {
   asyncInvokeConfig,
   type DeployedFunction,
@@ -46,326 +47,52 @@ import {
   deployedTriggers,
   parseUserData,
 } from '../cloud/functiongraph.js';
-import { issueTemporaryCredentials, issueToken } from '../cloud/iam.js';
 import type { EmulatorConfig, EmulatorHandle, FunctionHost } from '../cloud/server.js';
-import type { Account, IamToken, TemporaryCredential } from '../cloud/types.js';
+import { loadHandler, unpackDeployedCode } from './bundle.js';
+import { AgencyCredentials } from './credentials.js';
+import { errorMessage, RuntimeStartError, UnknownFunctionError } from './errors.js';
+import { AsyncInvoker } from './invoker.js';
 import { type FunctionSpec, loadServerless, type ServerlessSpec, type TriggerSpec } from './serverless.js';
 import {
-  type CtsOperation,
-  ctsMatches,
-  eventDataField,
-  nextCronTime,
-  parseCtsOperations,
-  parseTimerSchedule,
-  TriggerConfigError,
-  timerEvent,
-} from './triggers.js';
-
-/* ------------------------------------------------------------------ public types */
-
-export interface RuntimeOptions {
-  emulator: EmulatorHandle;
-  /**
-   * `serverless` (default): the functions of serverless.yml, code from `distDir`. `deployed`: the
-   * functions deployed to the emulator's FunctionGraph (`serverless deploy` against the emulator),
-   * code from their zips; redeploys are picked up as they happen.
-   */
-  source?: 'serverless' | 'deployed';
-  /** Default `<repo>/serverless.yml`. */
-  serverlessPath?: string;
-  /** Where `<name>/index.js` bundles are; default `<repo>/dist/functions`. */
-  distDir?: string;
-  /** Extra / overriding user data for every function (e.g. `KVL_POLL_INTERVAL_MS`). */
-  userData?: Record<string, string>;
-  /** Real ms between an async failure and its retry; default 200. */
-  retryDelayMs?: number;
-  /** Where runtime and function log lines go; default stderr. */
-  logSink?: (line: string) => void;
-  /** Concurrent invocations per function; default 4. */
-  concurrency?: number;
-  /** Per-function timeout overrides in real ms (tests; serverless.yml cannot go below 3 s). */
-  functionTimeoutMs?: Record<string, number>;
-  /** Lifetime of the agency credentials in emulated seconds (900-86400); default 86400. */
-  credentialDurationSeconds?: number;
-  /** How many finished attempts `invocations` keeps; default 1000. */
-  historyLimit?: number;
-  /** Only run these functions of serverless.yml (default all). */
-  only?: string[];
-}
-
-/** A deployed function's code package that cannot be run (not a zip, unsafe paths, no handler file). */
-export class DeployedCodeError extends Error {
-  constructor(
-    readonly functionName: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'DeployedCodeError';
-  }
-}
-
-/** What started an invocation. */
-export type TriggerSource = 'SMN' | 'TIMER' | 'CTS' | 'invoke' | 'invoke-async';
-
-export type InvocationPhase = 'start' | 'end' | 'error' | 'retry';
-
-/** One step of one invocation, as `runtime.on('invocation', …)` sees it. */
-export interface InvocationEvent {
-  functionName: string;
-  requestId: string;
-  phase: InvocationPhase;
-  /** 1 for the first attempt; for `retry`, the attempt about to be made. */
-  attempt: number;
-  trigger: TriggerSource;
-  durationMs?: number;
-  error?: string;
-  result?: unknown;
-}
-
-/** A finished attempt, kept in `runtime.invocations`. */
-export interface InvocationRecord {
-  functionName: string;
-  requestId: string;
-  attempt: number;
-  trigger: TriggerSource;
-  status: 'ok' | 'error' | 'timeout';
-  /** Real ms. */
-  durationMs: number;
-  /** Emulated time the attempt started, ISO-8601. */
-  startedAt: string;
-  error?: string;
-  result?: unknown;
-}
-
-/** An async event given up after its retries (or its maximum age). */
-export interface InvocationFailure {
-  functionName: string;
-  functionUrn: string;
-  requestId: string;
-  event: unknown;
-  error: string;
-  attempts: number;
-  condition: 'RetriesExhausted' | 'EventAgeExceeded';
-  /** Emulated time, ISO-8601. */
-  time: string;
-  /** The on-failure destination publish, when one is configured. */
-  destination?: { type: string; topicUrn?: string; messageId?: string; error?: string };
-}
-
-export interface RuntimeTriggerInfo {
-  type: string;
-  status: 'ACTIVE' | 'DISABLED';
-  /** `emulated`, or why not. */
-  mode: 'emulated' | 'disabled' | 'not-emulated';
-  detail: string;
-}
-
-export interface RuntimeFunctionInfo {
-  name: string;
-  urn: string;
-  timeoutMs: number;
-  triggers: RuntimeTriggerInfo[];
-}
-
-export interface RuntimeEvents {
-  invocation: [InvocationEvent];
-  failure: [InvocationFailure];
-}
-
-/* ------------------------------------------------------------------ errors */
-
-export class RuntimeStartError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RuntimeStartError';
-  }
-}
-
-export class FunctionBundleError extends Error {
-  constructor(
-    readonly functionName: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'FunctionBundleError';
-  }
-}
-
-export class UnknownFunctionError extends Error {
-  constructor(readonly functionName: string) {
-    super(`no function named ${JSON.stringify(functionName)} in this runtime`);
-    this.name = 'UnknownFunctionError';
-  }
-}
-
-export class FunctionTimeoutError extends Error {
-  constructor(
-    readonly functionName: string,
-    readonly timeoutMs: number,
-  ) {
-    super(`function ${functionName} timed out after ${timeoutMs} ms`);
-    this.name = 'FunctionTimeoutError';
-  }
-}
-
-export class RuntimeClosedError extends Error {
-  constructor() {
-    super('the local runtime is closed');
-    this.name = 'RuntimeClosedError';
-  }
-}
-
-/** A handler that failed with something that is not an Error (a string, undefined, …). */
-export class FunctionInvocationError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'FunctionInvocationError';
-  }
-}
-
-/* ------------------------------------------------------------------ internals */
-
-type Handler = (
-  event: unknown,
-  context: FunctionGraphContext,
-  callback?: (error: unknown, result?: unknown) => void,
-) => unknown;
-
-interface Job {
-  fn: LoadedFunction;
-  event: unknown;
-  requestId: string;
-  attempt: number;
-  trigger: TriggerSource;
-  /** Emulated ms the event was received (for maxAsyncEventAgeInSeconds). */
-  receivedAt: number;
-  /** Set for synchronous `invoke`: no retries, the caller gets the outcome. */
-  reply?: { resolve(value: unknown): void; reject(error: unknown): void };
-}
-
-interface LoadedFunction {
-  spec: FunctionSpec;
-  name: string;
-  urn: string;
-  handler: Handler;
-  timeoutMs: number;
-  queue: Job[];
-  running: number;
-  smnTopics: Set<string>;
-  ctsOperations: CtsOperation[];
-  triggers: RuntimeTriggerInfo[];
-  /** Cancels this function's timers. */
-  cancel: Array<() => void>;
-  /** Deployed functions: what the function was loaded from (reload when it changes). */
-  signature?: string;
-}
+  ensureFailureTopics,
+  setUpDeployedTrigger,
+  setUpTrigger,
+  type TriggerHost,
+} from './trigger-wiring.js';
+import { ctsMatches } from './triggers.js';
+import type {
+  InvocationFailure,
+  InvocationRecord,
+  LoadedFunction,
+  RuntimeEvents,
+  RuntimeFunctionInfo,
+  RuntimeOptions,
+} from './types.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_RETRY_DELAY_MS = 200;
 const DEFAULT_CREDENTIAL_SECONDS = 86_400;
 const DEFAULT_HISTORY = 1000;
-/** SMN `remark` is at most 128 bytes. */
-const MAX_REMARK = 120;
-
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
-
-function asError(error: unknown): Error {
-  if (error instanceof Error) return error;
-  return new FunctionInvocationError(
-    error === undefined || error === null
-      ? 'the handler failed without a reason'
-      : `the handler failed: ${String(error)}`,
-    { cause: error },
-  );
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
-/**
- * Calls a handler in either FunctionGraph style: `async (event, context)` (the returned value is the
- * result) or `(event, context, callback)` (a non-null first callback argument is a failure).
- */
-function callHandler(handler: Handler, event: unknown, context: FunctionGraphContext): Promise<unknown> {
-  return new Promise((resolvePromise, rejectPromise) => {
-    let settled = false;
-    const callback = (error: unknown, result?: unknown) => {
-      if (settled) return;
-      settled = true;
-      if (error !== null && error !== undefined) rejectPromise(asError(error));
-      else resolvePromise(result);
-    };
-    try {
-      const out = handler(event, context, callback);
-      if (isThenable(out)) {
-        out.then(
-          (value) => callback(null, value),
-          (error: unknown) =>
-            callback(error ?? new FunctionInvocationError('the handler rejected without a reason')),
-        );
-      } else if (handler.length < 3) {
-        callback(null, out);
-      }
-    } catch (error) {
-      callback(error ?? new FunctionInvocationError('the handler threw without a reason'));
-    }
-  });
-}
-
-/**
- * Loads a CommonJS bundle, fresh on every call. Compiled with vm.compileFunction rather than
- * require(): the repository is `"type": "module"`, so Node would read `dist/**.js` as ESM and the
- * bundle's `exports.handler` would vanish. FunctionGraph itself loads the zip root as CommonJS;
- * this does the same, with a `require` (createRequire) rooted at the bundle for node built-ins.
- */
-function loadBundle(file: string): Record<string, unknown> {
-  const code = readFileSync(file, 'utf8');
-  const wrapper = compileFunction(code, ['exports', 'require', 'module', '__filename', '__dirname'], {
-    filename: file,
-  });
-  const module = { exports: {} as Record<string, unknown> };
-  wrapper.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
-  return module.exports;
-}
 
 /* ------------------------------------------------------------------ runtime */
 
 export class LocalRuntime extends EventEmitter<RuntimeEvents> {
-  /** Finished attempts, oldest first (capped by `historyLimit`). */
-  readonly invocations: InvocationRecord[] = [];
-  /** Async events given up after their retries. */
-  readonly failures: InvocationFailure[] = [];
   readonly config: EmulatorConfig;
   readonly source: 'serverless' | 'deployed';
 
   private readonly functionsByName = new Map<string, LoadedFunction>();
   private readonly functionsByUrn = new Map<string, LoadedFunction>();
   private readonly emulator: EmulatorHandle;
-  private readonly account: Account;
-  private readonly retryDelayMs: number;
-  private readonly concurrency: number;
-  private readonly credentialSeconds: number;
-  private readonly historyLimit: number;
+  private readonly agency: AgencyCredentials;
+  private readonly invoker: AsyncInvoker;
   private readonly userData: Record<string, string>;
   private readonly logSink: (line: string) => void;
   private specValue: ServerlessSpec;
   private readonly timeoutOverrides: Record<string, number>;
   /** Where deployed code packages are unpacked (deployed source only); removed on close. */
   private codeRoot: string | undefined;
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
-  private readonly idleWaiters: Array<() => void> = [];
-  private readonly destinationSmn: SmnPublisher;
-  private credential: TemporaryCredential | undefined;
-  private token: IamToken | undefined;
-  /** Jobs queued, running or waiting for a retry, plus failure-destination publishes in flight. */
-  private pending = 0;
+  private readonly triggerHost: TriggerHost;
   private closed = false;
 
   /** @internal Use `startRuntime`. */
@@ -376,17 +103,45 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
     this.config = config;
     this.source = options.source ?? 'serverless';
     this.timeoutOverrides = { ...(options.functionTimeoutMs ?? {}) };
-    this.retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
-    this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
-    this.credentialSeconds = options.credentialDurationSeconds ?? DEFAULT_CREDENTIAL_SECONDS;
-    this.historyLimit = options.historyLimit ?? DEFAULT_HISTORY;
     this.logSink = options.logSink ?? ((line) => process.stderr.write(`${line}\n`));
     this.userData = { ...(options.userData ?? {}) };
     const account = options.emulator.world.accounts.find((a) => a.projectId === config.projectId);
     if (!account) throw new RuntimeStartError(`the emulator has no account for project ${config.projectId}`);
-    this.account = account;
-    // On-failure destinations are written with the function's agency, as FunctionGraph does (xrole).
-    this.destinationSmn = createSmnClient(this.smnHttp(async () => this.agencyCredentials()));
+    this.agency = new AgencyCredentials(
+      options.emulator,
+      account,
+      options.credentialDurationSeconds ?? DEFAULT_CREDENTIAL_SECONDS,
+    );
+    this.invoker = new AsyncInvoker({
+      emulator: options.emulator,
+      concurrency: Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY),
+      retryDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
+      historyLimit: options.historyLimit ?? DEFAULT_HISTORY,
+      contextFor: (fn, requestId) => this.createContext(fn, requestId),
+      // On-failure destinations are written with the function's agency, as FunctionGraph does (xrole).
+      destinationSmn: createSmnClient(this.smnHttp(async () => this.agency.credentials())),
+      events: this,
+      log: (message) => this.log(message),
+    });
+    this.triggerHost = {
+      emulator: this.emulator,
+      config: this.config,
+      enqueue: (fn, event, trigger) => {
+        this.invoker.enqueue(fn, event, trigger);
+      },
+      isClosed: () => this.closed,
+      log: (message) => this.log(message),
+    };
+  }
+
+  /** Finished attempts, oldest first (capped by `historyLimit`). */
+  get invocations(): InvocationRecord[] {
+    return this.invoker.invocations;
+  }
+
+  /** Async events given up after their retries. */
+  get failures(): InvocationFailure[] {
+    return this.invoker.failures;
   }
 
   /** What runs: serverless.yml as resolved, or (deployed source) the deployed functions as a spec. */
@@ -415,13 +170,13 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
     return new Promise((resolvePromise, rejectPromise) => {
       // Inside the executor, so an unknown name rejects the promise instead of throwing.
       const fn = this.requireFunction(functionName);
-      this.enqueue(fn, event, 'invoke', { resolve: resolvePromise, reject: rejectPromise });
+      this.invoker.enqueue(fn, event, 'invoke', { resolve: resolvePromise, reject: rejectPromise });
     });
   }
 
   /** Asynchronous invocation (retries, failure destination), like a trigger. Returns the request id. */
   invokeAsync(functionName: string, event: unknown): string {
-    return this.enqueue(this.requireFunction(functionName), event, 'invoke-async');
+    return this.invoker.enqueue(this.requireFunction(functionName), event, 'invoke-async');
   }
 
   /**
@@ -429,14 +184,8 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
    * arrive through setImmediate, so a quiet moment is confirmed over two turns of the event loop
    * before resolving; a chain (A publishes, B is triggered) is thus awaited as a whole.
    */
-  async idle(): Promise<void> {
-    for (;;) {
-      if (this.closed) return;
-      if (this.pending > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
-      await new Promise<void>((r) => setImmediate(r));
-      await new Promise<void>((r) => setImmediate(r));
-      if (this.pending === 0 || this.closed) return;
-    }
+  idle(): Promise<void> {
+    return this.invoker.idle();
   }
 
   /**
@@ -448,17 +197,8 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
     if (this.closed) return;
     this.closed = true;
     for (const fn of this.functionsByName.values()) for (const cancel of fn.cancel.splice(0)) cancel();
-    for (const timer of this.retryTimers) clearTimeout(timer);
-    this.pending -= this.retryTimers.size;
-    this.retryTimers.clear();
-    for (const fn of this.functionsByName.values()) {
-      for (const job of fn.queue.splice(0)) {
-        this.pending -= 1;
-        job.reply?.reject(new RuntimeClosedError());
-      }
-    }
+    this.invoker.close(this.functionsByName.values());
     this.emulator.setFunctionHost(undefined);
-    for (const wake of this.idleWaiters.splice(0)) wake();
     if (this.codeRoot) rmSync(this.codeRoot, { recursive: true, force: true });
   }
 
@@ -475,7 +215,7 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
         spec,
         name: spec.name,
         urn: this.functionUrn(spec.name),
-        handler: this.loadHandler(distDir, spec),
+        handler: loadHandler(distDir, spec),
         timeoutMs: timeoutOverrides[spec.name] ?? spec.timeout * 1000,
         queue: [],
         running: 0,
@@ -489,49 +229,16 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
     }
   }
 
-  private loadHandler(distDir: string, spec: FunctionSpec, codeDir?: string): Handler {
-    const dot = spec.handler.lastIndexOf('.');
-    // A deployed function's handler file sits at the root of its zip, like on FunctionGraph.
-    const file = join(codeDir ?? join(distDir, spec.name), `${spec.handler.slice(0, dot)}.js`);
-    const exportName = spec.handler.slice(dot + 1);
-    if (!existsSync(file)) {
-      throw new FunctionBundleError(
-        spec.name,
-        `function ${spec.name}: bundle ${file} not found; run \`npm run build\` first`,
-      );
-    }
-    let exports: Record<string, unknown>;
-    try {
-      exports = loadBundle(file);
-    } catch (error) {
-      throw new FunctionBundleError(
-        spec.name,
-        `function ${spec.name}: loading ${file} failed: ${errorMessage(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
-    const handler = exports[exportName];
-    if (typeof handler !== 'function') {
-      throw new FunctionBundleError(
-        spec.name,
-        `function ${spec.name}: ${file} has no exported function ${JSON.stringify(exportName)} (handler ${spec.handler})`,
-      );
-    }
-    return handler as Handler;
-  }
-
   /** @internal Subscribes SMN triggers, arms timers, registers CTS filters, then attaches the host. */
   async attach(): Promise<void> {
     const subscriber = this.smnHttp(staticCredentials({ ak: this.config.ak, sk: this.config.sk }));
     if (this.source === 'deployed') {
       this.syncDeployed();
     } else {
-      await this.ensureFailureTopics(subscriber);
+      await ensureFailureTopics(this.triggerHost, this.functionsByName.values(), subscriber);
       for (const fn of this.functionsByName.values()) {
         for (const trigger of fn.spec.events) {
-          fn.triggers.push(await this.setUpTrigger(fn, trigger, subscriber));
+          fn.triggers.push(await setUpTrigger(this.triggerHost, fn, trigger, subscriber));
         }
       }
     }
@@ -549,31 +256,6 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
     const fn = this.functionsByUrn.get(functionUrn);
     if (!fn) throw new UnknownFunctionError(functionUrn);
     return fn.name;
-  }
-
-  /**
-   * On-failure SMN destinations must exist for the failure record to be published. `serverless
-   * deploy` creates them; running serverless.yml directly, this runtime stands in for the deploy and
-   * creates the ones of this project that are missing (SMN topic creation is idempotent).
-   */
-  private async ensureFailureTopics(subscriber: CloudHttp): Promise<void> {
-    const wanted = new Set<string>();
-    for (const fn of this.functionsByName.values()) {
-      const onFailure = fn.spec.asyncInvoke.onFailure;
-      if (onFailure?.destination.toUpperCase() === 'SMN' && onFailure.topicUrn)
-        wanted.add(onFailure.topicUrn);
-    }
-    for (const topicUrn of wanted) {
-      const [, , region, projectId, name] = topicUrn.split(':');
-      if (region !== this.config.region || projectId !== this.config.projectId || !name) continue;
-      if (this.emulator.world.topics.some((t) => t.topicUrn === topicUrn)) continue;
-      await subscriber.send({
-        method: 'POST',
-        path: '/v2/{project_id}/notifications/topics',
-        body: { name },
-      });
-      this.log(`created the on-failure topic ${topicUrn} (serverless deploy creates it in a real account)`);
-    }
   }
 
   /* -------------------------------------------------------------- deployed functions */
@@ -651,12 +333,13 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
         eventData: t.eventData,
       })),
     };
-    const codeDir = this.unpack(record);
+    this.codeRoot ??= mkdtempSync(join(tmpdir(), 'kvl-functiongraph-'));
+    const codeDir = unpackDeployedCode(this.codeRoot, record);
     const fn: LoadedFunction = {
       spec,
       name: record.funcName,
       urn: record.funcUrn,
-      handler: this.loadHandler('', spec, codeDir),
+      handler: loadHandler('', spec, codeDir),
       timeoutMs: this.timeoutOverrides[record.funcName] ?? record.timeout * 1000,
       queue: [],
       running: 0,
@@ -666,144 +349,9 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
       cancel: [],
       signature,
     };
-    for (const trigger of spec.events) fn.triggers.push(this.setUpDeployedTrigger(fn, trigger));
+    for (const trigger of spec.events) fn.triggers.push(setUpDeployedTrigger(this.triggerHost, fn, trigger));
     this.functionsByName.set(fn.name, fn);
     this.functionsByUrn.set(fn.urn, fn);
-  }
-
-  /** Unpacks a deployed zip into its own directory (one per code digest), refusing unsafe paths. */
-  private unpack(record: DeployedFunction): string {
-    this.codeRoot ??= mkdtempSync(join(tmpdir(), 'kvl-functiongraph-'));
-    const dir = join(this.codeRoot, `${record.funcName}-${record.digest.slice(0, 16)}`);
-    if (existsSync(dir)) return dir;
-    let entries: Record<string, Uint8Array>;
-    try {
-      entries = unzipSync(new Uint8Array(Buffer.from(record.code, 'base64')));
-    } catch (error) {
-      throw new DeployedCodeError(record.funcName, `the code package is not a readable zip`, {
-        cause: error,
-      });
-    }
-    for (const [name, data] of Object.entries(entries)) {
-      if (name.endsWith('/')) continue;
-      const target = normalize(join(dir, name));
-      if (isAbsolute(name) || !target.startsWith(`${dir}${sep}`)) {
-        throw new DeployedCodeError(
-          record.funcName,
-          `the code package has an unsafe path ${JSON.stringify(name)}`,
-        );
-      }
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, data);
-    }
-    return dir;
-  }
-
-  /**
-   * Arms one trigger here: SMN deliveries routed to the function, timers on the emulated clock, CTS
-   * filters. Throws on a malformed trigger. `info` says how the trigger runs locally.
-   */
-  private wireTrigger(fn: LoadedFunction, trigger: TriggerSpec): RuntimeTriggerInfo {
-    const type = trigger.triggerTypeCode;
-    const data = trigger.eventData;
-    const info = (mode: RuntimeTriggerInfo['mode'], detail: string): RuntimeTriggerInfo => ({
-      type,
-      status: trigger.status,
-      mode,
-      detail,
-    });
-    if (trigger.status !== 'ACTIVE') return info('disabled', 'status DISABLED');
-    switch (type) {
-      case 'SMN': {
-        const topicUrn = eventDataField(data, 'topicUrn');
-        if (typeof topicUrn !== 'string' || !/^urn:smn:[^:]+:[^:]+:[^:]+$/.test(topicUrn)) {
-          throw new TriggerConfigError(
-            `SMN trigger: eventData.topicUrn ${JSON.stringify(topicUrn)} is not a topic URN`,
-          );
-        }
-        fn.smnTopics.add(topicUrn);
-        return info('emulated', topicUrn);
-      }
-      case 'TIMER':
-        return info('emulated', this.armTimer(fn, data));
-      case 'CTS': {
-        const operations = eventDataField(data, 'operations');
-        fn.ctsOperations.push(...parseCtsOperations(operations));
-        return info('emulated', (operations as string[]).join(', '));
-      }
-      default:
-        // KAFKA (and APIG, OBS, …) need a real broker or gateway; say so instead of pretending.
-        this.log(`function ${fn.name}: ${type} trigger is ACTIVE but not emulated locally; it will not fire`);
-        return info('not-emulated', `${type} triggers are not emulated`);
-    }
-  }
-
-  /** Deployed triggers: FunctionGraph already subscribed SMN; a bad trigger is reported, not fatal. */
-  private setUpDeployedTrigger(fn: LoadedFunction, trigger: TriggerSpec): RuntimeTriggerInfo {
-    try {
-      return this.wireTrigger(fn, trigger);
-    } catch (error) {
-      const type = trigger.triggerTypeCode;
-      this.log(`function ${fn.name}: ${type} trigger not wired: ${errorMessage(error)}`);
-      return { type, status: trigger.status, mode: 'not-emulated', detail: errorMessage(error) };
-    }
-  }
-
-  /** Triggers from serverless.yml: SMN ones are subscribed through the SMN API, as a deploy would. */
-  private async setUpTrigger(
-    fn: LoadedFunction,
-    trigger: TriggerSpec,
-    subscriber: CloudHttp,
-  ): Promise<RuntimeTriggerInfo> {
-    try {
-      const info = this.wireTrigger(fn, trigger);
-      if (trigger.triggerTypeCode === 'SMN' && info.mode === 'emulated') {
-        await subscriber.send({
-          method: 'POST',
-          path: `/v2/{project_id}/notifications/topics/${info.detail}/subscriptions`,
-          body: {
-            protocol: 'functionstage',
-            endpoint: fn.urn,
-            remark: `kafka-vpcep-link local runtime: ${fn.name}`.slice(0, MAX_REMARK),
-          },
-        });
-      }
-      return info;
-    } catch (error) {
-      throw new RuntimeStartError(
-        `function ${fn.name}: ${trigger.triggerTypeCode} trigger: ${errorMessage(error)}`,
-        { cause: error },
-      );
-    }
-  }
-
-  private armTimer(fn: LoadedFunction, data: Record<string, unknown>): string {
-    const schedule = parseTimerSchedule(
-      eventDataField(data, 'scheduleType'),
-      eventDataField(data, 'schedule'),
-    );
-    const triggerName = String(eventDataField(data, 'name') ?? `${fn.name}-timer`);
-    const userEvent = eventDataField(data, 'userEvent');
-    const clock = this.emulator.clock;
-    // Inside a clock callback now() reads the due time, so the event's `time` is the scheduled one.
-    const fire = () => this.enqueue(fn, timerEvent({ triggerName, userEvent, now: clock.now() }), 'TIMER');
-    if (schedule.kind === 'interval') {
-      fn.cancel.push(clock.every(schedule.periodMs, fire));
-      return `${triggerName} every ${schedule.periodMs} ms (${schedule.text})`;
-    }
-    // Cron: one `at` timer, re-armed at the next matching time after each firing.
-    let cancel: (() => void) | undefined;
-    const arm = (after: number) => {
-      const next = nextCronTime(schedule.cron, after);
-      if (next === undefined || this.closed) return;
-      cancel = clock.at(next, () => {
-        fire();
-        arm(next);
-      });
-    };
-    arm(clock.now());
-    fn.cancel.push(() => cancel?.());
-    return `${triggerName} cron ${schedule.text} (UTC)`;
   }
 
   /* -------------------------------------------------------------- host callbacks */
@@ -824,13 +372,14 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
       this.log(`SMN delivery from ${topicUrn} to ${fn.name} dropped: no ACTIVE SMN trigger for that topic`);
       return;
     }
-    this.enqueue(fn, event, 'SMN');
+    this.invoker.enqueue(fn, event, 'SMN');
   }
 
   private onCts(event: Record<string, unknown>): void {
     if (this.closed) return;
     for (const fn of this.functionsByName.values()) {
-      if (fn.ctsOperations.length > 0 && ctsMatches(fn.ctsOperations, event)) this.enqueue(fn, event, 'CTS');
+      if (fn.ctsOperations.length > 0 && ctsMatches(fn.ctsOperations, event))
+        this.invoker.enqueue(fn, event, 'CTS');
     }
   }
 
@@ -842,94 +391,10 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
     return fn;
   }
 
-  private enqueue(fn: LoadedFunction, event: unknown, trigger: TriggerSource, reply?: Job['reply']): string {
-    const requestId = randomUUID();
-    if (this.closed) {
-      reply?.reject(new RuntimeClosedError());
-      return requestId;
-    }
-    this.pending += 1;
-    fn.queue.push({
-      fn,
-      event,
-      requestId,
-      attempt: 1,
-      trigger,
-      receivedAt: this.emulator.clock.now(),
-      reply,
-    });
-    this.dispatch(fn);
-    return requestId;
-  }
-
-  private dispatch(fn: LoadedFunction): void {
-    while (!this.closed && fn.running < this.concurrency && fn.queue.length > 0) {
-      const job = fn.queue.shift() as Job;
-      fn.running += 1;
-      void this.run(job).finally(() => {
-        fn.running -= 1;
-        this.dispatch(fn);
-      });
-    }
-  }
-
-  private async run(job: Job): Promise<void> {
-    const { fn } = job;
-    const startedAt = new Date(this.emulator.clock.now()).toISOString();
-    const started = performance.now();
-    const base = {
-      functionName: fn.name,
-      requestId: job.requestId,
-      attempt: job.attempt,
-      trigger: job.trigger,
-    };
-    this.notify({ ...base, phase: 'start' });
-    try {
-      const result = await this.execute(job);
-      const durationMs = Math.round(performance.now() - started);
-      this.record({ ...base, status: 'ok', durationMs, startedAt, result });
-      this.notify({ ...base, phase: 'end', durationMs, result });
-      job.reply?.resolve(result);
-      this.done();
-    } catch (error) {
-      const durationMs = Math.round(performance.now() - started);
-      const message = errorMessage(error);
-      const status = error instanceof FunctionTimeoutError ? 'timeout' : 'error';
-      this.record({ ...base, status, durationMs, startedAt, error: message });
-      this.notify({ ...base, phase: 'error', durationMs, error: message });
-      if (job.reply) {
-        job.reply.reject(error);
-        this.done();
-      } else {
-        this.afterAsyncFailure(job, message);
-      }
-    }
-  }
-
-  /** One attempt: a fresh context (new credentials read, remaining time from now) and the timeout. */
-  private async execute(job: Job): Promise<unknown> {
-    const { fn } = job;
-    const credential = this.agencyCredentials();
-    const context = this.createContext(fn, job.requestId, credential);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new FunctionTimeoutError(fn.name, fn.timeoutMs)), fn.timeoutMs);
-    });
-    try {
-      // A handler that outlives its timeout keeps running (it cannot be killed in-process), but its
-      // invocation has failed, as on FunctionGraph; its late result is ignored.
-      return await Promise.race([callHandler(fn.handler, job.event, context), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private createContext(
-    fn: LoadedFunction,
-    requestId: string,
-    credential: TemporaryCredential,
-  ): FunctionGraphContext {
-    const token = this.iamToken();
+  /** One attempt's context: the agency's credentials and token, user data, the function's logger. */
+  private createContext(fn: LoadedFunction, requestId: string): FunctionGraphContext {
+    const credential = this.agency.credentials();
+    const token = this.agency.iamToken();
     const context = createLocalContext({
       requestId,
       functionName: fn.name,
@@ -966,127 +431,7 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
     return { debug: line('DEBUG'), info: line('INFO'), warn: line('WARN'), error: line('ERROR') };
   }
 
-  private afterAsyncFailure(job: Job, message: string): void {
-    const { fn } = job;
-    const config = fn.spec.asyncInvoke;
-    const ageMs = this.emulator.clock.now() - job.receivedAt;
-    const tooOld = ageMs >= config.maxAsyncEventAgeInSeconds * 1000;
-    if (!this.closed && !tooOld && job.attempt <= config.maxAsyncRetryAttempts) {
-      const next = { ...job, attempt: job.attempt + 1 };
-      this.notify({
-        functionName: fn.name,
-        requestId: job.requestId,
-        phase: 'retry',
-        attempt: next.attempt,
-        trigger: job.trigger,
-        error: message,
-      });
-      const timer = setTimeout(() => {
-        this.retryTimers.delete(timer);
-        if (this.closed) return;
-        fn.queue.push(next);
-        this.dispatch(fn);
-      }, this.retryDelayMs);
-      this.retryTimers.add(timer);
-      return;
-    }
-    if (this.closed) {
-      this.done();
-      return;
-    }
-    const failure: InvocationFailure = {
-      functionName: fn.name,
-      functionUrn: fn.urn,
-      requestId: job.requestId,
-      event: job.event,
-      error: message,
-      attempts: job.attempt,
-      condition: tooOld ? 'EventAgeExceeded' : 'RetriesExhausted',
-      time: new Date(this.emulator.clock.now()).toISOString(),
-    };
-    this.failures.push(failure);
-    this.log(
-      `function ${fn.name}: request ${job.requestId} given up after ${job.attempt} attempt(s): ${message}`,
-    );
-    void this.sendToFailureDestination(job, failure).finally(() => {
-      try {
-        this.emit('failure', failure);
-      } catch (error) {
-        this.log(`a failure listener threw: ${errorMessage(error)}`);
-      }
-      this.done();
-    });
-  }
-
-  /** Publishes the FunctionGraph destination record (reference §1.5) to an SMN on-failure destination. */
-  private async sendToFailureDestination(job: Job, failure: InvocationFailure): Promise<void> {
-    const onFailure = job.fn.spec.asyncInvoke.onFailure;
-    if (!onFailure) return;
-    const type = onFailure.destination;
-    if (type.toUpperCase() !== 'SMN' || !onFailure.topicUrn) {
-      failure.destination = { type, error: `on-failure destination ${type} is not emulated` };
-      this.log(
-        `function ${job.fn.name}: on-failure destination ${type} is not emulated; record kept in failures`,
-      );
-      return;
-    }
-    const record = {
-      timestamp: failure.time,
-      request_context: {
-        request_id: job.requestId,
-        function_urn: job.fn.urn,
-        condition: failure.condition,
-        approximate_invoke_count: job.attempt,
-      },
-      request_payload: JSON.stringify(job.event ?? null),
-      // 200: the function ran and failed (a function error); non-200 would be a system error.
-      response_context: { status_code: 200, function_error: failure.error },
-      response_payload: '',
-    };
-    failure.destination = { type: 'SMN', topicUrn: onFailure.topicUrn };
-    try {
-      const { messageId } = await this.destinationSmn.publish(onFailure.topicUrn, {
-        subject: `FunctionGraph async invocation failed: ${job.fn.name}`,
-        message: JSON.stringify(record),
-      });
-      failure.destination.messageId = messageId;
-    } catch (error) {
-      failure.destination.error = errorMessage(error);
-      this.log(`function ${job.fn.name}: publishing the failure record failed: ${errorMessage(error)}`);
-    }
-  }
-
   /* -------------------------------------------------------------- helpers */
-
-  /**
-   * The agency's temporary credentials, cached and renewed once half their lifetime (emulated time)
-   * has passed, so an invocation never starts with credentials about to expire.
-   */
-  private agencyCredentials(): TemporaryCredential {
-    const clock = this.emulator.clock;
-    const margin = (this.credentialSeconds * 1000) / 2;
-    if (!this.credential || this.credential.expiresAt - clock.now() < margin) {
-      this.credential = issueTemporaryCredentials(
-        this.emulator.world,
-        clock,
-        this.account,
-        this.credentialSeconds,
-      );
-      registerSecret(this.credential.sk);
-      registerSecret(this.credential.securityToken);
-    }
-    return this.credential;
-  }
-
-  /** The agency's IAM token (`context.getToken()`), renewed the same way. */
-  private iamToken(): IamToken {
-    const clock = this.emulator.clock;
-    if (!this.token || this.token.expiresAt - clock.now() < 12 * 3_600_000) {
-      this.token = issueToken(this.emulator.world, clock, this.account);
-      registerSecret(this.token.token);
-    }
-    return this.token;
-  }
 
   private smnHttp(credentials: CredentialsProvider): CloudHttp {
     return createCloudHttp({
@@ -1098,27 +443,6 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
       timeoutMs: 10_000,
       retry: { retries: 2, baseDelayMs: 50, maxDelayMs: 500 },
     });
-  }
-
-  private record(entry: InvocationRecord): void {
-    this.invocations.push(entry);
-    if (this.invocations.length > this.historyLimit) {
-      this.invocations.splice(0, this.invocations.length - this.historyLimit);
-    }
-  }
-
-  /** Emits an invocation event; a throwing listener must not break the invocation bookkeeping. */
-  private notify(event: InvocationEvent): void {
-    try {
-      this.emit('invocation', event);
-    } catch (error) {
-      this.log(`an invocation listener threw: ${errorMessage(error)}`);
-    }
-  }
-
-  private done(): void {
-    this.pending -= 1;
-    if (this.pending === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   private log(message: string): void {

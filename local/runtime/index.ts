@@ -2,24 +2,15 @@
  * The local FunctionGraph host: public surface for the CLI, tests and benchmarks.
  */
 export {
+  DeployedCodeError,
   FunctionBundleError,
   FunctionInvocationError,
   FunctionTimeoutError,
-  type InvocationEvent,
-  type InvocationFailure,
-  type InvocationPhase,
-  type InvocationRecord,
-  LocalRuntime,
   RuntimeClosedError,
-  type RuntimeEvents,
-  type RuntimeFunctionInfo,
-  type RuntimeOptions,
   RuntimeStartError,
-  type RuntimeTriggerInfo,
-  startRuntime,
-  type TriggerSource,
   UnknownFunctionError,
-} from './host.js';
+} from './errors.js';
+export { LocalRuntime, startRuntime } from './host.js';
 export {
   type FunctionSpec,
   loadServerless,
@@ -43,4 +34,15 @@ export {
   TriggerConfigError,
   timerEvent,
 } from './triggers.js';
+export type {
+  InvocationEvent,
+  InvocationFailure,
+  InvocationPhase,
+  InvocationRecord,
+  RuntimeEvents,
+  RuntimeFunctionInfo,
+  RuntimeOptions,
+  RuntimeTriggerInfo,
+  TriggerSource,
+} from './types.js';
 export { firstProbeForSpeed, waitsForSpeed } from './waits.js';

@@ -3,6 +3,7 @@
  * timer schedules (Rate, `@every`, 6-field Cron), the timer event, and the CTS operation filter
  * (reference functiongraph §2.1, §2.5).
  */
+import { Cron } from 'croner';
 
 export class TriggerConfigError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -67,7 +68,11 @@ export function parseEvery(schedule: string): number {
   return total;
 }
 
-export function parseTimerSchedule(scheduleType: unknown, schedule: unknown): TimerSchedule {
+export function parseTimerSchedule(
+  scheduleType: unknown,
+  schedule: unknown,
+  triggerName?: string,
+): TimerSchedule {
   if (typeof schedule !== 'string' || schedule.trim() === '') {
     throw new TriggerConfigError('TIMER trigger: eventData.schedule is required');
   }
@@ -78,133 +83,56 @@ export function parseTimerSchedule(scheduleType: unknown, schedule: unknown): Ti
     if (schedule.trim().startsWith('@every')) {
       return { kind: 'interval', periodMs: parseEvery(schedule), text: schedule };
     }
-    return { kind: 'cron', cron: parseCron(schedule), text: schedule };
+    return { kind: 'cron', cron: parseCron(schedule, triggerName), text: schedule };
   }
   throw new TriggerConfigError(`TIMER trigger: scheduleType ${JSON.stringify(type)} is not Rate or Cron`);
 }
 
 /* ------------------------------------------------------------------ cron */
 
-/** Allowed values per field, evaluated in UTC (the time zone FunctionGraph uses is unverified). */
+/**
+ * A parsed Cron schedule, evaluated in UTC (the time zone FunctionGraph uses is unverified).
+ * Parsing and matching are croner's; this module only pins the format FunctionGraph documents.
+ */
 export interface CronExpression {
-  seconds: Set<number>;
-  minutes: Set<number>;
-  hours: Set<number>;
-  days: Set<number>;
-  months: Set<number>;
-  weekdays: Set<number>;
-  /** Whether day-of-month / day-of-week were restricted (`*` and `?` are not). */
-  daysRestricted: boolean;
-  weekdaysRestricted: boolean;
+  readonly text: string;
+  readonly pattern: Cron;
 }
 
-const MONTH_NAMES = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
-const WEEKDAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
-
-function parseCronValue(text: string, names: string[] | undefined, offset: number): number {
-  const index = names?.indexOf(text.toUpperCase()) ?? -1;
-  if (index >= 0) return index + offset;
-  if (!/^\d+$/.test(text)) return Number.NaN;
-  return Number(text);
-}
-
-function parseCronField(
-  field: string,
-  label: string,
-  min: number,
-  max: number,
-  names?: string[],
-  nameOffset = 0,
-): { values: Set<number>; restricted: boolean } {
-  const values = new Set<number>();
-  const restricted = field !== '*' && field !== '?';
-  for (const part of field.split(',')) {
-    const [range = '', stepText] = part.split('/');
-    const step = stepText === undefined ? 1 : Number(stepText);
-    let from: number;
-    let to: number;
-    if (range === '*' || range === '?') {
-      from = min;
-      to = max;
-    } else if (range.includes('-')) {
-      const [a = '', b = ''] = range.split('-');
-      from = parseCronValue(a, names, nameOffset);
-      to = parseCronValue(b, names, nameOffset);
-    } else {
-      from = parseCronValue(range, names, nameOffset);
-      // Quartz `5/15` means "from 5 every 15"; a bare value is just itself.
-      to = stepText === undefined ? from : max;
-    }
-    if (!Number.isInteger(step) || step < 1 || !(from >= min) || !(to <= max) || from > to) {
-      throw new TriggerConfigError(
-        `Cron ${label} field ${JSON.stringify(field)} is invalid (range ${min}-${max})`,
-      );
-    }
-    for (let v = from; v <= to; v += step) values.add(v);
-  }
-  return { values, restricted };
-}
-
-/** `sec min hour day month [weekday]`; weekdays 0-7 or SUN-SAT (0 and 7 are Sunday). */
-export function parseCron(schedule: string): CronExpression {
-  const fields = schedule.trim().split(/\s+/);
-  if (fields.length !== 5 && fields.length !== 6) {
+/**
+ * FunctionGraph's Cron form (reference functiongraph §2.1): exactly 6 fields
+ * `sec min hour day month weekday`, Quartz-style (`?`, names, `5/15` = from 5 every 15), weekday
+ * 0-7 or SUN-SAT. A 5-field crontab line is refused rather than guessed: read seconds-first it would
+ * fire every minute where its author meant every hour.
+ */
+export function parseCron(schedule: string, triggerName?: string): CronExpression {
+  const text = schedule.trim();
+  const where = triggerName ? `TIMER trigger ${JSON.stringify(triggerName)}: ` : '';
+  const fields = text.split(/\s+/).length;
+  if (fields !== 6) {
     throw new TriggerConfigError(
-      `Cron schedule ${JSON.stringify(schedule)}: expected 6 fields "sec min hour day month weekday" or @every <duration>`,
+      `${where}Cron schedule ${JSON.stringify(schedule)} has ${fields} fields; FunctionGraph expects 6 ` +
+        '"sec min hour day month weekday" (e.g. "0 0 * * * ?" for hourly) or @every <duration>',
     );
   }
-  const [sec = '', min = '', hour = '', day = '', month = '', weekday = '?'] = fields;
-  const days = parseCronField(day, 'day', 1, 31);
-  const weekdays = parseCronField(weekday, 'weekday', 0, 7, WEEKDAY_NAMES);
-  if (weekdays.values.delete(7)) weekdays.values.add(0);
-  return {
-    seconds: parseCronField(sec, 'second', 0, 59).values,
-    minutes: parseCronField(min, 'minute', 0, 59).values,
-    hours: parseCronField(hour, 'hour', 0, 23).values,
-    days: days.values,
-    months: parseCronField(month, 'month', 1, 12, MONTH_NAMES, 1).values,
-    weekdays: weekdays.values,
-    daysRestricted: days.restricted,
-    weekdaysRestricted: weekdays.restricted,
-  };
-}
-
-function dayMatches(cron: CronExpression, date: Date): boolean {
-  const dom = cron.days.has(date.getUTCDate());
-  const dow = cron.weekdays.has(date.getUTCDay());
-  // Classic cron: when both are restricted, either one matching is enough.
-  if (cron.daysRestricted && cron.weekdaysRestricted) return dom || dow;
-  if (cron.daysRestricted) return dom;
-  if (cron.weekdaysRestricted) return dow;
-  return true;
+  try {
+    // `paused` and no callback: croner only evaluates, it never schedules (the emulator clock does).
+    const pattern = new Cron(text, { mode: '6-part', timezone: 'UTC', sloppyRanges: true, paused: true });
+    return { text, pattern };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TriggerConfigError(`${where}Cron schedule ${JSON.stringify(schedule)} is invalid: ${reason}`, {
+      cause: error,
+    });
+  }
 }
 
 /**
  * The first time strictly after `after` (epoch ms) matching the expression, or undefined when none
- * exists within five years (e.g. `0 0 0 31 2 ?`). Skips whole months/days/hours/minutes that cannot
- * match, so it never walks second by second across long gaps.
+ * exists (e.g. `0 0 0 31 2 ?`).
  */
 export function nextCronTime(cron: CronExpression, after: number): number | undefined {
-  const d = new Date(Math.floor(after / 1000) * 1000 + 1000);
-  const limit = after + 5 * 366 * DAY;
-  while (d.getTime() <= limit) {
-    if (!cron.months.has(d.getUTCMonth() + 1)) {
-      d.setUTCMonth(d.getUTCMonth() + 1, 1);
-      d.setUTCHours(0, 0, 0, 0);
-    } else if (!dayMatches(cron, d)) {
-      d.setUTCDate(d.getUTCDate() + 1);
-      d.setUTCHours(0, 0, 0, 0);
-    } else if (!cron.hours.has(d.getUTCHours())) {
-      d.setUTCHours(d.getUTCHours() + 1, 0, 0, 0);
-    } else if (!cron.minutes.has(d.getUTCMinutes())) {
-      d.setUTCMinutes(d.getUTCMinutes() + 1, 0, 0);
-    } else if (!cron.seconds.has(d.getUTCSeconds())) {
-      d.setUTCSeconds(d.getUTCSeconds() + 1, 0);
-    } else {
-      return d.getTime();
-    }
-  }
-  return undefined;
+  return cron.pattern.nextRun(new Date(after))?.getTime();
 }
 
 /* ------------------------------------------------------------------ events */

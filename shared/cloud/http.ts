@@ -38,8 +38,9 @@ export interface RetryOptions {
   /** Retries after the first attempt (default 4). */
   retries?: number;
   /**
-   * Retries of a throttled call (429 / throttle codes; default 10): throttling says "later", not
-   * "no", and under a burst of links a call can be refused many times before its turn comes.
+   * Retries of a throttled call (429 / throttle codes; default 10, or 0 when `retries` is 0):
+   * throttling says "later", not "no", and under a burst of links a call can be refused many times
+   * before its turn comes.
    */
   throttleRetries?: number;
   /** First backoff step in ms (default 300); doubles per retry. */
@@ -161,7 +162,11 @@ export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
     options.baseUrl ?? resolveBaseUrl(service, options.region, options.env ?? process.env)
   ).replace(/\/+$/, '');
   const retries = options.retry?.retries ?? 4;
-  const throttleRetries = Math.max(retries, options.retry?.throttleRetries ?? 10);
+  // `retries: 0` asks for no retries at all: the larger throttle budget applies only when retrying.
+  const throttleRetries =
+    retries === 0 && options.retry?.throttleRetries === undefined
+      ? 0
+      : Math.max(retries, options.retry?.throttleRetries ?? 10);
   const baseDelayMs = options.retry?.baseDelayMs ?? 300;
   const maxDelayMs = options.retry?.maxDelayMs ?? 20_000;
   const maxRetryAfterMs = options.retry?.maxRetryAfterMs ?? 120_000;

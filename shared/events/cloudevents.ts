@@ -429,16 +429,6 @@ export function newCloudEvent<const T extends EventType>(
 }
 
 /**
- * The correlation id an event passes on: its own `correlationid`, or its `id` when it is the original
- * link (or unlink) request that starts a chain.
- */
-export function correlationOf(event: Pick<CloudEvent, 'id' | 'type' | 'correlationid'>): string | undefined {
-  if (event.correlationid) return event.correlationid;
-  if (event.type === 'kvl.link.requested' || event.type === 'kvl.link.unlink-requested') return event.id;
-  return undefined;
-}
-
-/**
  * Best-effort context from a message that failed validation, so its `kvl.link.failed` can still be
  * correlated: only values that pass their own checks are returned.
  */

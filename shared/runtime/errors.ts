@@ -55,7 +55,7 @@ export class InvocationTimeoutError extends RetryableError {
 
 /** A middleware or handler factory was given unusable options (caught at cold start, not per event). */
 export class MiddlewareOptionsError extends Error {
-  override readonly name = 'MiddlewareOptionsError';
+  override readonly name: string = 'MiddlewareOptionsError';
   readonly middleware: string;
   constructor(middleware: string, message: string) {
     super(`${middleware}: ${message}`);
@@ -63,10 +63,25 @@ export class MiddlewareOptionsError extends Error {
   }
 }
 
+/**
+ * An option the factory does not know (a typo such as `requireTopic`, or one meant for another
+ * middleware): refused, as middy's own `validateOptions` does, rather than silently ignored.
+ */
+export class UnknownOptionError extends MiddlewareOptionsError {
+  override readonly name: string = 'UnknownOptionError';
+  /** The unknown key, with its path (`options.logSinks`). */
+  readonly option: string;
+  constructor(middleware: string, option: string) {
+    super(middleware, `unknown option ${JSON.stringify(option)}`);
+    this.option = option;
+  }
+}
+
 const FATAL_NAMES = new Set([
   'ConfigError',
   'CredentialsError',
   'MiddlewareOptionsError',
+  'UnknownOptionError',
   'PublisherOptionsError',
   'LoggerOptionsError',
 ]);

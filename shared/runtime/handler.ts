@@ -18,7 +18,12 @@ import {
 import type { CtsTrace, TimerInfo, Transport } from '../events/envelopes.js';
 import type { Env, KvlConfig } from './config.js';
 import { coerceFunctionGraphContext, type KvlLambdaContext, toLambdaContext } from './context.js';
-import { classifyError, InvocationTimeoutError, MiddlewareOptionsError } from './errors.js';
+import {
+  classifyError,
+  InvocationTimeoutError,
+  MiddlewareOptionsError,
+  UnknownOptionError,
+} from './errors.js';
 import { isLogLevel, type KvlLogger, type LogLevel, type LogSink } from './logger.js';
 import {
   type Accepts,
@@ -35,7 +40,7 @@ import {
   structuredLogger,
   triggerParser,
   type WorkItem,
-} from './middlewares.js';
+} from './middleware/index.js';
 import type { EventPublisher } from './publisher.js';
 
 /** What `handle` receives for each kind of `accepts`. */
@@ -95,15 +100,24 @@ export interface KvlHandlerOptions<D> {
 
 export type FunctionGraphHandler = (event: unknown, context?: unknown) => Promise<HandlerSummary>;
 
-const SpecSchema = z.object({
+const isFunction = (v: unknown) => typeof v === 'function';
+
+// Strict: every key of KvlHandlerSpec / KvlHandlerOptions is listed, so a misspelt one is refused.
+// What is only passed through (accepts, env, logSink, …) is checked by the middleware that uses it.
+const SpecSchema = z.strictObject({
   name: z
     .string()
     .regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be 1-64 characters of [a-z0-9-], starting with a letter'),
-  handle: z.custom((v) => typeof v === 'function', { error: 'must be a function' }),
+  accepts: z.unknown().optional(),
+  handle: z.custom(isFunction, { error: 'must be a function' }),
 });
 
-const OptionsSchema = z.object({
-  createDeps: z.custom((v) => typeof v === 'function', { error: 'must be a function' }),
+const OptionsSchema = z.strictObject({
+  createDeps: z.custom(isFunction, { error: 'must be a function' }),
+  publisher: z.custom(isFunction, { error: 'must be a function' }).optional(),
+  credentials: z.custom(isFunction, { error: 'must be a function' }).optional(),
+  env: z.unknown().optional(),
+  logSink: z.unknown().optional(),
   timeoutEarlyInMillis: z.number().int().min(0).max(60_000).optional(),
   logLevel: z.custom<LogLevel>(isLogLevel, { error: 'must be debug, info, warn or error' }).optional(),
 });
@@ -112,6 +126,9 @@ function validate(schema: z.ZodType, value: unknown, what: string): void {
   const result = schema.safeParse(value ?? {});
   if (result.success) return;
   const issue = result.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    throw new UnknownOptionError('kvlHandler', [what, ...issue.path, issue.keys[0]].join('.'));
+  }
   throw new MiddlewareOptionsError(
     'kvlHandler',
     `${what}.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,

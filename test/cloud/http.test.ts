@@ -593,4 +593,20 @@ it('ThrottledError carries Retry-After', async () => {
   // Assert
   expect(error).toBeInstanceOf(ThrottledError);
   expect((error as ThrottledError).retryAfterMs).toBe(0);
+  // `retries: 0` means one attempt, throttled or not.
+  expect(received).toHaveLength(1);
+});
+
+it('retries a throttled call when `retries` is 0 only if `throttleRetries` asks for it', async () => {
+  // Arrange
+  handlers.push(json(429, { error_code: 'APIGW.0308', error_msg: 'x' }));
+  handlers.push(json(200, { done: 1 }));
+  const http = client({ retry: { retries: 0, throttleRetries: 1, baseDelayMs: 1, maxDelayMs: 2 } });
+
+  // Act
+  const response = await http.send({ method: 'GET', path: '/t' });
+
+  // Assert
+  expect(response.body).toEqual({ done: 1 });
+  expect(received).toHaveLength(2);
 });

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../local/cloud/server.js';
 import { adminCall, cloudCall, ownerCredentials } from './core-support.js';
 
@@ -142,6 +142,8 @@ describe('throttling', () => {
   });
 
   it('is configured at start and refills over real time', async () => {
+    // Only performance.now (the buckets' clock) is faked: sockets and timers stay real.
+    vi.useFakeTimers({ toFake: ['performance'] });
     const throttled = await startEmulator({
       speed: 0,
       modules: [],
@@ -150,10 +152,13 @@ describe('throttling', () => {
     try {
       expect((await listTopics(throttled)).status).toBe(200);
       expect((await listTopics(throttled)).status).toBe(429);
-      await new Promise((r) => setTimeout(r, 150));
+      vi.advanceTimersByTime(90);
+      expect((await listTopics(throttled)).status).toBe(429);
+      vi.advanceTimersByTime(60);
       expect((await listTopics(throttled)).status).toBe(200);
     } finally {
       await throttled.close();
+      vi.useRealTimers();
     }
   });
 });

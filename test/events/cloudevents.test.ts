@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type CloudEventOf,
-  correlationOf,
   EVENT_TYPES,
   type EventDataInputByType,
   type EventType,
@@ -363,21 +362,7 @@ describe('newCloudEvent', () => {
   });
 });
 
-describe('correlation helpers', () => {
-  it('the original request starts a chain; descendants carry its id', () => {
-    const request = newCloudEvent('kvl.link.requested', {
-      source: 's',
-      data: { instanceId: INSTANCE, client },
-    });
-    expect(correlationOf(request)).toBe(request.id);
-    const failed = newCloudEvent('kvl.link.failed', {
-      source: 's',
-      data: { step: 'x', reason: 'y' },
-      correlationid: request.id,
-    });
-    expect(correlationOf(failed)).toBe(request.id);
-  });
-
+describe('salvageEventContext', () => {
   it('salvages only valid context from an invalid message', () => {
     expect(
       salvageEventContext(

@@ -10,7 +10,7 @@ import { patchListeners } from '../../shared/link/patch-listeners.js';
 import { pollAcceptance } from '../../shared/link/poll-acceptance.js';
 import { TAG, tagValue } from '../../shared/link/tags.js';
 import { unlink } from '../../shared/link/unlink.js';
-import { failedEventFor } from '../../shared/runtime/middlewares.js';
+import { failedEventFor } from '../../shared/runtime/middleware/index.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 let cloud: TestCloud;

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -240,6 +240,36 @@ describe('local runtime: timers', () => {
       '2026-11-25T10:00:00+00:00',
     ]);
     expect(resultsOf(runtime, 'ticker')).toHaveLength(61);
+  });
+
+  it('reads Cron as FunctionGraph does: 6 fields seconds-first, a 5-field crontab line refused', async () => {
+    // Arrange: the fixture's hourly trigger rewritten, once per spelling.
+    const withSchedule = (schedule: string) => {
+      const dir = mkdtempSync(join(tmpdir(), 'kvl-cron-'));
+      const file = join(dir, 'serverless.yml');
+      const text = readFileSync(TEST_SERVERLESS, 'utf8').replace('"0 0 * * * ?"', JSON.stringify(schedule));
+      writeFileSync(file, text);
+      return file;
+    };
+
+    // Act + Assert: `0 * * * *` is hourly in crontab but every minute read seconds-first; refused.
+    const refused = startHarness({ only: ['cron'], serverlessPath: withSchedule('0 * * * *') });
+    await expect(refused).rejects.toBeInstanceOf(RuntimeStartError);
+    await expect(refused).rejects.toThrow(/function cron: TIMER trigger: .*"test-hourly".*has 5 fields/);
+
+    // Act: the 6-field spellings of "hourly" and "every minute" over two emulated hours.
+    const hourly = await startHarness({ only: ['cron'], serverlessPath: withSchedule('0 0 * * * ?') });
+    hourly.emulator.clock.advance(2 * 3_600_000);
+    await hourly.runtime.idle();
+    const hourlyTimes = resultsOf(hourly.runtime, 'cron').map((r) => r.event.time);
+    await hourly.close();
+    harness = await startHarness({ only: ['cron'], serverlessPath: withSchedule('0 * * * * ?') });
+    harness.emulator.clock.advance(2 * 3_600_000);
+    await harness.runtime.idle();
+
+    // Assert
+    expect(hourlyTimes).toEqual(['2026-11-25T09:00:00+00:00', '2026-11-25T10:00:00+00:00']);
+    expect(resultsOf(harness.runtime, 'cron')).toHaveLength(120);
   });
 
   it('fires timers by real time when the emulator clock runs fast, and stops them on close', async () => {

@@ -76,9 +76,21 @@ describe('cron', () => {
       '0 0 0 * 13 ?',
       '0 0 0 * * 8',
       'a b c d e f',
+      '0 0 0 * * ? 2027',
     ]) {
       expect(() => parseCron(bad), bad).toThrow(TriggerConfigError);
     }
+  });
+
+  it('refuses a 5-field crontab line instead of reading it seconds-first, naming the trigger', () => {
+    // `0 * * * *` means hourly in crontab; read as `sec min hour day month` it would fire every minute.
+    expect(() => parseTimerSchedule('Cron', '0 * * * *', 'nightly')).toThrow(TriggerConfigError);
+    expect(() => parseTimerSchedule('Cron', '0 * * * *', 'nightly')).toThrow(
+      /TIMER trigger "nightly": Cron schedule "0 \* \* \* \*" has 5 fields; FunctionGraph expects 6/,
+    );
+    const hourly = parseCron('0 0 * * * ?');
+    expect(iso(nextCronTime(hourly, at('2026-11-25T08:59:00Z')))).toBe('2026-11-25T09:00:00.000Z');
+    expect(iso(nextCronTime(hourly, at('2026-11-25T09:00:00Z')))).toBe('2026-11-25T10:00:00.000Z');
   });
 });
 

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   coerceFunctionGraphContext,
   createLocalContext,
@@ -105,6 +105,10 @@ describe('coerceFunctionGraphContext', () => {
 });
 
 describe('middy timeoutEarlyInMillis on a FunctionGraph context', () => {
+  // Fake timers (setTimeout and Date): the deadlines are exact and no test waits on real time.
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
   const slow = async (_event: unknown, _ctx: Context, { signal }: { signal: AbortSignal }) => {
     await sleep(300);
     return signal.aborted ? 'aborted' : 'done';
@@ -113,16 +117,23 @@ describe('middy timeoutEarlyInMillis on a FunctionGraph context', () => {
   it('really aborts with the adapter (reference §5.3)', async () => {
     const handler = middy(slow, { timeoutEarlyInMillis: 20 });
     const ctx = toLambdaContext(createLocalContext({ functionName: 'f', timeoutMs: 100 }));
-    const started = Date.now();
-    await expect(handler({}, ctx)).rejects.toMatchObject({ name: 'TimeoutError' });
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(60);
-    expect(elapsed).toBeLessThan(250);
+    const outcome = handler({}, ctx).then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+
+    // 100 ms timeout - 20 ms margin: the early timeout fires at 80 ms, well before the 300 ms work.
+    await vi.advanceTimersByTimeAsync(79);
+    await vi.advanceTimersByTimeAsync(1);
+
+    expect(await outcome).toMatchObject({ name: 'TimeoutError' });
   });
 
   it('is silently off without it (why the adapter exists)', async () => {
     const handler = middy(slow, { timeoutEarlyInMillis: 20 });
     const raw = createLocalContext({ functionName: 'f', timeoutMs: 100 }) as unknown as Context;
-    await expect(handler({}, raw)).resolves.toBe('done');
+    const outcome = handler({}, raw);
+    await vi.advanceTimersByTimeAsync(300);
+    await expect(outcome).resolves.toBe('done');
   });
 });

@@ -1,21 +1,28 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CloudApiError, ThrottledError } from '../../shared/cloud/errors.js';
 import type { SmnClient } from '../../shared/cloud/types.js';
 import { type CloudEvent, type CloudEventOf, newCloudEvent } from '../../shared/events/index.js';
 import { LinkRejectedError } from '../../shared/link/errors.js';
 import {
   ConfigError,
+  classifyError,
   clearRegisteredSecrets,
+  configLoader,
   createLocalContext,
   createMemoryPublisher,
   createMemorySink,
   type DepsContext,
+  dependencies,
+  functionGraphContext,
   type HandlerTools,
   InvocationTimeoutError,
   kvlHandler,
   MiddlewareOptionsError,
+  structuredLogger,
   TerminalError,
+  triggerParser,
+  UnknownOptionError,
 } from '../../shared/runtime/index.js';
 
 afterEach(() => clearRegisteredSecrets());
@@ -500,11 +507,24 @@ describe('kvlHandler: early timeout', () => {
       },
       { timeoutEarlyInMillis: 900 },
     );
-    const started = Date.now();
-    await expect(handler(fixture('smn'), context(1_200))).rejects.toBeInstanceOf(InvocationTimeoutError);
-    expect(Date.now() - started).toBeLessThan(1_000);
-    expect(signal?.aborted).toBe(true);
-    expect(publisher.events).toHaveLength(0);
+    vi.useFakeTimers();
+    try {
+      const outcome = handler(fixture('smn'), context(1_200)).then(
+        () => 'resolved',
+        (error: unknown) => error,
+      );
+
+      // 1200 ms timeout - 900 ms margin: nothing before 300 ms, the early timeout at 300 ms.
+      await vi.advanceTimersByTimeAsync(299);
+      expect(signal?.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+
+      expect(await outcome).toBeInstanceOf(InvocationTimeoutError);
+      expect(signal?.aborted).toBe(true);
+      expect(publisher.events).toHaveLength(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
@@ -522,5 +542,55 @@ describe('kvlHandler: options are validated at construction', () => {
     ['a bad publisher', ok, { ...opts, publisher: 'smn' }],
   ])('%s', (_name, spec, options) => {
     expect(() => kvlHandler(spec as never, options as never)).toThrow(MiddlewareOptionsError);
+  });
+});
+
+describe('unknown option keys are refused, naming the key', () => {
+  const ok = { name: 'create-services', accepts: ['kvl.link.requested'] as const, handle: async () => [] };
+  const opts = { createDeps: () => ({}) };
+
+  it.each([
+    ['kvlHandler spec', () => kvlHandler({ ...ok, handler: ok.handle } as never, opts), 'spec.handler'],
+    ['kvlHandler options', () => kvlHandler(ok, { ...opts, logsink: {} } as never), 'options.logsink'],
+    [
+      'functionGraphContext',
+      () => functionGraphContext({ step: 'x', environment: {} } as never),
+      'environment',
+    ],
+    ['structuredLogger', () => structuredLogger({ levle: 'debug' } as never), 'levle'],
+    ['configLoader', () => configLoader({ requireTopic: true } as never), 'requireTopic'],
+    ['triggerParser', () => triggerParser({ accepts: 'timer', accept: 'cts' } as never), 'accept'],
+    ['dependencies', () => dependencies({ createDeps: () => ({}), publish: () => ({}) } as never), 'publish'],
+  ])('%s', (_name, build, key) => {
+    // Act
+    const error = (() => {
+      try {
+        build();
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+
+    // Assert: typed, names the key, and is fatal (a wiring mistake, not a bad message).
+    expect(error).toBeInstanceOf(UnknownOptionError);
+    expect(error).toBeInstanceOf(MiddlewareOptionsError);
+    expect((error as UnknownOptionError).option).toBe(key);
+    expect((error as Error).message).toContain(`unknown option "${key}"`);
+    expect(classifyError(error)).toBe('fatal');
+  });
+
+  it('accepts every documented key', () => {
+    expect(() =>
+      kvlHandler(ok, {
+        ...opts,
+        publisher: () => createMemoryPublisher(),
+        credentials: () => async () => ({ ak: 'a', sk: 'b' }),
+        env: {},
+        logSink: createMemorySink(),
+        logLevel: 'debug',
+        timeoutEarlyInMillis: 500,
+      }),
+    ).not.toThrow();
   });
 });
