@@ -100,6 +100,52 @@ export function describeCompletion(io: Io, event: CloudEvent): void {
       `  ${m.listenerIp.padEnd(15)} → ${m.endpointIp.padEnd(15)} via ${m.endpointId} (service ${m.serviceId}, port ${m.portId})`,
     );
   }
+  io.out('');
+  for (const line of clientConfiguration(d.bootstrapServers, d.securityProtocol, d.saslMechanisms))
+    io.out(line);
+}
+
+/**
+ * Ready-to-paste client settings for the three client families users run (Java clients, librdkafka
+ * and its bindings, kafkajs). Credentials are placeholders: the CLI never knows or prints them.
+ */
+export function clientConfiguration(
+  bootstrapServers: string,
+  securityProtocol: string,
+  saslMechanisms: readonly string[],
+): string[] {
+  const mechanism = saslMechanisms.includes('SCRAM-SHA-512') ? 'SCRAM-SHA-512' : saslMechanisms[0];
+  const sasl = securityProtocol.startsWith('SASL') && mechanism !== undefined;
+  const tls = securityProtocol === 'SASL_SSL';
+  const javaModule =
+    mechanism === 'PLAIN'
+      ? 'org.apache.kafka.common.security.plain.PlainLoginModule'
+      : 'org.apache.kafka.common.security.scram.ScramLoginModule';
+  return [
+    'Client configuration (Java clients: client.properties):',
+    `  bootstrap.servers=${bootstrapServers}`,
+    `  security.protocol=${securityProtocol}`,
+    ...(sasl
+      ? [
+          `  sasl.mechanism=${mechanism}`,
+          `  sasl.jaas.config=${javaModule} required username="<user>" password="<password>";`,
+        ]
+      : []),
+    ...(tls ? ['  ssl.truststore.location=<truststore with the instance CA>'] : []),
+    'librdkafka (kcat, confluent-kafka):',
+    `  bootstrap.servers=${bootstrapServers}`,
+    `  security.protocol=${securityProtocol.toLowerCase()}`,
+    ...(sasl
+      ? [`  sasl.mechanisms=${mechanism}`, '  sasl.username=<user>', '  sasl.password=<password>']
+      : []),
+    ...(tls ? ['  ssl.ca.location=<instance CA file>'] : []),
+    'kafkajs:',
+    `  { brokers: ${JSON.stringify(bootstrapServers.split(','))},` +
+      (tls ? ' ssl: { ca: [<instance CA>] },' : '') +
+      (sasl
+        ? ` sasl: { mechanism: '${mechanism?.toLowerCase()}', username: '<user>', password: '<password>' } }`
+        : ' }'),
+  ];
 }
 
 export async function runLink(

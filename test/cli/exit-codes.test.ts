@@ -167,6 +167,13 @@ describe('human output stays human', () => {
     expect(quiet.code).toBe(0);
     expect(quiet.stderr.trim()).toBe('');
     expect(quiet.stdout).toMatch(/Linked/);
+    // A ready-to-paste client configuration follows, with placeholders for the credentials.
+    const bootstrap = /bootstrap servers: (\S+)/.exec(quiet.stdout)?.[1];
+    expect(quiet.stdout).toContain(`bootstrap.servers=${bootstrap}`);
+    expect(quiet.stdout).toMatch(/security\.protocol=SASL_SSL/);
+    expect(quiet.stdout).toMatch(/sasl\.mechanisms=SCRAM-SHA-512/);
+    expect(quiet.stdout).toMatch(/kafkajs:\n\s+\{ brokers: \[/);
+    expect(quiet.stdout).toContain('password="<password>"');
   });
 
   it('an unknown KVL_LOG_LEVEL is bad usage', async () => {
