@@ -148,6 +148,30 @@ export function clientConfiguration(
   ];
 }
 
+/** What each step of a direct run waits for, in the words of the console procedure. */
+const STEP_WAIT: Readonly<Record<DriveProgress['step'], string>> = {
+  'create-services': 'creating the endpoint services (1–2 min on Huawei Cloud)',
+  'buy-endpoints': 'buying the endpoints and waiting for them to be accepted (1–2 min)',
+  'patch-listeners': 'writing the advertised map and opening TCP 9011',
+};
+
+/**
+ * Ctrl-C during a direct run loses nothing (every step is idempotent and the link is declared on the
+ * instance): say how to resume or undo, then exit 130 as shells expect.
+ */
+function resumeHintOnInterrupt(io: Io, progress: Progress, instanceId: string): () => void {
+  const onInterrupt = () => {
+    progress.stopSpinner();
+    io.err(
+      `interrupted: nothing is lost. Run the same command again to resume the link of ${instanceId}, ` +
+        `or 'kafka-vpcep-link unlink --instance ${instanceId}' to undo it.`,
+    );
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  return () => process.off('SIGINT', onInterrupt);
+}
+
 export async function runLink(
   options: LinkCommandOptions,
   env: Record<string, string | undefined>,
@@ -156,7 +180,7 @@ export async function runLink(
 ): Promise<number> {
   const request = linkRequestFromOptions(options);
   const ctx = context ?? (await commandContext(env, io, options));
-  const progress = new Progress(io, options);
+  const progress = new Progress(io, options, env);
   const deadline = Date.now() + options.timeout * 1000;
 
   if (options.via === 'queue' && !options.dryRun) {
@@ -187,10 +211,20 @@ export async function runLink(
 
   const onProgress = ({ step, phase, detail }: DriveProgress) => {
     if (phase === 'waiting') progress.waiting(`${step}: ${detail ?? 'waiting'}`);
-    else progress.line(phase === 'start' ? '▶' : '✔', `${step}${detail ? `: ${detail}` : ''}`);
+    else {
+      progress.line(phase === 'start' ? '▶' : '✔', `${step}${detail ? `: ${detail}` : ''}`);
+      // Each step may wait on the cloud for minutes: keep saying what it waits for.
+      if (phase === 'start' && !request.options?.dryRun) progress.waiting(STEP_WAIT[step]);
+    }
   };
-  const result = await driveLink(ctx.deps, request, { deadline }, onProgress);
-  progress.stopSpinner();
+  const stopOnInterrupt = resumeHintOnInterrupt(io, progress, request.instanceId);
+  let result: Awaited<ReturnType<typeof driveLink>>;
+  try {
+    result = await driveLink(ctx.deps, request, { deadline }, onProgress);
+  } finally {
+    stopOnInterrupt();
+    progress.stopSpinner();
+  }
   if (result.outcome === 'planned') {
     if (options.json)
       printJson(io, { dryRun: true, instanceId: request.instanceId, actions: result.actions });
