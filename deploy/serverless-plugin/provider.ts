@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fromEnv, projectIdFromEnv } from '../../shared/cloud/credentials.js';
+import { createDmsClient } from '../../shared/cloud/dms.js';
 import {
   type AsyncInvokeConfig,
   createFunctionGraphClient,
@@ -27,7 +28,8 @@ import {
 } from '../../shared/cloud/functiongraph.js';
 import { createCloudHttp } from '../../shared/cloud/http.js';
 import { createIamClient } from '../../shared/cloud/iam.js';
-import type { CloudHttp, CloudService, CredentialsProvider } from '../../shared/cloud/types.js';
+import type { CloudHttp, CloudService, CredentialsProvider, DmsClient } from '../../shared/cloud/types.js';
+import { desiredLinkOf } from '../../shared/link/desired.js';
 import {
   buildDeployPlan,
   type DeployPlan,
@@ -134,6 +136,7 @@ interface Cloud {
   projectId: string;
   fg: FunctionGraphClient;
   smn: CloudHttp;
+  dms: DmsClient;
 }
 
 /** Credentials, project id (env, else IAM's project of the region) and the clients. */
@@ -159,7 +162,12 @@ async function connect(
   const fgHttp = http('functiongraph', projectId);
   // No retries for invocations: re-sending a timed-out synchronous call could run the function twice.
   const invokeHttp = http('functiongraph', projectId, { retry: { retries: 0 }, timeoutMs: invokeTimeoutMs });
-  return { projectId, fg: createFunctionGraphClient(fgHttp, invokeHttp), smn: http('smn', projectId) };
+  return {
+    projectId,
+    fg: createFunctionGraphClient(fgHttp, invokeHttp),
+    smn: http('smn', projectId),
+    dms: createDmsClient(http('dms', projectId)),
+  };
 }
 
 /* ------------------------------------------------------------------ SMN topics */
@@ -530,6 +538,7 @@ async function removeService(ctx: PluginContext): Promise<void> {
   const region = String(ctx.serverless.service.provider.region ?? '');
   const cloud = await connect({ region }, ctx);
   const plan = buildDeployPlan(ctx.serverless.service, { stage, projectId: cloud.projectId });
+  await warnAboutLinks(cloud, ctx.log);
   const deployed = await cloud.fg.listFunctions({ packageName: plan.package });
   const names = new Set(plan.functions.map((f) => f.funcName));
   // Deleting a function deletes its triggers (and SMN subscriptions) and its async configuration.
@@ -541,6 +550,25 @@ async function removeService(ctx: PluginContext): Promise<void> {
   else if (plan.topics.length > 0) {
     ctx.log.notice(
       'SMN topics kept (they may have other subscribers); `serverless remove --remove-topics` deletes them',
+    );
+  }
+}
+
+/**
+ * Removing the functions leaves every link in place: its endpoints keep billing and nothing repairs
+ * or unlinks it any more. Say so, with the commands that unlink each one.
+ */
+async function warnAboutLinks(cloud: Cloud, log: PluginLog): Promise<void> {
+  const linked = (await cloud.dms.listInstances()).filter((instance) => desiredLinkOf(instance));
+  if (linked.length === 0) return;
+  log.warning(
+    `${linked.length} Kafka instance(s) are still linked; their VPC endpoints keep billing and, without the ` +
+      'functions, nothing reconciles or unlinks them. Unlink them first:',
+  );
+  for (const instance of linked) {
+    const vpc = desiredLinkOf(instance)?.client.vpcId;
+    log.warning(
+      `  kafka-vpcep-link unlink --instance ${instance.instanceId}   # ${instance.name} → VPC ${vpc}`,
     );
   }
 }

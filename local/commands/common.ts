@@ -108,36 +108,70 @@ export async function commandContext(
   return { config, credentials, logger, deps: createLinkDeps({ config, credentials, logger }) };
 }
 
-/** One line per step on stderr, with a spinner while waiting when stderr is a terminal. */
+/** ANSI colours for the progress symbols, on a terminal only and never with `NO_COLOR` set. */
+const COLOURS: Readonly<Record<string, number>> = { '✔': 32, '✖': 31, '!': 33, '→': 36, '▶': 36, '…': 90 };
+
+/**
+ * One line per step on stderr. While a step waits: a spinner with the elapsed time on a terminal,
+ * and everywhere a "still …" line every `heartbeatMs`, so a log or CI never looks hung.
+ */
 export class Progress {
   private spinner: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private waitingFor: { text: string; since: number } | undefined;
   private frame = 0;
   private readonly started = Date.now();
+  private readonly colour: boolean;
+  private readonly heartbeatMs: number;
 
   constructor(
     private readonly io: Io,
     private readonly output: OutputOptions = {},
-  ) {}
+    env: Record<string, string | undefined> = process.env,
+  ) {
+    this.colour = io.isTty && !env.NO_COLOR;
+    const every = Number(env.KVL_PROGRESS_INTERVAL_MS);
+    this.heartbeatMs = Number.isFinite(every) && every > 0 ? every : 15_000;
+  }
 
   line(symbol: string, text: string): void {
     this.stopSpinner();
-    if (this.output.quiet) return;
-    const seconds = ((Date.now() - this.started) / 1000).toFixed(1).padStart(5);
-    this.io.err(`${seconds}s ${symbol} ${text}`);
+    this.print(symbol, text);
   }
 
+  private print(symbol: string, text: string): void {
+    if (this.output.quiet) return;
+    const seconds = ((Date.now() - this.started) / 1000).toFixed(1).padStart(5);
+    const code = this.colour ? COLOURS[symbol] : undefined;
+    this.io.err(`${seconds}s ${code ? `\x1b[${code}m${symbol}\x1b[0m` : symbol} ${text}`);
+  }
+
+  /** Waiting for `text`; the same text again keeps counting from when the wait began. */
   waiting(text: string): void {
-    if (!this.io.isTty || this.output.quiet) return;
+    if (this.output.quiet) return;
+    if (this.waitingFor?.text === text) return;
     this.stopSpinner();
+    const wait = { text, since: Date.now() };
+    this.waitingFor = wait;
+    const elapsed = () => `${Math.round((Date.now() - wait.since) / 1000)} s`;
+    this.heartbeat = setInterval(() => {
+      if (this.io.isTty) process.stderr.write(`\r${' '.repeat(80)}\r`);
+      this.print('…', `still ${text} (${elapsed()})`);
+    }, this.heartbeatMs);
+    this.heartbeat.unref();
+    if (!this.io.isTty) return;
     const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
     this.spinner = setInterval(() => {
       this.frame = (this.frame + 1) % frames.length;
-      process.stderr.write(`\r${frames[this.frame]} ${text}`.padEnd(80));
+      process.stderr.write(`\r${frames[this.frame]} ${text} ${elapsed()}`.slice(0, 79).padEnd(80));
     }, 100);
     this.spinner.unref();
   }
 
   stopSpinner(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.waitingFor = undefined;
     if (!this.spinner) return;
     clearInterval(this.spinner);
     this.spinner = undefined;

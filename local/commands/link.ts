@@ -100,6 +100,76 @@ export function describeCompletion(io: Io, event: CloudEvent): void {
       `  ${m.listenerIp.padEnd(15)} → ${m.endpointIp.padEnd(15)} via ${m.endpointId} (service ${m.serviceId}, port ${m.portId})`,
     );
   }
+  io.out('');
+  for (const line of clientConfiguration(d.bootstrapServers, d.securityProtocol, d.saslMechanisms))
+    io.out(line);
+}
+
+/**
+ * Ready-to-paste client settings for the three client families users run (Java clients, librdkafka
+ * and its bindings, kafkajs). Credentials are placeholders: the CLI never knows or prints them.
+ */
+export function clientConfiguration(
+  bootstrapServers: string,
+  securityProtocol: string,
+  saslMechanisms: readonly string[],
+): string[] {
+  const mechanism = saslMechanisms.includes('SCRAM-SHA-512') ? 'SCRAM-SHA-512' : saslMechanisms[0];
+  const sasl = securityProtocol.startsWith('SASL') && mechanism !== undefined;
+  const tls = securityProtocol === 'SASL_SSL';
+  const javaModule =
+    mechanism === 'PLAIN'
+      ? 'org.apache.kafka.common.security.plain.PlainLoginModule'
+      : 'org.apache.kafka.common.security.scram.ScramLoginModule';
+  return [
+    'Client configuration (Java clients: client.properties):',
+    `  bootstrap.servers=${bootstrapServers}`,
+    `  security.protocol=${securityProtocol}`,
+    ...(sasl
+      ? [
+          `  sasl.mechanism=${mechanism}`,
+          `  sasl.jaas.config=${javaModule} required username="<user>" password="<password>";`,
+        ]
+      : []),
+    ...(tls ? ['  ssl.truststore.location=<truststore with the instance CA>'] : []),
+    'librdkafka (kcat, confluent-kafka):',
+    `  bootstrap.servers=${bootstrapServers}`,
+    `  security.protocol=${securityProtocol.toLowerCase()}`,
+    ...(sasl
+      ? [`  sasl.mechanisms=${mechanism}`, '  sasl.username=<user>', '  sasl.password=<password>']
+      : []),
+    ...(tls ? ['  ssl.ca.location=<instance CA file>'] : []),
+    'kafkajs:',
+    `  { brokers: ${JSON.stringify(bootstrapServers.split(','))},` +
+      (tls ? ' ssl: { ca: [<instance CA>] },' : '') +
+      (sasl
+        ? ` sasl: { mechanism: '${mechanism?.toLowerCase()}', username: '<user>', password: '<password>' } }`
+        : ' }'),
+  ];
+}
+
+/** What each step of a direct run waits for, in the words of the console procedure. */
+const STEP_WAIT: Readonly<Record<DriveProgress['step'], string>> = {
+  'create-services': 'creating the endpoint services (1–2 min on Huawei Cloud)',
+  'buy-endpoints': 'buying the endpoints and waiting for them to be accepted (1–2 min)',
+  'patch-listeners': 'writing the advertised map and opening TCP 9011',
+};
+
+/**
+ * Ctrl-C during a direct run loses nothing (every step is idempotent and the link is declared on the
+ * instance): say how to resume or undo, then exit 130 as shells expect.
+ */
+function resumeHintOnInterrupt(io: Io, progress: Progress, instanceId: string): () => void {
+  const onInterrupt = () => {
+    progress.stopSpinner();
+    io.err(
+      `interrupted: nothing is lost. Run the same command again to resume the link of ${instanceId}, ` +
+        `or 'kafka-vpcep-link unlink --instance ${instanceId}' to undo it.`,
+    );
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  return () => process.off('SIGINT', onInterrupt);
 }
 
 export async function runLink(
@@ -110,7 +180,7 @@ export async function runLink(
 ): Promise<number> {
   const request = linkRequestFromOptions(options);
   const ctx = context ?? (await commandContext(env, io, options));
-  const progress = new Progress(io, options);
+  const progress = new Progress(io, options, env);
   const deadline = Date.now() + options.timeout * 1000;
 
   if (options.via === 'queue' && !options.dryRun) {
@@ -141,10 +211,20 @@ export async function runLink(
 
   const onProgress = ({ step, phase, detail }: DriveProgress) => {
     if (phase === 'waiting') progress.waiting(`${step}: ${detail ?? 'waiting'}`);
-    else progress.line(phase === 'start' ? '▶' : '✔', `${step}${detail ? `: ${detail}` : ''}`);
+    else {
+      progress.line(phase === 'start' ? '▶' : '✔', `${step}${detail ? `: ${detail}` : ''}`);
+      // Each step may wait on the cloud for minutes: keep saying what it waits for.
+      if (phase === 'start' && !request.options?.dryRun) progress.waiting(STEP_WAIT[step]);
+    }
   };
-  const result = await driveLink(ctx.deps, request, { deadline }, onProgress);
-  progress.stopSpinner();
+  const stopOnInterrupt = resumeHintOnInterrupt(io, progress, request.instanceId);
+  let result: Awaited<ReturnType<typeof driveLink>>;
+  try {
+    result = await driveLink(ctx.deps, request, { deadline }, onProgress);
+  } finally {
+    stopOnInterrupt();
+    progress.stopSpinner();
+  }
   if (result.outcome === 'planned') {
     if (options.json)
       printJson(io, { dryRun: true, instanceId: request.instanceId, actions: result.actions });

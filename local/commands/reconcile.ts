@@ -36,7 +36,7 @@ export async function runReconcile(
   io: Io,
 ): Promise<number> {
   const ctx = await commandContext(env, io, options);
-  const progress = new Progress(io, options);
+  const progress = new Progress(io, options, env);
   const result = await reconcile(ctx.deps, { repair: Boolean(options.repair) });
   let failures = 0;
   for (const action of result.actions) {

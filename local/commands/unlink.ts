@@ -31,7 +31,7 @@ export async function runUnlink(
     throw new UsageError('--instance: must be 1-64 characters of [A-Za-z0-9_-]');
   }
   const ctx = await commandContext(env, io, options);
-  const progress = new Progress(io, options);
+  const progress = new Progress(io, options, env);
   const deadline = Date.now() + options.timeout * 1000;
   if (options.via === 'queue') {
     const event = newCloudEvent('kvl.link.unlink-requested', {

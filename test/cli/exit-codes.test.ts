@@ -167,6 +167,13 @@ describe('human output stays human', () => {
     expect(quiet.code).toBe(0);
     expect(quiet.stderr.trim()).toBe('');
     expect(quiet.stdout).toMatch(/Linked/);
+    // A ready-to-paste client configuration follows, with placeholders for the credentials.
+    const bootstrap = /bootstrap servers: (\S+)/.exec(quiet.stdout)?.[1];
+    expect(quiet.stdout).toContain(`bootstrap.servers=${bootstrap}`);
+    expect(quiet.stdout).toMatch(/security\.protocol=SASL_SSL/);
+    expect(quiet.stdout).toMatch(/sasl\.mechanisms=SCRAM-SHA-512/);
+    expect(quiet.stdout).toMatch(/kafkajs:\n\s+\{ brokers: \[/);
+    expect(quiet.stdout).toContain('password="<password>"');
   });
 
   it('an unknown KVL_LOG_LEVEL is bad usage', async () => {
@@ -224,5 +231,46 @@ describe('--via queue --wait with nothing subscribed', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/nothing is subscribed to .*: no function would handle this request/);
     expect(emulator.requests().filter((r) => r.path.endsWith('/publish'))).toEqual([]);
+  });
+});
+
+describe('progress while waiting', () => {
+  it('says what a step still waits for, with the elapsed time, in a non-terminal log', async () => {
+    // Service creation takes 60 s emulated = 3 s here; a "still" line every 500 ms.
+    emulator.clock.setSpeed(20);
+    env.KVL_PROGRESS_INTERVAL_MS = '500';
+    env.KVL_FIRST_PROBE_AFTER_MS = firstProbeForSpeed(20);
+
+    const result = await run(...link(world.clientVpcId, world.clientSubnetId));
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      /… still creating the endpoint services \(1–2 min on Huawei Cloud\) \(\d+ s\)/,
+    );
+    // Not a terminal: no colour codes, no spinner frames.
+    expect(result.stderr.includes('\u001b[')).toBe(false);
+    expect(result.stderr).not.toContain('⠋');
+  });
+
+  it('Ctrl-C says how to resume and exits 130', async () => {
+    emulator.clock.setSpeed(1);
+    const child = spawn(process.execPath, [BIN, ...link(world.clientVpcId, world.clientSubnetId)], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const started = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('▶ create-services')) resolve();
+      });
+    });
+    await started;
+
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted: nothing is lost\. Run the same command again to resume/);
   });
 });

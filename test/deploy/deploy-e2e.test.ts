@@ -341,8 +341,20 @@ describe('serverless deploy to the emulator', { timeout: 120_000 }, () => {
   });
 
   it('remove deletes the functions, their triggers and subscriptions (and the topics when asked)', async () => {
+    // A link still declared on the instance: remove warns and says how to unlink it.
+    const config = emulator.config();
+    const instance = emulator.world.kafkaInstances.find((i) => i.instanceId === config.world.instanceId)!;
+    instance.tags.push(
+      { key: 'kvl-client-vpc', value: config.world.clientVpcId },
+      { key: 'kvl-client-subnet', value: config.world.clientSubnetId },
+    );
+
     const run = await serverless(['remove', '--stage', STAGE, '--remove-topics']);
+
+    instance.tags = instance.tags.filter((t) => !t.key.startsWith('kvl-'));
     expectSuccess(run);
+    expect(run.stdout + run.stderr).toMatch(/1 Kafka instance\(s\) are still linked/);
+    expect(run.stdout + run.stderr).toContain(`kafka-vpcep-link unlink --instance ${instance.instanceId}`);
     expect(deployed()).toEqual([]);
     expect(emulator.world.functionGraph?.triggers).toEqual([]);
     expect(kvlSubscriptions()).toEqual([]);
