@@ -570,7 +570,8 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
       await subscriber.send({
         method: 'POST',
         path: '/v2/{project_id}/notifications/topics',
-        body: { name },
+        // display_name is mandatory (SMN CreateTopic); the deploy plugin sends the name too.
+        body: { name, display_name: name },
       });
       this.log(`created the on-failure topic ${topicUrn} (serverless deploy creates it in a real account)`);
     }

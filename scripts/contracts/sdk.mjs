@@ -69,7 +69,8 @@ export class Sdk {
       const path = /WithPath\("([^"]+)"\)/.exec(block)[1];
       const response = /WithResponse\(new\(model\.(\w+)\)\)/.exec(block)?.[1];
       const fields = [];
-      const re = /With(Request|Response)Field\(def\.NewFieldDef\(\)\.\s*WithName\("(\w+)"\)\.(?:\s*WithJsonTag\("([^"]+)"\)\.)?(?:\s*WithKindName\("[^"]+"\)\.)?\s*WithLocationType\(def\.(\w+)\)/g;
+      const re =
+        /With(Request|Response)Field\(def\.NewFieldDef\(\)\.\s*WithName\("(\w+)"\)\.(?:\s*WithJsonTag\("([^"]+)"\)\.)?(?:\s*WithKindName\("[^"]+"\)\.)?\s*WithLocationType\(def\.(\w+)\)/g;
       for (let m = re.exec(block); m; m = re.exec(block)) {
         fields.push({ side: m[1].toLowerCase(), goName: m[2], json: m[3], location: m[4].toLowerCase() });
       }
@@ -98,7 +99,8 @@ function parseModelFile(text, path, structs, enums) {
       const fn = new RegExp(`func Get${name}Enum\\(\\)[\\s\\S]*?\\n\\}`).exec(text);
       const values = [];
       const valueRe = /value:\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?)/g;
-      for (let v = valueRe.exec(fn?.[0] ?? ''); v; v = valueRe.exec(fn?.[0] ?? '')) values.push(JSON.parse(v[1]));
+      for (let v = valueRe.exec(fn?.[0] ?? ''); v; v = valueRe.exec(fn?.[0] ?? ''))
+        values.push(JSON.parse(v[1]));
       enums.set(name, { kind: kind === 'string' ? 'string' : 'integer', values });
       continue;
     }
@@ -115,7 +117,13 @@ function parseModelFile(text, path, structs, enums) {
       if (f) {
         const [jsonName, ...opts] = f[3].split(',');
         if (jsonName !== '-') {
-          fields.push({ goName: f[1], goType: f[2], json: jsonName, omitempty: opts.includes('omitempty'), comment: comment.join(' ') });
+          fields.push({
+            goName: f[1],
+            goType: f[2],
+            json: jsonName,
+            omitempty: opts.includes('omitempty'),
+            comment: comment.join(' '),
+          });
         }
       }
       comment = [];
@@ -159,8 +167,9 @@ export function rangesFromComment(comment, type) {
       out.maxLength = Number(len[2]);
     }
     // A string that carries a number (DMS sends limit/offset as strings).
-    const numeric = /取值范围[*\s]*[：:为]?[*\s]*(-?\d+)\s*[~～\-—–]\s*(-?\d+)(?!\s*个?(?:unicode)?字符)/.exec(comment);
-    if (numeric && !len) {
+    const numeric =
+      /取值范围[*\s]*[：:为]?[*\s]*(-?\d+)\s*[~～\-—–]\s*(-?\d+)(?!\s*个?(?:unicode)?字符)/.exec(comment);
+    if (numeric && !len && !comment.includes('字符')) {
       out.numericMin = Number(numeric[1]);
       out.numericMax = Number(numeric[2]);
     }
