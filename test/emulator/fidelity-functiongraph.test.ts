@@ -166,7 +166,9 @@ describe('official FunctionGraph SDK: the deploy operations', () => {
     const listed = (await client.listFunctionTriggers(
       new ListFunctionTriggersRequest().withFunctionUrn(funcUrn),
     )) as unknown as Array<Record<string, unknown>>;
-    expect(listed).toEqual([expect.objectContaining({ trigger_id: triggerId, trigger_status: 'DISABLED' })]);
+    expect([...listed]).toEqual([
+      expect.objectContaining({ trigger_id: triggerId, trigger_status: 'DISABLED' }),
+    ]);
 
     const deleted = await client.deleteFunctionTrigger(
       new DeleteFunctionTriggerRequest()

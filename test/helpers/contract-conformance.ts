@@ -18,6 +18,7 @@ import {
   type Violation,
 } from '../../contracts/check.js';
 import { EXCHANGE_FILE_ENV, type Exchange, exchangeObservers } from '../../local/cloud/exchange-log.js';
+import { contractMarks, currentTestKey } from './contract-marks.js';
 
 interface Recorded {
   test: string;
@@ -32,13 +33,18 @@ if (enabled) {
   const known = loadKnownDivergences();
   let pending: Recorded[] = [];
 
-  const currentTest = (): string => {
-    const state = expect.getState();
-    return `${state.testPath ?? '?'} > ${state.currentTestName ?? '(outside a test)'}`;
-  };
+  const currentTest = currentTestKey;
+  const NEVER = /$^/;
 
   const check = (exchange: ExchangeLike, where: string) => {
-    const { violations } = checker.checkExchange(exchange, { known });
+    const marks = contractMarks();
+    if (marks.ignoredPaths.some((pattern) => pattern.test(exchange.path))) return;
+    // In a test that probes refusals, the clients' requests are judged like any test's.
+    const productAgent = marks.refusals.has(where) ? NEVER : undefined;
+    const { violations } = checker.checkExchange(exchange, {
+      known,
+      ...(productAgent ? { productAgent } : {}),
+    });
     for (const violation of violations) {
       pending.push({
         test: where,
@@ -82,6 +88,7 @@ if (enabled) {
 
   afterEach(() => {
     drainFile(currentTest());
+    contractMarks().refusals.delete(currentTest());
     const error = report();
     if (error) throw error;
   });
@@ -89,6 +96,7 @@ if (enabled) {
   afterAll(() => {
     drainFile(`${expect.getState().testPath ?? '?'} > (hooks)`);
     exchangeObservers.delete(observer);
+    contractMarks().ignoredPaths.length = 0;
     rmSync(file, { force: true });
     const error = report();
     if (error) throw error;
