@@ -19,7 +19,7 @@ export interface Exchange {
   userAgent?: string;
   /** 0 when no answer was sent (timeout and drop-after-commit faults). */
   status: number;
-  /** Parsed JSON answer, redacted like the request body. */
+  /** Parsed JSON answer as the caller received it; redacted before it is written to the exchange file. */
   responseBody?: unknown;
   service?: string;
   requestId: string;
@@ -77,5 +77,8 @@ export function notifyExchange(exchange: Exchange, own: ReadonlySet<ExchangeObse
   for (const observer of exchangeObservers) observer(exchange);
   const file = process.env[EXCHANGE_FILE_ENV];
   // In-process observers already saw it; the file is for emulators in processes nobody observes.
-  if (file && exchangeObservers.size === 0) appendFileSync(file, `${JSON.stringify(exchange)}\n`);
+  if (file && exchangeObservers.size === 0) {
+    const redacted = { ...exchange, responseBody: redactSecrets(exchange.responseBody) };
+    appendFileSync(file, `${JSON.stringify(redacted)}\n`);
+  }
 }

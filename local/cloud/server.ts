@@ -37,7 +37,6 @@ import {
   exchangeObservers,
   notifyExchange,
   queryRecord,
-  redactSecrets,
 } from './exchange-log.js';
 import { createFunctionGraphModule } from './functiongraph.js';
 import { createIamModule } from './iam.js';
@@ -693,9 +692,8 @@ export class Emulator {
       this.requestLog.splice(0, this.requestLog.length - MAX_LOG_ENTRIES);
     if (this.exchangeObservers.size > 0 || exchangeObservers.size > 0 || process.env[EXCHANGE_FILE_ENV]) {
       const { code: _code, ...rest } = logged;
-      const full: Exchange = { ...rest, query: logged.query ?? {}, ...exchange };
-      if (exchange?.responseBody !== undefined) full.responseBody = redactSecrets(exchange.responseBody);
-      notifyExchange(full, this.exchangeObservers);
+      // The answer is what the caller received; notifyExchange redacts it before it is written anywhere.
+      notifyExchange({ ...rest, query: logged.query ?? {}, ...exchange } as Exchange, this.exchangeObservers);
     }
   }
 

@@ -88,13 +88,12 @@ describe('the request log', () => {
     // Assert
     expect(token.status).toBe(401);
     expect(temporary.status).toBe(201);
-    const text = JSON.stringify({ log: emu.requests(), seen });
+    const text = JSON.stringify({ log: emu.requests(), requests: seen.map((e) => e.body) });
     expect(text).not.toContain(owner.sk);
-    expect(text).not.toContain(temporary.json.credential.secret);
-    expect(text).not.toContain(temporary.json.credential.securitytoken);
-    expect(seen[1]?.responseBody).toMatchObject({
-      credential: { secret: '[REDACTED]', securitytoken: '[REDACTED]' },
-    });
+    // In-process observers get the answer the caller got; whatever is written is redacted first.
+    const answer = JSON.stringify(redactSecrets(seen[1]?.responseBody));
+    expect(answer).not.toContain(temporary.json.credential.secret);
+    expect(answer).not.toContain(temporary.json.credential.securitytoken);
     expect(emu.requests()[0]?.body).toMatchObject({
       auth: { identity: { methods: ['password'], password: { user: { password: '[REDACTED]' } } } },
     });
@@ -110,7 +109,7 @@ describe('the request log', () => {
 });
 
 describe('exchanges of emulators nobody observes in-process', () => {
-  it('are appended to the exchange file, one JSON line each', () => {
+  it('are appended to the exchange file, one JSON line each, secrets redacted', () => {
     // Arrange: the suite's own observer stands aside, as in a subprocess.
     const file = join(tmpdir(), `kvl-exchange-test-${process.pid}.jsonl`);
     const saved: ExchangeObserver[] = [...exchangeObservers];
@@ -119,11 +118,16 @@ describe('exchanges of emulators nobody observes in-process', () => {
     process.env[EXCHANGE_FILE_ENV] = file;
     const exchange: Exchange = {
       time: '2026-01-01T00:00:00.000Z',
-      method: 'GET',
-      path: '/v3/projects',
-      query: { name: 'ap-southeast-1' },
-      status: 200,
+      method: 'POST',
+      path: '/v3.0/OS-CREDENTIAL/securitytokens',
+      query: {},
+      status: 201,
+      responseBody: { credential: { access: 'AK', secret: 'top-secret', securitytoken: 'tok' } },
       requestId: 'r1',
+    };
+    const redacted = {
+      ...exchange,
+      responseBody: { credential: { access: 'AK', secret: '[REDACTED]', securitytoken: '[REDACTED]' } },
     };
     try {
       // Act
@@ -131,12 +135,14 @@ describe('exchanges of emulators nobody observes in-process', () => {
       notifyExchange(exchange, new Set());
 
       // Assert
+      const written = readFileSync(file, 'utf8');
       expect(
-        readFileSync(file, 'utf8')
+        written
           .trim()
           .split('\n')
           .map((line) => JSON.parse(line)),
-      ).toEqual([exchange, exchange]);
+      ).toEqual([redacted, redacted]);
+      expect(written).not.toContain('top-secret');
     } finally {
       for (const observer of saved) exchangeObservers.add(observer);
       process.env[EXCHANGE_FILE_ENV] = savedEnv;
