@@ -124,7 +124,7 @@ export const KnownDivergencesSchema = z
           operation: z.string(),
           side: z.enum(['request', 'response']),
           field: z.string(),
-          issue: z.string().regex(/^#12 item \d+$|^#12 new$/),
+          issue: z.string().regex(/^#12 (item \d+|new|doc-vs-SDK)$/),
           note: z.string().min(1),
         })
         .strict(),

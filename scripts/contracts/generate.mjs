@@ -306,7 +306,13 @@ const SERVICES = [
         success: [200, 201],
         doc: 'https://support.huaweicloud.com/intl/en-us/eu-west-0-api-smn/smn_api_52003.html',
       },
-      { id: 'ListSubscriptionsByTopic', calledBy: [], success: [200] },
+      {
+        id: 'ListSubscriptionsByTopic',
+        // The CLI's --via queue --wait checks that something will handle its request.
+        calledBy: ['shared/cloud/smn.ts'],
+        success: [200],
+        required: ['subscription_count'],
+      },
       { id: 'ListSubscriptions', calledBy: [], success: [200] },
       { id: 'CancelSubscription', calledBy: [], success: [200] },
     ],

@@ -240,6 +240,7 @@ const CALLS: Record<string, Record<string, (client: any) => Promise<unknown>>> =
   },
   'shared/cloud/smn.ts': {
     publish: (c) => c.publish(TOPIC, { subject: 'kvl', message: '{}' }),
+    listTopicSubscriptions: (c) => c.listTopicSubscriptions(TOPIC),
   },
   'shared/cloud/iam.ts': {
     getProjectId: (c) => c.getProjectId('ap-southeast-1'),
