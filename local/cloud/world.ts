@@ -38,7 +38,7 @@ export const PARTNER_AGENCY_NAME = 'kvl-link-endpoints';
 
 /**
  * What the partner's agency may do: exactly deploy/client-agency-policy.json (a test holds them
- * equal) — buy, read and delete VPC endpoints, check quotas, read its VPCs and subnets, and find
+ * equal) — buy, read, tag and delete VPC endpoints, check quotas, read its VPCs and subnets, and find
  * its project (the SDKs' project discovery, `GET /v3/projects`).
  */
 export const CLIENT_AGENCY_ACTIONS: readonly string[] = [
@@ -46,6 +46,7 @@ export const CLIENT_AGENCY_ACTIONS: readonly string[] = [
   'vpcep:endpoints:get',
   'vpcep:endpoints:list',
   'vpcep:endpoints:delete',
+  'vpcep:tags:update',
   'vpcep:quotas:get',
   'vpc:vpcs:get',
   'vpc:vpcs:list',
