@@ -39,7 +39,7 @@ import {
   queryRecord,
 } from './exchange-log.js';
 import { createFunctionGraphModule } from './functiongraph.js';
-import { createIamModule } from './iam.js';
+import { createIamModule, deniedAction } from './iam.js';
 import { createSmnModule } from './smn.js';
 import type {
   Caller,
@@ -162,7 +162,16 @@ export interface EmulatorConfig {
     events: string;
   };
   /** The second account, for cross-account links. */
-  partner: { domainId: string; projectId: string; ak: string; sk: string; vpcId: string; subnetId: string };
+  partner: {
+    domainId: string;
+    projectId: string;
+    ak: string;
+    sk: string;
+    vpcId: string;
+    subnetId: string;
+    /** The partner's agency delegated to the main account, with the endpoint permissions. */
+    agencyName: string;
+  };
 }
 
 export interface EmulatorOptions {
@@ -560,6 +569,7 @@ export class Emulator {
         sk: seed.partner.sk,
         vpcId: seed.partnerVpcId,
         subnetId: seed.partnerSubnetId,
+        agencyName: seed.partnerAgencyName,
       },
     };
   }
@@ -826,6 +836,12 @@ export class Emulator {
       return;
     }
     const caller = auth.caller;
+    // Credentials of an assumed agency may do only what the agency's policies allow.
+    const denied = deniedAction(caller, method, path);
+    if (denied) {
+      serviceError(403, 'APIGW.0302', `Policy doesn't allow ${denied} to be performed.`);
+      return;
+    }
 
     // 2. Project scoping. The gateway resolves X-Project-Id against the AK's account; the path's
     // {project_id} is checked by each service with its own error (DMS, VPCEP and VPC do it), or here
@@ -1078,6 +1094,7 @@ export class Emulator {
         ak: temporary.ak,
         temporary: true,
         authMethod: 'aksk',
+        ...(temporary.allowedActions ? { allowedActions: temporary.allowedActions } : {}),
       },
     };
   }
