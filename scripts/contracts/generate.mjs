@@ -346,7 +346,13 @@ const SERVICES = [
       // These share one path; a request conforms when it matches any of them.
       { id: 'KeystoneCreateUserTokenByPassword', calledBy: [], success: [201], redact: true },
       { id: 'KeystoneCreateAgencyToken', calledBy: [], success: [201], redact: true },
-      { id: 'CreateTemporaryAccessKeyByAgency', calledBy: [], success: [201], redact: true },
+      {
+        id: 'CreateTemporaryAccessKeyByAgency',
+        // Cross-account links: the owner assumes the agency the client account granted it.
+        calledBy: ['shared/cloud/iam.ts'],
+        success: [201],
+        redact: true,
+      },
       { id: 'CreateTemporaryAccessKeyByToken', calledBy: [], success: [201], redact: true },
     ],
   },

@@ -57,29 +57,24 @@ export const AGENCY_DURATION_SECONDS = { min: 900, max: 86_400 } as const;
 const REGION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function createIamClient(http: CloudHttp): IamClient {
+  async function getProject(regionName: string): Promise<{ id: string; domainId?: string }> {
+    if (!REGION_NAME.test(regionName)) {
+      throw new ProjectNotFoundError(regionName, { cause: new TypeError('not a region name') });
+    }
+    const response = await http.send({ method: 'GET', path: '/v3/projects', query: { name: regionName } });
+    const { projects } = parseBody(IamListProjectsResponseSchema, response, 'iam', 'list projects');
+    // The name filter is exact on IAM, but a proxy or emulator may ignore it: match here too.
+    const project = (projects ?? []).find((candidate) => candidate.name === regionName);
+    if (!project) throw new ProjectNotFoundError(regionName);
+    return { id: project.id, domainId: project.domain_id };
+  }
+
   return {
     async getProjectId(regionName) {
-      if (!REGION_NAME.test(regionName)) {
-        throw new ProjectNotFoundError(regionName, { cause: new TypeError('not a region name') });
-      }
-      const response = await http.send({ method: 'GET', path: '/v3/projects', query: { name: regionName } });
-      const { projects } = parseBody(IamListProjectsResponseSchema, response, 'iam', 'list projects');
-      // The name filter is exact on IAM, but a proxy or emulator may ignore it: match here too.
-      const project = (projects ?? []).find((candidate) => candidate.name === regionName);
-      if (!project) throw new ProjectNotFoundError(regionName);
-      return project.id;
+      return (await getProject(regionName)).id;
     },
 
-    async getProject(regionName) {
-      if (!REGION_NAME.test(regionName)) {
-        throw new ProjectNotFoundError(regionName, { cause: new TypeError('not a region name') });
-      }
-      const response = await http.send({ method: 'GET', path: '/v3/projects', query: { name: regionName } });
-      const { projects } = parseBody(IamListProjectsResponseSchema, response, 'iam', 'list projects');
-      const project = (projects ?? []).find((candidate) => candidate.name === regionName);
-      if (!project) throw new ProjectNotFoundError(regionName);
-      return { id: project.id, domainId: project.domain_id };
-    },
+    getProject,
 
     async assumeAgency({ domainId, agencyName, durationSeconds = AGENCY_DURATION_SECONDS.min }) {
       const seconds = Math.min(

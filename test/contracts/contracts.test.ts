@@ -244,6 +244,9 @@ const CALLS: Record<string, Record<string, (client: any) => Promise<unknown>>> =
   },
   'shared/cloud/iam.ts': {
     getProjectId: (c) => c.getProjectId('ap-southeast-1'),
+    getProject: (c) => c.getProject('ap-southeast-1'),
+    assumeAgency: (c) =>
+      c.assumeAgency({ domainId: '0123456789abcdef0123456789abcdef', agencyName: 'kvl-link' }),
   },
   'shared/cloud/functiongraph.ts': {
     createFunction: (c) =>
