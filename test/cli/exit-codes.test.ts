@@ -210,6 +210,13 @@ describe('version and detailed exit codes', () => {
     expect(drifted.code).toBe(3);
     expect(drifted.stdout).toMatch(/drifted/);
     expect(plain.code).toBe(0);
+    // A table: header, then the instance with its name, state, client VPC and age.
+    const [header, row] = plain.stdout.split('\n');
+    expect(header).toMatch(/^INSTANCE\s+NAME\s+STATE\s+CLIENT VPC\s+AGE$/);
+    const name = emulator.world.kafkaInstances[0]!.name;
+    expect(row).toMatch(
+      new RegExp(`^${world.instanceId}\\s+${name}\\s+drifted\\s+${world.clientVpcId}\\s+\\S+$`),
+    );
   });
 });
 
