@@ -281,3 +281,14 @@ describe('progress while waiting', () => {
     expect(stderr).toMatch(/interrupted: nothing is lost\. Run the same command again to resume/);
   });
 });
+
+describe('--json on failure', () => {
+  it('prints the error as JSON on stdout, with the exit code of the failure', async () => {
+    const result = await run(...link(world.clientVpcId, randomUUID()), '--json');
+
+    expect(result.code).toBe(2);
+    const body = JSON.parse(result.stdout);
+    expect(body.error).toMatchObject({ flag: '--client-subnet', exitCode: 2, name: 'LinkRejectedError' });
+    expect(body.error.message).toMatch(/^--client-subnet: subnet .* does not exist$/);
+  });
+});
