@@ -27,7 +27,8 @@ export default defineConfig({
         test: {
           name: 'fast',
           include: FAST,
-          setupFiles: ['test/quiet-output.ts'],
+          // Every exchange with an emulator is checked against contracts/*.json (issue #12).
+          setupFiles: ['test/quiet-output.ts', 'test/helpers/contract-conformance.ts'],
           // One worker runs many files: module loading (zod schemas, SDK oracles) is paid once, which
           // halves the wall time on 2 cores. These tests keep no state across files.
           isolate: false,
@@ -41,7 +42,8 @@ export default defineConfig({
           exclude: FAST,
           // Builds the function bundles once, for the tests that load them.
           globalSetup: ['test/global-setup.ts'],
-          setupFiles: ['test/quiet-output.ts'],
+          // Every exchange with an emulator is checked against contracts/*.json (issue #12).
+          setupFiles: ['test/quiet-output.ts', 'test/helpers/contract-conformance.ts'],
         },
       },
     ],

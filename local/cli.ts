@@ -97,6 +97,10 @@ export function buildProgram(
     .requiredOption('--client-vpc <id>', 'VPC of the Kafka clients')
     .requiredOption('--client-subnet <id>', 'subnet of the Kafka clients (the endpoints get their IPs here)')
     .option('--client-domain <id>', 'account (domain) id of the client, when it is another account')
+    .option(
+      '--client-agency <name>',
+      'agency the client account delegated to this account (needed with --client-domain of another account)',
+    )
     .option('--whitelist <domainId>', 'also allow this account to connect (repeatable)', collect)
     .option(
       '--no-security-group-rule',

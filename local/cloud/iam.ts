@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type {
   Account,
+  Agency,
   EmuClock,
   EmuRequest,
   EmuResponse,
@@ -125,6 +126,14 @@ function listProjects(req: EmuRequest, ctx: ServiceContext): EmuResponse {
   };
 }
 
+/**
+ * `token` issues credentials of the caller's own account; `assume_role` (IAM v3
+ * CreateTemporaryAccessKeyByAgency: `assume_role.{agency_name, domain_id | domain_name,
+ * duration_seconds}` [GSDK iam/v3 model_identity_assumerole.go, iam_meta.go]) issues credentials of
+ * another account's agency, limited to what the agency's policies allow. The caller needs
+ * `iam:agencies:assume` [GSDK iam/v3 model_agency_policy_statement.go] and the agency must trust
+ * the caller's account.
+ */
 function createSecurityToken(req: EmuRequest, ctx: ServiceContext): EmuResponse {
   const methods = field(req.body, 'auth', 'identity', 'methods');
   if (!Array.isArray(methods) || !methods.every((m) => typeof m === 'string') || methods.length === 0) {
@@ -143,9 +152,10 @@ function createSecurityToken(req: EmuRequest, ctx: ServiceContext): EmuResponse 
       `The request body is invalid: duration_seconds must be between ${MIN_TEMPORARY_SECONDS} and ${MAX_TEMPORARY_SECONDS}.`,
     );
   }
-  const account = ctx.world.accounts.find((a) => a.domainId === req.caller.domainId);
-  if (!account) throw new EmuError(401, 'IAM.0001', 'The caller has no account.');
-  const credential = issueTemporaryCredentials(ctx.world, ctx.clock, account, duration);
+  const credential =
+    method === 'assume_role'
+      ? assumeRole(req, ctx, duration)
+      : issueTemporaryCredentials(ctx.world, ctx.clock, callerAccount(req, ctx), duration);
   return {
     status: 201,
     body: {
@@ -157,6 +167,159 @@ function createSecurityToken(req: EmuRequest, ctx: ServiceContext): EmuResponse 
       },
     },
   };
+}
+
+function callerAccount(req: EmuRequest, ctx: ServiceContext): Account {
+  const account = ctx.world.accounts.find((a) => a.domainId === req.caller.domainId);
+  if (!account) throw new EmuError(401, 'IAM.0001', 'The caller has no account.');
+  return account;
+}
+
+function assumeRole(req: EmuRequest, ctx: ServiceContext, duration: number): TemporaryCredential {
+  callerAccount(req, ctx);
+  const role = field(req.body, 'auth', 'identity', 'assume_role');
+  const agencyName = field(role, 'agency_name');
+  const domainId = field(role, 'domain_id');
+  const domainName = field(role, 'domain_name');
+  if (typeof agencyName !== 'string' || agencyName === '') {
+    throw new EmuError(400, 'IAM.0010', 'The request body is invalid: assume_role.agency_name is required.');
+  }
+  if (typeof domainId !== 'string' && typeof domainName !== 'string') {
+    throw new EmuError(
+      400,
+      'IAM.0010',
+      'The request body is invalid: assume_role.domain_id or assume_role.domain_name is required.',
+    );
+  }
+  if (!actionAllowed(req.caller.allowedActions, 'iam:agencies:assume')) {
+    throw new EmuError(403, 'IAM.0002', "Policy doesn't allow iam:agencies:assume to be performed.");
+  }
+  const account = ctx.world.accounts.find((a) =>
+    typeof domainId === 'string' ? a.domainId === domainId : a.domainName === domainName,
+  );
+  const agency = (ctx.world.agencies ?? []).find(
+    (a) => a.domainId === account?.domainId && a.name === agencyName,
+  );
+  if (!account || !agency) {
+    throw new EmuError(
+      404,
+      'IAM.0003',
+      `The agency ${agencyName} of domain ${String(domainId ?? domainName)} does not exist.`,
+    );
+  }
+  if (agency.trustDomainId !== req.caller.domainId) {
+    throw new EmuError(
+      403,
+      'IAM.0002',
+      `The agency ${agencyName} is not delegated to the caller's account ${req.caller.domainId}.`,
+    );
+  }
+  const credential = issueTemporaryCredentials(ctx.world, ctx.clock, account, duration);
+  credential.agencyName = agency.name;
+  credential.allowedActions = [...agency.actions];
+  return credential;
+}
+
+/* ------------------------------------------------------------------ permissions of agencies */
+
+/**
+ * The IAM action of each API the emulator serves, as the services' permission tables name them
+ * (the same table test/deploy/iam-actions.ts cites). Only checked for agency credentials.
+ */
+const ACTIONS: ReadonlyArray<{ method: string; path: RegExp; action: string }> = [
+  { method: 'GET', path: /^\/v3\/projects\/?$/, action: 'iam:projects:list' },
+  { method: 'POST', path: /^\/v3\.0\/OS-CREDENTIAL\/securitytokens\/?$/, action: 'iam:agencies:assume' },
+  { method: 'POST', path: /^\/v1\/[^/]+\/vpc-endpoints$/, action: 'vpcep:endpoints:create' },
+  { method: 'GET', path: /^\/v1\/[^/]+\/vpc-endpoints$/, action: 'vpcep:endpoints:list' },
+  { method: 'GET', path: /^\/v1\/[^/]+\/vpc-endpoints\/[^/]+$/, action: 'vpcep:endpoints:get' },
+  { method: 'DELETE', path: /^\/v1\/[^/]+\/vpc-endpoints\/[^/]+$/, action: 'vpcep:endpoints:delete' },
+  { method: 'POST', path: /^\/v1\/[^/]+\/vpc-endpoint-services$/, action: 'vpcep:epservices:create' },
+  { method: 'GET', path: /^\/v1\/[^/]+\/vpc-endpoint-services$/, action: 'vpcep:epservices:list' },
+  { method: 'GET', path: /^\/v1\/[^/]+\/vpc-endpoint-services\/[^/]+$/, action: 'vpcep:epservices:get' },
+  {
+    method: 'DELETE',
+    path: /^\/v1\/[^/]+\/vpc-endpoint-services\/[^/]+$/,
+    action: 'vpcep:epservices:delete',
+  },
+  {
+    method: 'GET',
+    path: /^\/v1\/[^/]+\/vpc-endpoint-services\/[^/]+\/permissions$/,
+    action: 'vpcep:permissions:list',
+  },
+  {
+    method: 'POST',
+    path: /^\/v1\/[^/]+\/vpc-endpoint-services\/[^/]+\/permissions\/action$/,
+    action: 'vpcep:permissions:update',
+  },
+  {
+    method: 'GET',
+    path: /^\/v1\/[^/]+\/vpc-endpoint-services\/[^/]+\/connections$/,
+    action: 'vpcep:connections:list',
+  },
+  {
+    method: 'POST',
+    path: /^\/v1\/[^/]+\/(endpoint_service|endpoint)\/[^/]+\/tags\/action$/,
+    action: 'vpcep:tags:update',
+  },
+  {
+    method: 'POST',
+    path: /^\/v1\/[^/]+\/(endpoint_service|endpoint)\/resource_instances\/action$/,
+    action: 'vpcep:resource:list',
+  },
+  { method: 'GET', path: /^\/v1\/[^/]+\/quotas$/, action: 'vpcep:quotas:get' },
+  { method: 'GET', path: /^\/v1\/[^/]+\/subnets\/[^/]+$/, action: 'vpc:subnets:get' },
+  { method: 'GET', path: /^\/v1\/[^/]+\/subnets$/, action: 'vpc:subnets:get' },
+  { method: 'GET', path: /^\/v1\/[^/]+\/vpcs(\/[^/]+)?$/, action: 'vpc:vpcs:get' },
+];
+
+/** The IAM action an API call needs, when the emulator knows it. */
+export function iamActionFor(method: string, path: string): string | undefined {
+  return ACTIONS.find((a) => a.method === method && a.path.test(path))?.action;
+}
+
+/** Whether an action is allowed by a list of patterns (`*` matches within one segment). */
+export function actionAllowed(allowed: readonly string[] | undefined, action: string): boolean {
+  if (allowed === undefined) return true;
+  const parts = action.split(':');
+  return allowed.some((pattern) => {
+    const wanted = pattern.split(':');
+    return (
+      wanted.length === parts.length &&
+      wanted.every((w, i) =>
+        new RegExp(`^${w.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`, 'i').test(
+          parts[i] ?? '',
+        ),
+      )
+    );
+  });
+}
+
+/**
+ * The action an agency-limited caller may not perform on this call, if any (an unknown API is
+ * refused too: an agency holds only what its policies name).
+ */
+export function deniedAction(
+  caller: { allowedActions?: string[] },
+  method: string,
+  path: string,
+): string | undefined {
+  if (caller.allowedActions === undefined) return undefined;
+  const action = iamActionFor(method, path) ?? `${method} ${path}`;
+  return actionAllowed(caller.allowedActions, action) ? undefined : action;
+}
+
+/** Creates (or replaces) an agency of `owner` delegated to `trustDomainId`. */
+export function putAgency(
+  world: World,
+  newId: () => string,
+  agency: Omit<Agency, 'id'> & { id?: string },
+): Agency {
+  world.agencies = (world.agencies ?? []).filter(
+    (a) => !(a.domainId === agency.domainId && a.name === agency.name),
+  );
+  const created: Agency = { ...agency, id: agency.id ?? newId().replaceAll('-', '') };
+  world.agencies.push(created);
+  return created;
 }
 
 /**

@@ -8,7 +8,8 @@
  *
  * Admin API (loopback clients only, no signature; errors are `{error}` with 400/404):
  *   GET    state                      the World as JSON (+ `emulator: {now, speed, ctsEvents, faults, throttle}`)
- *   GET    requests / DELETE requests the request log `[{time, method, path, status, code?, service, requestId, fault?}]`
+ *   GET    requests / DELETE requests the request log `[{time, method, path, status, code?, service, requestId, fault?,
+ *                                      query, body?}]` (body: parsed JSON, secrets redacted)
  *   GET    messages?topic=URN         messages published to a topic (all topics without `topic`)
  *   POST   faults                     a fault, an array of faults, or `{seed?, faults?}`; GET lists, DELETE clears
  *   POST   clock                      `{advanceMs}` and/or `{speed}` → `{now, speed}`; GET reads it
@@ -28,8 +29,17 @@ import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../shared/cloud/signer.js';
 import { createClock } from './clock.js';
 import { createDmsModule } from './dms.js';
+import {
+  bodyForLog,
+  EXCHANGE_FILE_ENV,
+  type Exchange,
+  type ExchangeObserver,
+  exchangeObservers,
+  notifyExchange,
+  queryRecord,
+} from './exchange-log.js';
 import { createFunctionGraphModule } from './functiongraph.js';
-import { createIamModule } from './iam.js';
+import { createIamModule, deniedAction } from './iam.js';
 import { createSmnModule } from './smn.js';
 import type {
   Caller,
@@ -109,6 +119,10 @@ export interface RequestLogEntry {
   service?: string;
   requestId: string;
   fault?: FaultKind;
+  /** Query parameters as sent. */
+  query?: Record<string, string | string[]>;
+  /** Parsed JSON body, secrets redacted (see exchange-log.ts). */
+  body?: unknown;
 }
 
 /** The local FunctionGraph runtime: receives SMN deliveries and CTS events. */
@@ -148,7 +162,16 @@ export interface EmulatorConfig {
     events: string;
   };
   /** The second account, for cross-account links. */
-  partner: { domainId: string; projectId: string; ak: string; sk: string; vpcId: string; subnetId: string };
+  partner: {
+    domainId: string;
+    projectId: string;
+    ak: string;
+    sk: string;
+    vpcId: string;
+    subnetId: string;
+    /** The partner's agency delegated to the main account, with the endpoint permissions. */
+    agencyName: string;
+  };
 }
 
 export interface EmulatorOptions {
@@ -427,6 +450,7 @@ export class Emulator {
   private readonly kafkaCreateDelayMs: number | undefined;
   private readonly heldResponses = new Set<ServerResponse>();
   private requestLog: RequestLogEntry[] = [];
+  private readonly exchangeObservers = new Set<ExchangeObserver>();
   private faults: ActiveFault[] = [];
   private faultRandom: () => number;
   private throttle: Throttle | undefined;
@@ -545,6 +569,7 @@ export class Emulator {
         sk: seed.partner.sk,
         vpcId: seed.partnerVpcId,
         subnetId: seed.partnerSubnetId,
+        agencyName: seed.partnerAgencyName,
       },
     };
   }
@@ -608,6 +633,12 @@ export class Emulator {
     this.requestLog = [];
   }
 
+  /** Sees every cloud API call with its query, body and answer (secrets redacted); returns an unsubscribe. */
+  onExchange(observer: ExchangeObserver): () => void {
+    this.exchangeObservers.add(observer);
+    return () => this.exchangeObservers.delete(observer);
+  }
+
   addFaults(specs: FaultSpec[], seed?: number): ActiveFault[] {
     if (seed !== undefined) this.faultRandom = mulberry32(seed);
     const added = specs.map((spec) => ({ ...normalizeFault(spec), id: this.ids(), hits: 0 }));
@@ -661,10 +692,19 @@ export class Emulator {
 
   /* -------------------------------------------------------------- HTTP */
 
-  private log(entry: Omit<RequestLogEntry, 'time'>): void {
-    this.requestLog.push({ time: new Date(this.clock.now()).toISOString(), ...entry });
+  private log(
+    entry: Omit<RequestLogEntry, 'time'>,
+    exchange?: { userAgent?: string; responseBody?: unknown },
+  ): void {
+    const logged = { time: new Date(this.clock.now()).toISOString(), ...entry };
+    this.requestLog.push(logged);
     if (this.requestLog.length > MAX_LOG_ENTRIES)
       this.requestLog.splice(0, this.requestLog.length - MAX_LOG_ENTRIES);
+    if (this.exchangeObservers.size > 0 || exchangeObservers.size > 0 || process.env[EXCHANGE_FILE_ENV]) {
+      const { code: _code, ...rest } = logged;
+      // The answer is what the caller received; notifyExchange redacts it before it is written anywhere.
+      notifyExchange({ ...rest, query: logged.query ?? {}, ...exchange } as Exchange, this.exchangeObservers);
+    }
   }
 
   private send(
@@ -750,6 +790,9 @@ export class Emulator {
   ): Promise<void> {
     const { method, path, requestId } = call;
     const module = this.modules.find((m) => m.matches(method, path));
+    // What the log and the exchange observers see of the request.
+    const sent = { query: queryRecord(call.query), body: bodyForLog(call.rawBody) };
+    const userAgent = typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined;
     const reply = (
       status: number,
       body: unknown,
@@ -758,15 +801,19 @@ export class Emulator {
     ) => {
       this.send(res, status, body, headers);
       const code = status >= 400 ? errorCodeOf(body) : undefined;
-      this.log({
-        method,
-        path,
-        status,
-        requestId,
-        service: module?.name,
-        ...(code ? { code } : {}),
-        ...extra,
-      });
+      this.log(
+        {
+          method,
+          path,
+          status,
+          requestId,
+          service: module?.name,
+          ...(code ? { code } : {}),
+          ...sent,
+          ...extra,
+        },
+        { userAgent, responseBody: body },
+      );
     };
     const serviceError = (status: number, code: string, message: string) => {
       // Gateway errors look the same in front of every service.
@@ -789,6 +836,12 @@ export class Emulator {
       return;
     }
     const caller = auth.caller;
+    // Credentials of an assumed agency may do only what the agency's policies allow.
+    const denied = deniedAction(caller, method, path);
+    if (denied) {
+      serviceError(403, 'APIGW.0302', `Policy doesn't allow ${denied} to be performed.`);
+      return;
+    }
 
     // 2. Project scoping. The gateway resolves X-Project-Id against the AK's account; the path's
     // {project_id} is checked by each service with its own error (DMS, VPCEP and VPC do it), or here
@@ -844,7 +897,10 @@ export class Emulator {
       // Hold the request without answering until the client gives up (or the emulator closes).
       this.heldResponses.add(res);
       res.on('close', () => this.heldResponses.delete(res));
-      this.log({ method, path, status: 0, requestId, service: module.name, fault: 'timeout' });
+      this.log(
+        { method, path, status: 0, requestId, service: module.name, fault: 'timeout', ...sent },
+        { userAgent },
+      );
       return;
     }
 
@@ -889,6 +945,7 @@ export class Emulator {
             service: module.name,
             status: error.status,
             code: error.code,
+            ...sent,
           });
           return;
         }
@@ -908,6 +965,7 @@ export class Emulator {
         service: module.name,
         status: response.status,
         code: response.status >= 400 ? errorCodeOf(response.body) : undefined,
+        ...sent,
       });
       return;
     }
@@ -924,6 +982,8 @@ export class Emulator {
       service: string;
       status: number;
       code?: string;
+      query: Record<string, string | string[]>;
+      body: unknown;
     },
   ): void {
     this.log({
@@ -934,6 +994,8 @@ export class Emulator {
       status: 0,
       fault: 'drop-after-commit',
       ...(entry.code ? { code: entry.code } : {}),
+      query: entry.query,
+      body: entry.body,
     });
     res.socket?.destroy();
   }
@@ -1032,6 +1094,7 @@ export class Emulator {
         ak: temporary.ak,
         temporary: true,
         authMethod: 'aksk',
+        ...(temporary.allowedActions ? { allowedActions: temporary.allowedActions } : {}),
       },
     };
   }

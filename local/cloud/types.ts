@@ -51,6 +51,25 @@ export interface TemporaryCredential {
   domainId: string;
   projectId: string;
   expiresAt: number;
+  /**
+   * Added by the IAM module: credentials of an assumed agency carry the agency's name and may do only
+   * what its policies allow (IAM actions, `*` wildcards per segment). Absent: the account's full rights.
+   */
+  agencyName?: string;
+  allowedActions?: string[];
+}
+
+/**
+ * Added by the IAM module: an agency of account `domainId` delegated to account `trustDomainId`
+ * (IAM v3 `CreateAgency`: `name` ≤ 64 chars, `domain_id`, `trust_domain_id` [GSDK iam/v3
+ * model_create_agency_option.go]), with the IAM actions of the policies granted to it.
+ */
+export interface Agency {
+  id: string;
+  name: string;
+  domainId: string;
+  trustDomainId: string;
+  actions: string[];
 }
 
 /**
@@ -287,6 +306,8 @@ export interface World {
   quotas: { endpointService: number; endpoint: number };
   /** IAM tokens issued by the emulator (optional so hand-built test worlds need not list them). */
   tokens?: IamToken[];
+  /** Added by the IAM module: agencies of every account (optional like `tokens`). */
+  agencies?: Agency[];
 }
 
 /* ------------------------------------------------------------------ service modules */
@@ -300,6 +321,8 @@ export interface Caller {
   temporary: boolean;
   /** Added by the emulator core: how the caller authenticated (`none` for anonymous IAM calls). */
   authMethod?: 'aksk' | 'token' | 'none';
+  /** Added by the IAM module: what an assumed agency may do (absent: everything). */
+  allowedActions?: string[];
 }
 
 export interface EmuRequest {

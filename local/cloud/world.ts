@@ -33,6 +33,27 @@ export type TopicKey = keyof typeof TOPIC_NAMES;
 /** Port Kafka's cross-VPC listeners use (DESIGN §1). */
 export const CROSS_VPC_PORT = 9011;
 
+/** Name of the partner's agency delegated to the owner (the `partner.agencyName` of the config). */
+export const PARTNER_AGENCY_NAME = 'kvl-link-endpoints';
+
+/**
+ * What the partner's agency may do: exactly deploy/client-agency-policy.json (a test holds them
+ * equal) — buy, read, tag and delete VPC endpoints, check quotas, read its VPCs and subnets, and find
+ * its project (the SDKs' project discovery, `GET /v3/projects`).
+ */
+export const CLIENT_AGENCY_ACTIONS: readonly string[] = [
+  'vpcep:endpoints:create',
+  'vpcep:endpoints:get',
+  'vpcep:endpoints:list',
+  'vpcep:endpoints:delete',
+  'vpcep:tags:update',
+  'vpcep:quotas:get',
+  'vpc:vpcs:get',
+  'vpc:vpcs:list',
+  'vpc:subnets:get',
+  'iam:projects:list',
+];
+
 /** Default VPCEP quotas per account and region (OTC / Huawei defaults: 20 services, 50 endpoints). */
 export const DEFAULT_QUOTAS = { endpointService: 20, endpoint: 50 } as const;
 
@@ -61,6 +82,8 @@ export interface SeedIds {
   /** Client VPC/subnet in the partner's account. */
   partnerVpcId: string;
   partnerSubnetId: string;
+  /** The partner's agency delegated to the owner, with the endpoint permissions. */
+  partnerAgencyName: string;
   /** SMN topic URNs of the chain. */
   topics: Record<TopicKey, string>;
 }
@@ -136,6 +159,7 @@ export function createWorld(region: string = DEFAULT_REGION): World {
     messages: [],
     quotas: { ...DEFAULT_QUOTAS },
     tokens: [],
+    agencies: [],
   };
 }
 
@@ -474,6 +498,16 @@ export function seedDefaultWorld(world: World, clock: EmuClock, ids: IdFactory):
     cidr: '192.168.0.0/16',
     subnet: { name: 'kvl-partner-subnet', cidr: '192.168.10.0/24' },
   });
+  world.agencies = [
+    ...(world.agencies ?? []),
+    {
+      id: stableHex('agency:partner'),
+      name: PARTNER_AGENCY_NAME,
+      domainId: partner.domainId,
+      trustDomainId: owner.domainId,
+      actions: [...CLIENT_AGENCY_ACTIONS],
+    },
+  ];
 
   const instance = addKafkaInstance(world, clock, ids, {
     name: 'kvl-demo-kafka',
@@ -504,6 +538,7 @@ export function seedDefaultWorld(world: World, clock: EmuClock, ids: IdFactory):
     clientSubnetId: clientNet.subnetId,
     partnerVpcId: partnerNet.vpcId,
     partnerSubnetId: partnerNet.subnetId,
+    partnerAgencyName: PARTNER_AGENCY_NAME,
     topics,
   };
 }

@@ -31,6 +31,7 @@ export interface LinkCommandOptions extends OutputOptions {
   clientVpc: string;
   clientSubnet: string;
   clientDomain?: string;
+  clientAgency?: string;
   whitelist?: string[];
   securityGroupRule: boolean;
   networkAclRule?: boolean;
@@ -48,6 +49,7 @@ export function linkRequestFromOptions(options: LinkCommandOptions): LinkRequest
       vpcId: options.clientVpc,
       subnetId: options.clientSubnet,
       ...(options.clientDomain ? { domainId: options.clientDomain } : {}),
+      ...(options.clientAgency ? { agencyName: options.clientAgency } : {}),
     },
     options: {
       securityGroupRule: options.securityGroupRule,

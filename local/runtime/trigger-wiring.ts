@@ -52,7 +52,8 @@ export async function ensureFailureTopics(
     await subscriber.send({
       method: 'POST',
       path: '/v2/{project_id}/notifications/topics',
-      body: { name },
+      // display_name is mandatory (SMN CreateTopic); the deploy plugin sends the name too.
+      body: { name, display_name: name },
     });
     host.log(`created the on-failure topic ${topicUrn} (serverless deploy creates it in a real account)`);
   }

@@ -1,6 +1,9 @@
 /**
  * IAM: project id discovery (`GET /v3/projects?name={region}`), as the official SDKs do when only
- * AK/SK and a region are configured (huawei-cloud-api.md §D.2).
+ * AK/SK and a region are configured (huawei-cloud-api.md §D.2), and temporary credentials of another
+ * account's agency (IAM v3 CreateTemporaryAccessKeyByAgency, `POST /v3.0/OS-CREDENTIAL/securitytokens`
+ * with `methods: ["assume_role"]` [GSDK iam/v3 iam_meta.go, model_agency_auth_identity.go,
+ * model_identity_assumerole.go, model_credential.go]; the caller needs `iam:agencies:assume`).
  */
 import * as z from 'zod';
 import type { CloudHttp, IamClient } from './types.js';
@@ -25,12 +28,30 @@ export const IamListProjectsResponseSchema = z
           .object({
             id: z.string().min(1),
             name: z.string(),
+            // The project's account [GSDK iam/v3 model_project_result.go].
+            domain_id: z.string().optional(),
           })
           .loose(),
       )
       .nullish(),
   })
   .loose();
+
+export const IamSecurityTokenResponseSchema = z
+  .object({
+    credential: z
+      .object({
+        access: z.string().min(1),
+        secret: z.string().min(1),
+        securitytoken: z.string().min(1),
+        expires_at: z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'not a timestamp'),
+      })
+      .loose(),
+  })
+  .loose();
+
+/** Huawei's bounds for `duration_seconds` (15 min – 24 h) [GSDK model_identity_assumerole.go]. */
+export const AGENCY_DURATION_SECONDS = { min: 900, max: 86_400 } as const;
 
 // Region ids (ap-southeast-1, eu-west-101) and sub-projects (ap-southeast-1_team) only.
 const REGION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -47,6 +68,43 @@ export function createIamClient(http: CloudHttp): IamClient {
       const project = (projects ?? []).find((candidate) => candidate.name === regionName);
       if (!project) throw new ProjectNotFoundError(regionName);
       return project.id;
+    },
+
+    async getProject(regionName) {
+      if (!REGION_NAME.test(regionName)) {
+        throw new ProjectNotFoundError(regionName, { cause: new TypeError('not a region name') });
+      }
+      const response = await http.send({ method: 'GET', path: '/v3/projects', query: { name: regionName } });
+      const { projects } = parseBody(IamListProjectsResponseSchema, response, 'iam', 'list projects');
+      const project = (projects ?? []).find((candidate) => candidate.name === regionName);
+      if (!project) throw new ProjectNotFoundError(regionName);
+      return { id: project.id, domainId: project.domain_id };
+    },
+
+    async assumeAgency({ domainId, agencyName, durationSeconds = AGENCY_DURATION_SECONDS.min }) {
+      const seconds = Math.min(
+        AGENCY_DURATION_SECONDS.max,
+        Math.max(AGENCY_DURATION_SECONDS.min, Math.floor(durationSeconds)),
+      );
+      const response = await http.send({
+        method: 'POST',
+        path: '/v3.0/OS-CREDENTIAL/securitytokens',
+        body: {
+          auth: {
+            identity: {
+              methods: ['assume_role'],
+              assume_role: { domain_id: domainId, agency_name: agencyName, duration_seconds: seconds },
+            },
+          },
+        },
+      });
+      const { credential } = parseBody(IamSecurityTokenResponseSchema, response, 'iam', 'assume agency');
+      return {
+        ak: credential.access,
+        sk: credential.secret,
+        securityToken: credential.securitytoken,
+        expiresAt: Date.parse(credential.expires_at),
+      };
     },
   };
 }

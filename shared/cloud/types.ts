@@ -380,6 +380,24 @@ export interface SmnClient {
 export interface IamClient {
   /** Project id of a region (IAM `GET /v3/projects?name=`). */
   getProjectId(regionName: string): Promise<string>;
+  /** The same project with the account (domain) it belongs to. */
+  getProject(regionName: string): Promise<{ id: string; domainId?: string }>;
+  /** Temporary credentials of another account's agency delegated to the caller's account. */
+  assumeAgency(input: AssumeAgencyInput): Promise<TemporaryCredentials>;
+}
+
+export interface AssumeAgencyInput {
+  /** The account (domain) id that owns the agency. */
+  domainId: string;
+  agencyName: string;
+  /** 900–86400 (clamped); default 900. */
+  durationSeconds?: number;
+}
+
+export interface TemporaryCredentials extends Credentials {
+  securityToken: string;
+  /** Epoch ms at which the cloud stops accepting them. */
+  expiresAt: number;
 }
 
 /* ------------------------------------------------------------------ logging */

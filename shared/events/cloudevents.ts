@@ -34,11 +34,29 @@ const text = (max: number) =>
   z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 /** The client side of a link: where the endpoints go, and whose account it is. */
-export const LinkClientSchema = z.strictObject({
-  vpcId: IdSchema,
-  subnetId: IdSchema,
-  domainId: IdSchema.optional(),
-});
+/**
+ * An IAM agency name (≤ 64 chars [GSDK iam/v3 model_create_agency_option.go]). It is kept in a tag
+ * of the instance (`kvl-client-agency`), so only names a tag value can hold are accepted.
+ */
+export const AgencyNameSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(43, 'must be at most 43 characters (it is kept in an instance tag)')
+  .regex(/^[A-Za-z0-9_-]+$/, 'may only contain [A-Za-z0-9_-] (it is kept in an instance tag)');
+
+export const LinkClientSchema = z
+  .strictObject({
+    vpcId: IdSchema,
+    subnetId: IdSchema,
+    /** The client's account, when it is not the instance owner's. */
+    domainId: IdSchema.optional(),
+    /** The agency that account delegated to the owner's account (needed to act there). */
+    agencyName: AgencyNameSchema.optional(),
+  })
+  .refine((c) => c.agencyName === undefined || c.domainId !== undefined, {
+    message: 'an agency needs the account that owns it: set domainId too',
+    path: ['domainId'],
+  });
 
 export const LinkOptionsSchema = z
   .strictObject({

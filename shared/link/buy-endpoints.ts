@@ -5,7 +5,8 @@
  * by the poll-acceptance timer.
  */
 import { CloudApiError } from '../cloud/errors.js';
-import type { Endpoint, EndpointService, KafkaInstance } from '../cloud/types.js';
+import type { Endpoint, EndpointService, KafkaInstance, VpcepClient } from '../cloud/types.js';
+import { agencyError, type ClientSide, clientSide } from './client-account.js';
 import { firstProbe, markPhase } from './create-services.js';
 import { type Budget, type LinkDeps, pollUntil } from './deps.js';
 import type { DesiredLink } from './desired.js';
@@ -42,11 +43,13 @@ async function buyEndpointsOnce(
   if ('stale' in declared) return { outcome: 'stale', reason: declared.stale };
   const { instance, desired } = declared;
   const { vpcId, subnetId } = desired.client;
+  // The endpoints live in the client's account: bought, read and deleted with its agency.
+  const client = await clientSide(deps, desired.client, step);
 
   // Services must all be available before endpoints can be bought (EndPoint.2004 otherwise).
   let inventory: LinkInventory = { services: [], endpoints: [] };
   const services = await pollUntil(deps, budget, async () => {
-    inventory = await readInventory(deps, instance, vpcId);
+    inventory = await readInventory(deps, instance, vpcId, client.vpcep);
     const chosen = instance.listeners.map((l) =>
       preferredService(inventory.services.filter((s) => s.portId === l.portId && s.status !== 'deleting')),
     );
@@ -64,7 +67,7 @@ async function buyEndpointsOnce(
   }
 
   // The inventory of the last probe is current: it is what found the services available.
-  const endpoints = await removeDuplicates(deps, services, inventory.endpoints);
+  const endpoints = await removeDuplicates(deps, client.vpcep, services, inventory.endpoints);
   const missing = services.filter((s) => !endpoints.some((e) => e.endpointServiceId === s.id));
   let createdAt: number | undefined;
   if (missing.length > 0) {
@@ -81,7 +84,7 @@ async function buyEndpointsOnce(
     const listener = instance.listeners.find((l) => l.portId === service.portId)!;
     endpoints.push(
       await createEndpointFor(
-        deps,
+        client,
         service,
         vpcId,
         subnetId,
@@ -96,7 +99,7 @@ async function buyEndpointsOnce(
     deps,
     budget,
     async () => {
-      const current = (await deps.vpcep.listEndpoints({ vpcId })).filter((e) => ids.has(e.id));
+      const current = (await client.vpcep.listEndpoints({ vpcId })).filter((e) => ids.has(e.id));
       const broken = current.find((e) => e.status === 'rejected' || e.status === 'failed');
       if (broken) {
         await markFailed(deps, instance.instanceId);
@@ -139,6 +142,7 @@ export function endpointFailure(endpoint: Endpoint): LinkRejectedError {
  */
 async function removeDuplicates(
   deps: LinkDeps,
+  vpcep: VpcepClient,
   services: readonly EndpointService[],
   endpoints: Endpoint[],
 ): Promise<Endpoint[]> {
@@ -155,7 +159,7 @@ async function removeDuplicates(
         kept: keep.id,
       });
       try {
-        await deps.vpcep.deleteEndpoint(extra.id);
+        await vpcep.deleteEndpoint(extra.id);
       } catch (error) {
         // Still being created (EndPoint.2019) or already going: the next run or reconcile removes it.
         if (!(error instanceof CloudApiError) || error.retryable) throw error;
@@ -167,14 +171,14 @@ async function removeDuplicates(
 }
 
 async function createEndpointFor(
-  deps: LinkDeps,
+  client: ClientSide,
   service: EndpointService,
   vpcId: string,
   subnetId: string,
   tags: ReturnType<typeof resourceTags>,
 ): Promise<Endpoint> {
   try {
-    return await deps.vpcep.createEndpoint({
+    return await client.vpcep.createEndpoint({
       endpointServiceId: service.id,
       vpcId,
       subnetId,
@@ -190,6 +194,8 @@ async function createEndpointFor(
       });
     }
     if (error.retryable) throw error;
+    const refused = client.agency && agencyError(error, client.agency, STEP_BUY_ENDPOINTS);
+    if (refused) throw refused;
     const field =
       error.code === 'EndPoint.2037' || error.code === 'EndPoint.4004'
         ? 'client.subnetId'

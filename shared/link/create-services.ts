@@ -5,6 +5,13 @@
  */
 import { CloudApiError, NotFoundError } from '../cloud/errors.js';
 import type { EndpointService, KafkaInstance, KafkaListener, Tag } from '../cloud/types.js';
+import {
+  agencyError,
+  type ClientSide,
+  clientAccountTags,
+  clientSide,
+  requireAgencyForOtherAccount,
+} from './client-account.js';
 import { type Budget, type LinkDeps, pollUntil } from './deps.js';
 import {
   desiredLinkOf,
@@ -66,8 +73,12 @@ export async function createServices(
   requireListeners(instance, step);
   refuseOwnVpc(instance, request);
   refuseOtherClient(instance, request);
-  await checkClientSubnet(deps, request);
-  let inventory = await readInventory(deps, instance);
+  // The client's account, its VPC/subnet and its endpoint quota are all checked with its own
+  // credentials (the agency's, for another account) before anything is written.
+  await requireAgencyForOtherAccount(deps, request.client, step);
+  const client = await clientSide(deps, request.client, step);
+  await checkClientSubnet(client, request);
+  let inventory = await readInventory(deps, instance, undefined, client.vpcep);
   refuseEndpointsElsewhere(inventory, request);
 
   // A port whose previous service is still `deleting` (an unlink moments ago) cannot get a new one
@@ -78,7 +89,7 @@ export async function createServices(
       `the previous endpoint service(s) of ${blocked.length} port(s) are still being deleted; waiting for them to go`,
     );
     const gone = await pollUntil(deps, budget, async () => {
-      const current = await readInventory(deps, instance);
+      const current = await readInventory(deps, instance, undefined, client.vpcep);
       return portsStillDeleting(current, instance.listeners).length === 0 ? current : undefined;
     });
     if (!gone) return { instance, services: [], ready: false, actions: [] };
@@ -87,14 +98,17 @@ export async function createServices(
 
   const actions: PlannedAction[] = [];
   // Both quotas in one read, before any write: the endpoints buy-endpoints will need count too.
-  await checkQuotas(
-    deps,
-    {
-      endpoint_service: instance.listeners.filter((l) => !serviceFor(inventory, l)).length,
-      endpoint: instance.listeners.filter((l) => !endpointInClientVpc(inventory, l, request)).length,
-    },
-    step,
-  );
+  const needed = {
+    endpoint_service: instance.listeners.filter((l) => !serviceFor(inventory, l)).length,
+    endpoint: instance.listeners.filter((l) => !endpointInClientVpc(inventory, l, request)).length,
+  };
+  if (client.agency) {
+    // The endpoints count against the client account's quota, read with its agency.
+    await checkQuotas(deps, { endpoint_service: needed.endpoint_service }, step);
+    await withAgency(client, step, () => checkQuotas(client, { endpoint: needed.endpoint }, step));
+  } else {
+    await checkQuotas(deps, needed, step);
+  }
 
   // Desired state first: if anything below fails, the reconcile timer knows what to converge to.
   const tagsToWrite = changedTags(instance.tags, [
@@ -116,16 +130,26 @@ export async function createServices(
     const existing = serviceFor(inventory, listener);
     if (existing) {
       services.push(existing);
+      const accountTags = clientAccountTags(request.client).filter(
+        (t) => tagValue(existing.tags, t.key) !== t.value,
+      );
       if (tagValue(existing.tags, TAG.instance) !== instance.instanceId) {
         actions.push({ action: 'adopt-service', target: existing.id, detail: listener.listenerIp });
         if (!dryRun) {
-          await deps.vpcep.createResourceTags(
-            'endpoint_service',
-            existing.id,
-            tagsFor(deps, instance, listener, correlationId),
-          );
+          await deps.vpcep.createResourceTags('endpoint_service', existing.id, [
+            ...tagsFor(deps, instance, listener, correlationId),
+            ...accountTags,
+          ]);
         }
-      } else if (correlationId && tagValue(existing.tags, TAG.request) !== correlationId && !dryRun) {
+      } else if (accountTags.length > 0 && !dryRun) {
+        await deps.vpcep.createResourceTags('endpoint_service', existing.id, accountTags);
+      }
+      if (
+        tagValue(existing.tags, TAG.instance) === instance.instanceId &&
+        correlationId &&
+        tagValue(existing.tags, TAG.request) !== correlationId &&
+        !dryRun
+      ) {
         await deps.vpcep.createResourceTags('endpoint_service', existing.id, [
           { key: TAG.request, value: correlationId },
         ]);
@@ -138,7 +162,9 @@ export async function createServices(
       detail: listener.listenerIp,
     });
     if (!dryRun) {
-      services.push(await createServiceFor(deps, instance, listener, correlationId));
+      services.push(
+        await createServiceFor(deps, instance, listener, correlationId, clientAccountTags(request.client)),
+      );
       createdAt = deps.clock.now();
     }
   }
@@ -271,6 +297,7 @@ async function createServiceFor(
   instance: KafkaInstance,
   listener: KafkaListener,
   requestId?: string,
+  clientAccount: Tag[] = [],
 ): Promise<EndpointService> {
   try {
     return await deps.vpcep.createEndpointService({
@@ -283,7 +310,7 @@ async function createServiceFor(
       tcpProxy: 'close',
       ports: [{ clientPort: KAFKA_CROSS_VPC_PORT, serverPort: KAFKA_CROSS_VPC_PORT, protocol: 'TCP' }],
       description: `kafka-vpcep-link ${instance.instanceId} ${listener.listenerIp}`,
-      tags: tagsFor(deps, instance, listener, requestId),
+      tags: [...tagsFor(deps, instance, listener, requestId), ...clientAccount],
     });
   } catch (error) {
     // A concurrent delivery created it first (the cloud refuses a second service on the same port):
@@ -368,15 +395,25 @@ function refuseEndpointsElsewhere(inventory: LinkInventory, request: LinkRequest
   }
 }
 
+/** Runs a call in the client's account, turning its refusals into rejections naming the fix. */
+async function withAgency<T>(client: ClientSide, step: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw (client.agency && agencyError(error, client.agency, step)) || error;
+  }
+}
+
 /**
  * The subnet must exist, belong to the client VPC and stay clear of VPCEP's own network. A subnet of
- * another account cannot be read with our credentials; the endpoint creation checks it then.
+ * another account is read with that account's agency.
  */
-async function checkClientSubnet(deps: LinkDeps, request: LinkRequest): Promise<void> {
-  if (request.client.domainId) return;
+async function checkClientSubnet(client: ClientSide, request: LinkRequest): Promise<void> {
   let subnet: Awaited<ReturnType<LinkDeps['vpc']['getSubnet']>>;
   try {
-    subnet = await deps.vpc.getSubnet(request.client.subnetId);
+    subnet = await withAgency(client, STEP_CREATE_SERVICES, () =>
+      client.vpc.getSubnet(request.client.subnetId),
+    );
   } catch (error) {
     if (error instanceof NotFoundError) {
       throw new LinkRejectedError(

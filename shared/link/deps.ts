@@ -34,10 +34,20 @@ export const DEFAULT_SETTINGS: LinkSettings = {
   safetyMarginMs: 5_000,
 };
 
+/** Clients acting in another account through the agency it delegated to the owner. */
+export type ClientAccountFactory = (agency: {
+  domainId: string;
+  agencyName: string;
+}) => Promise<{ vpcep: VpcepClient; vpc: VpcClient }>;
+
 export interface LinkDeps {
   dms: DmsClient;
   vpcep: VpcepClient;
   vpc: VpcClient;
+  /** Cross-account links: the client account's clients (absent: such links are refused). */
+  clientAccount?: ClientAccountFactory;
+  /** The owner's own account id, to tell a same-account `client.domainId` from another account. */
+  ownerDomainId?: () => Promise<string | undefined>;
   clock: Clock;
   logger: Logger;
   settings: LinkSettings;

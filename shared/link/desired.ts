@@ -10,6 +10,8 @@ export interface ClientTarget {
   subnetId: string;
   /** Account (domain) id of the client when it is another account. */
   domainId?: string;
+  /** The agency that account delegated to the owner: the endpoints are bought through it. */
+  agencyName?: string;
 }
 
 export interface LinkOptions {
@@ -41,9 +43,15 @@ export function desiredLinkOf(instance: Pick<KafkaInstance, 'instanceId' | 'tags
   const subnetId = tagValue(instance.tags, TAG.clientSubnet);
   if (!vpcId || !subnetId) return undefined;
   const domainId = tagValue(instance.tags, TAG.clientDomain);
+  const agencyName = tagValue(instance.tags, TAG.clientAgency);
   return {
     instanceId: instance.instanceId,
-    client: domainId ? { vpcId, subnetId, domainId } : { vpcId, subnetId },
+    client: {
+      vpcId,
+      subnetId,
+      ...(domainId ? { domainId } : {}),
+      ...(domainId && agencyName ? { agencyName } : {}),
+    },
     securityGroupRule: tagValue(instance.tags, TAG.securityGroupRule) !== 'off',
     networkAclRule: tagValue(instance.tags, TAG.networkAclRule) === 'on',
   };
@@ -58,6 +66,7 @@ export function desiredTags(request: LinkRequest): Tag[] {
     { key: TAG.networkAclRule, value: request.options?.networkAclRule ? 'on' : 'off' },
   ];
   if (request.client.domainId) tags.push({ key: TAG.clientDomain, value: request.client.domainId });
+  if (request.client.agencyName) tags.push({ key: TAG.clientAgency, value: request.client.agencyName });
   return tags;
 }
 

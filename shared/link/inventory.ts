@@ -3,7 +3,7 @@
  * ports and their endpoints. Services are keyed by port_id (the cloud refuses a second service with
  * the same port and server port), endpoints by the service they connect to.
  */
-import type { Endpoint, EndpointService, KafkaInstance } from '../cloud/types.js';
+import type { Endpoint, EndpointService, KafkaInstance, VpcepClient } from '../cloud/types.js';
 import type { LinkDeps } from './deps.js';
 import { TAG, tagValue } from './tags.js';
 
@@ -18,11 +18,13 @@ export async function readInventory(
   deps: Pick<LinkDeps, 'vpcep'>,
   instance: Pick<KafkaInstance, 'instanceId' | 'listeners'>,
   clientVpcId?: string,
+  /** Where the endpoints live: the client account's VPCEP for a cross-account link. */
+  endpointsFrom: VpcepClient = deps.vpcep,
 ): Promise<LinkInventory> {
   const portIds = new Set(instance.listeners.map((l) => l.portId));
   const [allServices, allEndpoints] = await Promise.all([
     deps.vpcep.listEndpointServices(),
-    deps.vpcep.listEndpoints(clientVpcId ? { vpcId: clientVpcId } : undefined),
+    endpointsFrom.listEndpoints(clientVpcId ? { vpcId: clientVpcId } : undefined),
   ]);
   const services = allServices.filter(
     (s) => portIds.has(s.portId) || tagValue(s.tags, TAG.instance) === instance.instanceId,

@@ -5,6 +5,7 @@
  */
 import { InstanceBusyError } from '../cloud/errors.js';
 import type { KafkaInstance, Tag } from '../cloud/types.js';
+import { clientSide } from './client-account.js';
 import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './create-services.js';
 import { type Budget, type LinkDeps, remainingMs } from './deps.js';
 import type { DesiredLink } from './desired.js';
@@ -63,7 +64,9 @@ async function patchListenersOnce(
   const { desired } = declared;
   let { instance } = declared;
 
-  const inventory = await readInventory(deps, instance, desired.client.vpcId);
+  // A cross-account link's endpoints are read and tagged in the client's account.
+  const client = await clientSide(deps, desired.client, step);
+  const inventory = await readInventory(deps, instance, desired.client.vpcId, client.vpcep);
   const { links, problems } = pairBrokers(
     instance.listeners,
     inventory.services,
@@ -95,7 +98,7 @@ async function patchListenersOnce(
       .map((e) => ({ type: 'endpoint' as const, id: e.id, tags: e.tags })),
   ];
   const alreadyLinked = alreadyAdvertised && paired.every((r) => tagValue(r.tags, TAG.phase) === 'linked');
-  await markLinked(deps, paired);
+  await markLinked(deps, paired, client.vpcep);
 
   return {
     outcome: 'completed',
@@ -227,10 +230,12 @@ async function ensureNetworkAclRule(deps: LinkDeps, instance: KafkaInstance): Pr
 async function markLinked(
   deps: LinkDeps,
   resources: ReadonlyArray<{ type: 'endpoint_service' | 'endpoint'; id: string; tags: readonly Tag[] }>,
+  endpointsVpcep: LinkDeps['vpcep'] = deps.vpcep,
 ): Promise<void> {
   const linked: Tag[] = [{ key: TAG.phase, value: 'linked' }];
   for (const resource of resources) {
     if (tagValue(resource.tags, TAG.phase) === 'linked') continue;
-    await deps.vpcep.createResourceTags(resource.type, resource.id, linked);
+    const vpcep = resource.type === 'endpoint' ? endpointsVpcep : deps.vpcep;
+    await vpcep.createResourceTags(resource.type, resource.id, linked);
   }
 }

@@ -4,6 +4,7 @@
  * number of links; assessing it is pure.
  */
 import type { Endpoint, EndpointService, KafkaInstance, SecurityGroupRule } from '../cloud/types.js';
+import { clientAccountOf } from './client-account.js';
 import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './create-services.js';
 import type { LinkDeps } from './deps.js';
 import { type DesiredLink, desiredLinkOf } from './desired.js';
@@ -50,7 +51,8 @@ export interface CloudSnapshot {
 }
 
 export async function takeSnapshot(
-  deps: Pick<LinkDeps, 'dms' | 'vpcep' | 'vpc' | 'clock'>,
+  deps: Pick<LinkDeps, 'dms' | 'vpcep' | 'vpc' | 'clock'> &
+    Partial<Pick<LinkDeps, 'clientAccount' | 'logger'>>,
 ): Promise<CloudSnapshot> {
   const [instances, services, endpoints, rules] = await Promise.all([
     deps.dms.listInstances(),
@@ -58,6 +60,27 @@ export async function takeSnapshot(
     deps.vpcep.listEndpoints(),
     deps.vpc.listSecurityGroupRules({ direction: 'ingress', remoteIpPrefix: VPCEP_SERVICE_CIDR }),
   ]);
+  // Endpoints of cross-account links live in the client accounts their services record: one more
+  // listing per client account.
+  const accounts = new Map<string, { domainId: string; agencyName: string }>();
+  for (const service of services) {
+    const account = clientAccountOf([service]);
+    if (account) accounts.set(`${account.domainId}/${account.agencyName}`, account);
+  }
+  for (const account of accounts.values()) {
+    if (!deps.clientAccount) break;
+    try {
+      const clients = await deps.clientAccount(account);
+      endpoints.push(...(await clients.vpcep.listEndpoints()));
+    } catch (error) {
+      // Its endpoints then show as missing (drift), which is what the owner can tell.
+      deps.logger?.warn('could not list the endpoints of a client account', {
+        domainId: account.domainId,
+        agencyName: account.agencyName,
+        error,
+      });
+    }
+  }
   return { instances, services, endpoints, rules, takenAt: deps.clock.now() };
 }
 

@@ -10,6 +10,8 @@ export const TAG = {
   clientVpc: 'kvl-client-vpc',
   clientSubnet: 'kvl-client-subnet',
   clientDomain: 'kvl-client-domain',
+  /** The agency the client account delegated to the owner (cross-account links). */
+  clientAgency: 'kvl-client-agency',
   /** `on` | `off`: whether the link should open the security group for VPCEP. */
   securityGroupRule: 'kvl-sg-rule',
   /** Id of the security group rule this project created (so unlink removes only its own). */

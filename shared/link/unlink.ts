@@ -7,7 +7,8 @@
  * re-run after a crash between any two calls (what is left is an orphan that reconcile unlinks).
  */
 import { CloudApiError, NotFoundError } from '../cloud/errors.js';
-import type { Endpoint, KafkaInstance, Tag } from '../cloud/types.js';
+import type { Endpoint, KafkaInstance, Tag, VpcepClient } from '../cloud/types.js';
+import { clientAccountOf, clientSide } from './client-account.js';
 import { VPCEP_SERVICE_CIDR } from './create-services.js';
 import { type Budget, type LinkDeps, pollUntil } from './deps.js';
 import { desiredLinkOf, originalAdvertisedOf } from './desired.js';
@@ -24,6 +25,7 @@ const DESIRED_KEYS: ReadonlySet<string> = new Set([
   TAG.clientVpc,
   TAG.clientSubnet,
   TAG.clientDomain,
+  TAG.clientAgency,
   TAG.securityGroupRule,
   TAG.networkAclRule,
 ]);
@@ -87,7 +89,12 @@ export async function unlink(deps: LinkDeps, instanceId: string, budget: Budget)
     (s) => tagValue(s.tags, TAG.instance) === instanceId,
   );
   const serviceIds = new Set(services.map((s) => s.id));
-  const endpoints = (await deps.vpcep.listEndpoints()).filter(
+  // A cross-account link's endpoints live in the client's account, recorded on its services (the
+  // instance's desired tags are gone by now, or were never read if a crash came first).
+  const account = clientAccountOf(services);
+  const side = account ? await clientSide(deps, account, STEP_UNLINK) : undefined;
+  const endpointsApi = side?.vpcep ?? deps.vpcep;
+  const endpoints = (await endpointsApi.listEndpoints()).filter(
     (e) => serviceIds.has(e.endpointServiceId) || tagValue(e.tags, TAG.instance) === instanceId,
   );
   const endpointIds = new Set(endpoints.map((e) => e.id));
@@ -95,12 +102,12 @@ export async function unlink(deps: LinkDeps, instanceId: string, budget: Budget)
   let left: Endpoint[] = endpoints;
   let first = true;
   const gone = await pollUntil(deps, budget, async () => {
-    if (!first) left = (await deps.vpcep.listEndpoints()).filter((e) => endpointIds.has(e.id));
+    if (!first) left = (await endpointsApi.listEndpoints()).filter((e) => endpointIds.has(e.id));
     first = false;
     // One still being created cannot be deleted yet (EndPoint.2019): it is retried on a later poll.
     for (const endpoint of left) {
       if (endpoint.status !== 'deleting' && endpoint.status !== 'creating') {
-        if (await deleteEndpointQuietly(deps, endpoint.id)) endpointsDeleted.add(endpoint.id);
+        if (await deleteEndpointQuietly(endpointsApi, endpoint.id)) endpointsDeleted.add(endpoint.id);
       }
     }
     return left.length === 0 ? true : undefined;
@@ -197,9 +204,9 @@ async function waitForMap(
 }
 
 /** True when this call deleted the endpoint; false when it was gone or someone else is deleting it. */
-async function deleteEndpointQuietly(deps: LinkDeps, endpointId: string): Promise<boolean> {
+async function deleteEndpointQuietly(vpcep: VpcepClient, endpointId: string): Promise<boolean> {
   try {
-    await deps.vpcep.deleteEndpoint(endpointId);
+    await vpcep.deleteEndpoint(endpointId);
     return true;
   } catch (error) {
     if (error instanceof NotFoundError) return false;

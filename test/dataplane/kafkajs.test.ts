@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openEndpointListener } from '../../local/dataplane/index.js';
 import { client, fetchPartition, startWorld, type World } from './helpers.js';
 
 describe('data plane with kafkajs over PLAINTEXT', () => {
@@ -44,6 +45,8 @@ describe('data plane with kafkajs over PLAINTEXT', () => {
     // Arrange: cross_vpc_info of broker 3 changes while the cluster runs
     const original = world.advertised.get(3)!;
     const moved = { host: original.host.replace(/\.\d+$/, '.23'), port: 9011 };
+    // The client may well connect to broker 3 at its new address: an endpoint listens there too.
+    const movedEndpoint = await openEndpointListener({ ...moved, target: world.cluster.listenerOf(3) });
     const admin = client(world).admin();
     await admin.connect();
     try {
@@ -57,6 +60,7 @@ describe('data plane with kafkajs over PLAINTEXT', () => {
     } finally {
       world.advertised.set(3, original);
       await admin.disconnect();
+      await movedEndpoint.close();
     }
   });
 

@@ -26,6 +26,7 @@ import { type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
 import { CloudApiError, ConflictError, NotFoundError } from '../../shared/cloud/errors.js';
 import type { FunctionGraphClient as KvlFunctionGraphClient } from '../../shared/cloud/functiongraph.js';
 import { cloudCall, ownerCredentials } from '../emulator/core-support.js';
+import { contractChecks } from '../helpers/contract-marks.js';
 import { functionGraph, testFunction, zipOf } from './support.js';
 
 let emu: EmulatorHandle;
@@ -101,6 +102,8 @@ describe('emulator FunctionGraph: functions', () => {
   });
 
   it('refuses a duplicate and invalid configurations with the documented FSS codes', async () => {
+    // Out-of-range memory and timeout are sent on purpose: the emulator must refuse them.
+    contractChecks.expectRefusals();
     await fg.createFunction(testFunction('dup'));
     const duplicate = await failure(fg.createFunction(testFunction('dup')));
     expect(duplicate).toBeInstanceOf(ConflictError);

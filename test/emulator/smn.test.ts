@@ -47,7 +47,7 @@ describe('emulator SMN', () => {
       request_id: created.headers['x-request-id'],
       topic_urn: `urn:smn:${emu.region}:${pid}:kvl-test-topic`,
     });
-    const again = await smn('POST', '/topics', { name: 'kvl-test-topic' });
+    const again = await smn('POST', '/topics', { name: 'kvl-test-topic', display_name: 'test' });
     expect(again.json.topic_urn).toBe(created.json.topic_urn);
     const list = await smn('GET', '/topics?limit=100');
     expect(list.json.topics.map((t: any) => t.name)).toEqual(
@@ -56,6 +56,14 @@ describe('emulator SMN', () => {
     const invalid = await smn('POST', '/topics', { name: '-bad name' });
     expect(invalid.status).toBe(400);
     expect(invalid.json.code).toBe('SMN.0002');
+  });
+
+  it('refuses a topic without its mandatory display_name, or one over 192 bytes', async () => {
+    const missing = await smn('POST', '/topics', { name: 'kvl-no-display' });
+    expect(missing.status).toBe(400);
+    expect(missing.json.code).toBe('SMN.0003');
+    const long = await smn('POST', '/topics', { name: 'kvl-long-display', display_name: 'x'.repeat(193) });
+    expect(long.json.code).toBe('SMN.0003');
   });
 
   it('delivers a publish to a functionstage subscriber as the exact FunctionGraph SMN event', async () => {
@@ -144,7 +152,8 @@ describe('emulator SMN', () => {
     });
     await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
     try {
-      const topic = (await smn('POST', '/topics', { name: 'kvl-http-topic' })).json.topic_urn as string;
+      const topic = (await smn('POST', '/topics', { name: 'kvl-http-topic', display_name: 'http' })).json
+        .topic_urn as string;
       const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`;
       await smn('POST', `/topics/${encodeURIComponent(topic)}/subscriptions`, {
         protocol: 'http',

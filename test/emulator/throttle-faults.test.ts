@@ -34,7 +34,7 @@ describe('fault injection', () => {
       cloudCall(emu, {
         method: 'POST',
         path: topicsPath,
-        body: { name: 'kvl-faulty' },
+        body: { name: 'kvl-faulty', display_name: 'kvl-faulty' },
         credentials: ownerCredentials(emu),
       });
     const first = await create();
@@ -98,7 +98,7 @@ describe('fault injection', () => {
       cloudCall(emu, {
         method: 'POST',
         path: topicsPath,
-        body: { name: 'kvl-committed' },
+        body: { name: 'kvl-committed', display_name: 'kvl-committed' },
         credentials: ownerCredentials(emu),
       }),
     ).rejects.toThrow(/socket hang up/);

@@ -7,6 +7,7 @@
 import { createDmsModule, type DmsModuleOptions } from '../../local/cloud/dms.js';
 import { startEmulator } from '../../local/cloud/index.js';
 import { defaultServiceModules, type EmulatorHandle } from '../../local/cloud/server.js';
+import { createAgencyClients } from '../../shared/cloud/agency.js';
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudClients } from '../../shared/cloud/index.js';
 import { type Clock, DEFAULT_SETTINGS, type LinkDeps } from '../../shared/link/deps.js';
@@ -58,6 +59,17 @@ export async function startTestCloud(
     dms: clients.dms,
     vpcep: clients.vpcep,
     vpc: clients.vpc,
+    // Each call assumes the agency anew (no cache across tests that change agencies).
+    clientAccount: (agency: { domainId: string; agencyName: string }) =>
+      createAgencyClients({
+        region: config.region,
+        ownerIam: clients.iam,
+        ...agency,
+        env: { HUAWEICLOUD_ENDPOINT: config.endpoint },
+        now: () => emulator.clock.now(),
+        retry: { retries: 2, baseDelayMs: 5, maxDelayMs: 20 },
+      }),
+    ownerDomainId: async () => config.domainId,
     smn: clients.smn,
     clock,
     logger: silentLogger,

@@ -110,11 +110,11 @@ describe('create-services', () => {
   });
 
   it('whitelists the client account when it is another one', async () => {
-    const partner = cloud.config.partner.domainId;
+    const { domainId: partner, agencyName, vpcId, subnetId } = cloud.config.partner;
 
     await createServices(
       cloud.deps,
-      { ...cloud.request, client: { ...cloud.request.client, domainId: partner } },
+      { ...cloud.request, client: { vpcId, subnetId, domainId: partner, agencyName } },
       cloud.budget(),
     );
 

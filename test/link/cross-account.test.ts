@@ -1,0 +1,141 @@
+/**
+ * Links whose clients are in another account (DESIGN §7): the endpoints are bought, read and deleted
+ * in the client's account through the agency it delegated to the owner; refusals come before any
+ * write and name what to fix.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CLIENT_AGENCY_ACTIONS } from '../../local/cloud/world.js';
+import { createServices } from '../../shared/link/create-services.js';
+import type { LinkRequest } from '../../shared/link/desired.js';
+import { driveLink } from '../../shared/link/drive.js';
+import { LinkRejectedError } from '../../shared/link/errors.js';
+import { assessLinks, takeSnapshot } from '../../shared/link/status.js';
+import { unlink } from '../../shared/link/unlink.js';
+import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+
+let cloud: TestCloud;
+
+async function linkStatus(deps: TestCloud['deps'], query: { instanceId: string }) {
+  return assessLinks(await takeSnapshot(deps)).filter((s) => s.instanceId === query.instanceId);
+}
+let request: LinkRequest;
+
+beforeEach(async () => {
+  cloud = await startTestCloud({ settings: { firstProbeAfterMs: 60_000, pollIntervalMs: 5_000 } });
+  const { domainId, agencyName, vpcId, subnetId } = cloud.config.partner;
+  request = { ...cloud.request, client: { vpcId, subnetId, domainId, agencyName } };
+});
+afterEach(async () => {
+  await cloud.close();
+});
+
+async function rejection(promise: Promise<unknown>): Promise<LinkRejectedError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(LinkRejectedError);
+  return error as LinkRejectedError;
+}
+
+describe('cross-account link', () => {
+  it("buys the endpoints in the partner's project and VPC, each IP advertised for its own listener", async () => {
+    const result = await driveLink(cloud.deps, request, cloud.budget(30 * 60_000));
+
+    expect(result.outcome).toBe('completed');
+    const world = cloud.emulator.world;
+    const partner = cloud.config.partner;
+    expect(world.endpoints).toHaveLength(3);
+    for (const endpoint of world.endpoints) {
+      expect(endpoint).toMatchObject({
+        projectId: partner.projectId,
+        vpcId: partner.vpcId,
+        status: 'accepted',
+      });
+      const service = world.endpointServices.find((s) => s.id === endpoint.endpointServiceId)!;
+      expect(service.projectId).toBe(cloud.config.projectId);
+      expect(service.permissions.map((p) => p.permission)).toContain(`iam:domain::${partner.domainId}`);
+      const broker = cloud.instance().brokers.find((b) => b.portId === service.portId)!;
+      expect(broker.advertisedIp).toBe(endpoint.ip);
+    }
+    if (result.outcome === 'completed') expect(result.completion.mapping).toHaveLength(3);
+  });
+
+  it('status shows it linked, and unlink leaves nothing in either account', async () => {
+    await driveLink(cloud.deps, request, cloud.budget(30 * 60_000));
+    const [status] = await linkStatus(cloud.deps, { instanceId: request.instanceId });
+    expect(status?.state).toBe('linked');
+
+    await unlink(cloud.deps, request.instanceId, cloud.budget(30 * 60_000));
+    cloud.settle();
+
+    const world = cloud.emulator.world;
+    expect(world.endpoints).toEqual([]);
+    expect(world.endpointServices).toEqual([]);
+    for (const broker of cloud.instance().brokers) expect(broker.advertisedIp).toBe(broker.listenerIp);
+    expect(cloud.instance().tags.filter((t) => t.key.startsWith('kvl-'))).toEqual([]);
+  });
+
+  it('refuses another account without an agency before any write', async () => {
+    const { agencyName: _, ...client } = request.client;
+    const error = await rejection(createServices(cloud.deps, { ...request, client }, cloud.budget()));
+    expect(error.field).toBe('client.agencyName');
+    expect(error.message).toContain('--client-agency');
+    expect(cloud.writes()).toEqual([]);
+  });
+
+  it('refuses an agency that does not exist or does not trust the owner, before any write', async () => {
+    const missing = await rejection(
+      createServices(
+        cloud.deps,
+        { ...request, client: { ...request.client, agencyName: 'no-such-agency' } },
+        cloud.budget(),
+      ),
+    );
+    expect(missing.field).toBe('client.agencyName');
+    const agency = cloud.emulator.world.agencies!.find((a) => a.name === request.client.agencyName)!;
+    agency.trustDomainId = 'f'.repeat(32);
+    const untrusted = await rejection(createServices(cloud.deps, request, cloud.budget()));
+    expect(untrusted.field).toBe('client.agencyName');
+    expect(untrusted.message).toContain('not delegated');
+    expect(cloud.writes().filter((w) => !w.path.includes('securitytokens'))).toEqual([]);
+  });
+
+  it('refuses an agency that cannot read the subnet, before any write', async () => {
+    const agency = cloud.emulator.world.agencies!.find((a) => a.name === request.client.agencyName)!;
+    agency.actions = CLIENT_AGENCY_ACTIONS.filter((a) => a !== 'vpc:subnets:get');
+    const error = await rejection(createServices(cloud.deps, request, cloud.budget()));
+    expect(error.field).toBe('client.agencyName');
+    expect(error.message).toContain('vpc:subnets:get');
+    expect(cloud.writes().filter((w) => !w.path.includes('securitytokens'))).toEqual([]);
+  });
+
+  it('checks the subnet in the client account: one of another VPC is refused', async () => {
+    const error = await rejection(
+      createServices(
+        cloud.deps,
+        { ...request, client: { ...request.client, subnetId: cloud.config.world.clientSubnetId } },
+        cloud.budget(),
+      ),
+    );
+    expect(error.field).toBe('client.subnetId');
+  });
+
+  it('an agency without endpoint creation ends the link cleanly', async () => {
+    const agency = cloud.emulator.world.agencies!.find((a) => a.name === request.client.agencyName)!;
+    agency.actions = CLIENT_AGENCY_ACTIONS.filter((a) => a !== 'vpcep:endpoints:create');
+    const error = await rejection(driveLink(cloud.deps, request, cloud.budget(30 * 60_000)));
+    expect(error.field).toBe('client.agencyName');
+    expect(error.message).toContain('vpcep:endpoints:create');
+    expect(cloud.emulator.world.endpoints).toEqual([]);
+    const [status] = await linkStatus(cloud.deps, { instanceId: request.instanceId });
+    expect(status?.state).toBe('failed');
+  });
+
+  it('re-assumes the agency when its credentials expired mid-chain', async () => {
+    await createServices(cloud.deps, request, cloud.budget(30 * 60_000));
+    cloud.settle(2 * 3_600_000);
+    const result = await driveLink(cloud.deps, request, cloud.budget(30 * 60_000));
+    expect(result.outcome).toBe('completed');
+  });
+});
