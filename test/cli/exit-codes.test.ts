@@ -292,3 +292,22 @@ describe('--json on failure', () => {
     expect(body.error.message).toMatch(/^--client-subnet: subnet .* does not exist$/);
   });
 });
+
+describe('--dry-run plan', () => {
+  it('lists + create / ~ change with counts, then "No changes" once the link is in place', async () => {
+    const before = await run(...link(world.clientVpcId, world.clientSubnetId), '--dry-run');
+    expect(before.code).toBe(0);
+    expect(before.stdout).toMatch(/^ {2}\+ endpoint service for port /m);
+    expect(before.stdout).toMatch(/^ {2}~ advertised\.listeners \S+: \S+ → \(its endpoint's IP/m);
+    expect(before.stdout).toMatch(/Plan: 7 to create, 4 to change, 0 to delete\./);
+
+    expect((await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet')).code).toBe(0);
+    emulator.clearRequests();
+    const after = await run(...link(world.clientVpcId, world.clientSubnetId), '--dry-run');
+
+    expect(after.stdout).toMatch(/^No changes\. .* is linked to VPC .* as requested\./m);
+    expect(
+      emulator.requests().filter((r) => r.method !== 'GET' && !r.path.includes('resource_instances')),
+    ).toEqual([]);
+  });
+});
