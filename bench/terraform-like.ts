@@ -1,6 +1,6 @@
 /**
  * The baseline: what `terraform apply` does for the same link with terraform-provider-huaweicloud
- * (reference/peers.md §1.a), driven sequentially with the project's own cloud clients:
+ * (docs/reference/peers.md §1.a), driven sequentially with the project's own cloud clients:
  *
  *   - huaweicloud_vpcep_service × N: create, 5 s initial delay, GET every 3 s until `available`, Read;
  *   - huaweicloud_vpcep_endpoint × N: create, 5 s delay, GET every 3 s until `accepted` or

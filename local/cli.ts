@@ -8,7 +8,7 @@ import { CredentialsError } from '../shared/cloud/credentials.js';
 import { LinkRejectedError } from '../shared/link/errors.js';
 import { ConfigError } from '../shared/runtime/config.js';
 import { redactString } from '../shared/runtime/logger.js';
-import { EXIT, flagOf, type Io, processIo, UsageError } from './commands/common.js';
+import { EXIT, flagOf, type Io, printJson, processIo, UsageError } from './commands/common.js';
 import { runDemo } from './commands/demo.js';
 import { runEmulator } from './commands/emulator.js';
 import { runLink } from './commands/link.js';
@@ -175,17 +175,45 @@ export async function main(argv: string[], io: Io = processIo, env = process.env
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    // Refused because of what the request names (before any cloud write): bad input, exit 2.
-    if (error instanceof LinkRejectedError && error.field) {
-      io.err(`error: ${flagOf(error.field)}: ${redactString(error.reason)}`);
-      return EXIT.usage;
-    }
-    if (error instanceof UsageError || error instanceof ConfigError || error instanceof CredentialsError) {
-      io.err(`error: ${redactString(error.message)}`);
-      return EXIT.usage;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    io.err(`error: ${redactString(message)}`);
-    return EXIT.failed;
+    const failure = describeFailure(error);
+    io.err(`error: ${failure.message}`);
+    // `--json` promises JSON on stdout on failure too: scripts parse one shape either way.
+    if (argv.includes('--json')) printJson(io, { error: failure });
+    return failure.exitCode;
   }
+}
+
+interface Failure {
+  message: string;
+  exitCode: number;
+  name?: string;
+  code?: string;
+  flag?: string;
+}
+
+function describeFailure(error: unknown): Failure {
+  // Refused because of what the request names (before any cloud write): bad input, exit 2.
+  if (error instanceof LinkRejectedError && error.field) {
+    const flag = flagOf(error.field);
+    return {
+      message: `${flag}: ${redactString(error.reason)}`,
+      exitCode: EXIT.usage,
+      name: error.name,
+      flag,
+      ...(error.code ? { code: error.code } : {}),
+    };
+  }
+  if (error instanceof UsageError || error instanceof ConfigError || error instanceof CredentialsError) {
+    return { message: redactString(error.message), exitCode: EXIT.usage, name: error.name };
+  }
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      message: redactString(error.message),
+      exitCode: EXIT.failed,
+      name: error.name,
+      ...(typeof code === 'string' ? { code } : {}),
+    };
+  }
+  return { message: redactString(String(error)), exitCode: EXIT.failed };
 }

@@ -30,7 +30,7 @@ export const TOPIC_NAMES = {
 
 export type TopicKey = keyof typeof TOPIC_NAMES;
 
-/** Port Kafka's cross-VPC listeners use (DESIGN §1). */
+/** Port Kafka's cross-VPC listeners use (ARCHITECTURE §1). */
 export const CROSS_VPC_PORT = 9011;
 
 /** Name of the partner's agency delegated to the owner (the `partner.agencyName` of the config). */

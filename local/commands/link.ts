@@ -24,6 +24,7 @@ import {
   printJson,
   UsageError,
 } from './common.js';
+import { planLink, renderPlan } from './plan.js';
 import { requireSubscriber, waitForOutcome } from './wait.js';
 
 export interface LinkCommandOptions extends OutputOptions {
@@ -228,16 +229,9 @@ export async function runLink(
     progress.stopSpinner();
   }
   if (result.outcome === 'planned') {
-    if (options.json)
-      printJson(io, { dryRun: true, instanceId: request.instanceId, actions: result.actions });
-    else {
-      io.out(`Dry run for ${request.instanceId}: nothing was written. Planned actions:`);
-      for (const a of result.actions)
-        io.out(`  ${a.action.padEnd(15)} ${a.target}${a.detail ? ` (${a.detail})` : ''}`);
-      io.out(
-        '  then: buy one endpoint per service, write the advertised map, open TCP 9011 from 198.19.128.0/17',
-      );
-    }
+    const plan = await planLink(ctx.deps, request, result.actions);
+    if (options.json) printJson(io, { dryRun: true, ...plan, actions: result.actions });
+    else for (const line of renderPlan(plan, request)) io.out(line);
     return EXIT.ok;
   }
   const event = completionEvent(result.completion, result.startedAt, result.finishedAt);

@@ -30,6 +30,48 @@ export function statusView(status: LinkStatus) {
   };
 }
 
+/** Age of a link: since its oldest endpoint service was created (`3d`, `5h`, `12m`, `40s`). */
+function ageOf(status: LinkStatus, now: number): string {
+  const created = status.services
+    .map((s) => (s.createdAt ? Date.parse(s.createdAt) : Number.NaN))
+    .filter((t) => Number.isFinite(t));
+  if (created.length === 0) return '-';
+  const seconds = Math.max(0, Math.floor((now - Math.min(...created)) / 1000));
+  if (seconds >= 86_400) return `${Math.floor(seconds / 86_400)}d`;
+  if (seconds >= 3_600) return `${Math.floor(seconds / 3_600)}h`;
+  if (seconds >= 60) return `${Math.floor(seconds / 60)}m`;
+  return `${seconds}s`;
+}
+
+/** One row per link, columns aligned; reasons and bootstrap servers below their row. */
+export function statusTable(
+  statuses: readonly LinkStatus[],
+  names: ReadonlyMap<string, string>,
+  now: number,
+): string[] {
+  const header = ['INSTANCE', 'NAME', 'STATE', 'CLIENT VPC', 'AGE'];
+  const rows = statuses.map((s) => [
+    s.instanceId,
+    names.get(s.instanceId) ?? '(deleted)',
+    s.state,
+    s.desired?.client.vpcId ?? '-',
+    ageOf(s, now),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const format = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  const lines = [format(header)];
+  statuses.forEach((s, i) => {
+    lines.push(format(rows[i]!));
+    if (s.bootstrapServers) lines.push(`    bootstrap servers: ${s.bootstrapServers}`);
+    for (const reason of s.reasons) lines.push(`    - ${reason}`);
+  });
+  return lines;
+}
+
 export async function runStatus(
   options: StatusOptions,
   env: Record<string, string | undefined>,
@@ -39,7 +81,8 @@ export async function runStatus(
     throw new UsageError('--instance: must be 1-64 characters of [A-Za-z0-9_-]');
   }
   const { deps } = await commandContext(env, io, options);
-  const statuses = assessLinks(await takeSnapshot(deps)).filter(
+  const snapshot = await takeSnapshot(deps);
+  const statuses = assessLinks(snapshot).filter(
     (s) => options.instance === undefined || s.instanceId === options.instance,
   );
   if (options.json) {
@@ -47,11 +90,8 @@ export async function runStatus(
   } else if (statuses.length === 0) {
     io.out(options.instance ? `${options.instance}: not linked` : 'No links.');
   } else {
-    for (const s of statuses) {
-      io.out(`${s.instanceId}  ${s.state}${s.desired ? `  → VPC ${s.desired.client.vpcId}` : ''}`);
-      if (s.bootstrapServers) io.out(`    bootstrap servers: ${s.bootstrapServers}`);
-      for (const reason of s.reasons) io.out(`    - ${reason}`);
-    }
+    const names = new Map(snapshot.instances.map((i) => [i.instanceId, i.name]));
+    for (const line of statusTable(statuses, names, snapshot.takenAt)) io.out(line);
   }
   if (options.detailedExitcode) {
     return statuses.every((s) => s.state === 'linked') ? EXIT.ok : EXIT_NOT_ALL_LINKED;

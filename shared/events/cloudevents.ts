@@ -99,7 +99,7 @@ export const EndpointRefSchema = z.object({
 
 /**
  * A broker list where two entries share a listener IP or a port id is a mismatched map in the making
- * (DESIGN §6): refuse it at the contract, not only when the map is finally sent.
+ * (ARCHITECTURE §6): refuse it at the contract, not only when the map is finally sent.
  */
 function brokerList<S extends z.ZodType<{ listenerIp: string; portId: string }>>(item: S) {
   return z
@@ -121,7 +121,7 @@ function brokerList<S extends z.ZodType<{ listenerIp: string; portId: string }>>
 
 /**
  * Data carried along the chain after the request. The broker lists are hints, not the state: the
- * consumer re-reads services/endpoints from their tags in the cloud (DESIGN §2, "messages only
+ * consumer re-reads services/endpoints from their tags in the cloud (ARCHITECTURE §2, "messages only
  * accelerate"), which is why a timer re-drive may send the event without them. When present they
  * must be complete and consistent.
  */

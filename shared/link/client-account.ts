@@ -1,7 +1,7 @@
 /**
  * Where the client side of a link lives. A client in the owner's account is served by the owner's
  * clients; a client in another account only through the agency that account delegated to the owner
- * (DESIGN §7): its endpoints are bought, read and deleted there.
+ * (ARCHITECTURE §7): its endpoints are bought, read and deleted there.
  */
 import { CloudApiError } from '../cloud/errors.js';
 import { ProjectNotFoundError } from '../cloud/iam.js';

@@ -259,7 +259,7 @@ function assessDeclared(snapshot: CloudSnapshot, instance: KafkaInstance, desire
   };
 }
 
-function hasVpcepRule(rules: readonly SecurityGroupRule[], securityGroupId: string): boolean {
+export function hasVpcepRule(rules: readonly SecurityGroupRule[], securityGroupId: string): boolean {
   return rules.some(
     (r) =>
       r.securityGroupId === securityGroupId &&

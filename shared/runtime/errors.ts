@@ -1,5 +1,5 @@
 /**
- * How an invocation error is treated (DESIGN §6: "retry only what is retryable"):
+ * How an invocation error is treated (ARCHITECTURE §6: "retry only what is retryable"):
  *
  * - retryable (`retryable: true` anywhere on the error or its cause chain, network errno, the early
  *   timeout) → rethrown, so FunctionGraph's async retry redelivers the message. Safe because every

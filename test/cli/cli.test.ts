@@ -103,6 +103,8 @@ describe('kafka-vpcep-link link / status / unlink', () => {
     const plan = JSON.parse(io.stdout.join('\n'));
     expect(plan.dryRun).toBe(true);
     expect(plan.actions.filter((a: { action: string }) => a.action === 'create-service')).toHaveLength(3);
+    // 3 services + 3 endpoints + the rule; the instance tags and 3 advertised IPs change.
+    expect(plan.counts).toEqual({ create: 7, change: 4, delete: 0 });
     expect(emulator.requests().filter((r) => r.method !== 'GET')).toEqual([]);
   });
 

@@ -210,6 +210,13 @@ describe('version and detailed exit codes', () => {
     expect(drifted.code).toBe(3);
     expect(drifted.stdout).toMatch(/drifted/);
     expect(plain.code).toBe(0);
+    // A table: header, then the instance with its name, state, client VPC and age.
+    const [header, row] = plain.stdout.split('\n');
+    expect(header).toMatch(/^INSTANCE\s+NAME\s+STATE\s+CLIENT VPC\s+AGE$/);
+    const name = emulator.world.kafkaInstances[0]!.name;
+    expect(row).toMatch(
+      new RegExp(`^${world.instanceId}\\s+${name}\\s+drifted\\s+${world.clientVpcId}\\s+\\S+$`),
+    );
   });
 });
 
@@ -272,5 +279,35 @@ describe('progress while waiting', () => {
 
     expect(code).toBe(130);
     expect(stderr).toMatch(/interrupted: nothing is lost\. Run the same command again to resume/);
+  });
+});
+
+describe('--json on failure', () => {
+  it('prints the error as JSON on stdout, with the exit code of the failure', async () => {
+    const result = await run(...link(world.clientVpcId, randomUUID()), '--json');
+
+    expect(result.code).toBe(2);
+    const body = JSON.parse(result.stdout);
+    expect(body.error).toMatchObject({ flag: '--client-subnet', exitCode: 2, name: 'LinkRejectedError' });
+    expect(body.error.message).toMatch(/^--client-subnet: subnet .* does not exist$/);
+  });
+});
+
+describe('--dry-run plan', () => {
+  it('lists + create / ~ change with counts, then "No changes" once the link is in place', async () => {
+    const before = await run(...link(world.clientVpcId, world.clientSubnetId), '--dry-run');
+    expect(before.code).toBe(0);
+    expect(before.stdout).toMatch(/^ {2}\+ endpoint service for port /m);
+    expect(before.stdout).toMatch(/^ {2}~ advertised\.listeners \S+: \S+ → \(its endpoint's IP/m);
+    expect(before.stdout).toMatch(/Plan: 7 to create, 4 to change, 0 to delete\./);
+
+    expect((await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet')).code).toBe(0);
+    emulator.clearRequests();
+    const after = await run(...link(world.clientVpcId, world.clientSubnetId), '--dry-run');
+
+    expect(after.stdout).toMatch(/^No changes\. .* is linked to VPC .* as requested\./m);
+    expect(
+      emulator.requests().filter((r) => r.method !== 'GET' && !r.path.includes('resource_instances')),
+    ).toEqual([]);
   });
 });

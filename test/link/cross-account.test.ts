@@ -1,5 +1,5 @@
 /**
- * Links whose clients are in another account (DESIGN §7): the endpoints are bought, read and deleted
+ * Links whose clients are in another account (ARCHITECTURE §7): the endpoints are bought, read and deleted
  * in the client's account through the agency it delegated to the owner; refusals come before any
  * write and name what to fix.
  */

@@ -1,5 +1,5 @@
 /**
- * DESIGN §6 "at-least-once safe": the chain's queue is the test. Every message a function publishes
+ * ARCHITECTURE §6 "at-least-once safe": the chain's queue is the test. Every message a function publishes
  * is delivered twice, in a seeded random order interleaved with timer ticks and clock jumps, to the
  * real function handlers. Whatever the schedule, each link ends exactly as a single clean run would:
  * one endpoint service and one endpoint per broker, each broker advertising its own endpoint's IP,

@@ -1,5 +1,5 @@
 /**
- * DESIGN §6 "bad input gets a clear, typed rejection, no cloud write, no crash loop": generated
+ * ARCHITECTURE §6 "bad input gets a clear, typed rejection, no cloud write, no crash loop": generated
  * malformed link requests, chain messages and trigger envelopes go to the real function handlers.
  * Each one must end as exactly one `kvl.link.failed` per message (code `InvalidEvent`, the field and
  * the reason), the invocation must return normally (no exception: nothing for FunctionGraph to retry),

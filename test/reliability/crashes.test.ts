@@ -1,5 +1,5 @@
 /**
- * DESIGN §6 "safe under crashes between any two API calls": the chain is run once to enumerate its
+ * ARCHITECTURE §6 "safe under crashes between any two API calls": the chain is run once to enumerate its
  * cloud calls, then once per call with the invocation stopped right there, and redelivered (what
  * FunctionGraph's async retry does with a function that died). Three ways to stop:
  *

@@ -1,5 +1,5 @@
 /**
- * DESIGN §6 "retry only what is retryable; terminal states end the link with a reason":
+ * ARCHITECTURE §6 "retry only what is retryable; terminal states end the link with a reason":
  *
  * - transient faults (500, 503, timeouts on 20% of all cloud calls, SMN included) and a 429 storm
  *   (the gateway throttling at 5 requests/s per API): every link completes, nothing duplicated;

@@ -1,5 +1,5 @@
 /**
- * DESIGN §1 step 5 and §6 "never a partial or mismatched listener map": for 1–9 brokers, endpoints
+ * ARCHITECTURE §1 step 5 and §6 "never a partial or mismatched listener map": for 1–9 brokers, endpoints
  * created and listed in random orders (some bought ahead by someone else, listings shuffled, the
  * instance's cross_vpc_info in any order) and a neighbouring link on the same emulator, every map the
  * emulator's DMS actually received in `crossvpc/modify` holds every listener of the instance, each

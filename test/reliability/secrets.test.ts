@@ -1,5 +1,5 @@
 /**
- * DESIGN §6 "no secret ever reaches a log line, an event or an error message": the whole product end
+ * ARCHITECTURE §6 "no secret ever reaches a log line, an event or an error message": the whole product end
  * to end — the built function bundles in the local FunctionGraph runtime, and the CLI both in-process
  * and as a child process — with recognisable credentials (an AK, an SK and a security token that
  * cannot occur by chance), through successes, a refused request, a rejected map, a failed
