@@ -5,8 +5,10 @@
 import { type CloudEvent, newCloudEvent } from '../../shared/events/cloudevents.js';
 import { driveLink } from '../../shared/link/drive.js';
 import { type ReconcileResult, reconcile, reconcileReportData } from '../../shared/link/reconcile.js';
+import { assessLinks, takeSnapshot } from '../../shared/link/status.js';
 import { unlink } from '../../shared/link/unlink.js';
 import { requireTopics } from '../../shared/runtime/config.js';
+import { redactString } from '../../shared/runtime/logger.js';
 import { createSmnPublisher } from '../../shared/runtime/publisher.js';
 import {
   type CommandContext,
@@ -17,6 +19,7 @@ import {
   Progress,
   printJson,
 } from './common.js';
+import { statusView } from './status.js';
 
 export interface ReconcileOptions extends OutputOptions {
   repair?: boolean;
@@ -45,11 +48,33 @@ export async function runReconcile(
       `${action.instanceId}: ${action.kind}${'id' in action ? ` ${action.id} (${action.why})` : ''}`,
     );
     if (action.kind === 'request-link' || action.kind === 'request-unlink') {
-      failures += (await carryOut(ctx, action, options)) ? 0 : 1;
+      failures += (await carryOut(ctx, action, options, io)) ? 0 : 1;
     }
   }
-  if (options.json) printJson(io, reportEvent(result, 'kvl/cli'));
-  else {
+  // After repairs carried out here, say where each link ended and what clients must know.
+  const after =
+    options.repair && options.via !== 'queue' && result.actions.length > 0
+      ? assessLinks(await takeSnapshot(ctx.deps))
+      : undefined;
+  if (options.json) {
+    const report = reportEvent(result, 'kvl/cli');
+    printJson(io, after ? { ...report, after: after.map(statusView) } : report);
+  } else if (after) {
+    io.out(`Reconcile: ${result.actions.length} repair(s); state after the repairs:`);
+    for (const link of after) {
+      io.out(`  ${link.instanceId}  ${link.state}`);
+      for (const reason of link.reasons) io.out(`    - ${reason}`);
+      const before = result.links.find((l) => l.instanceId === link.instanceId)?.bootstrapServers;
+      if (link.bootstrapServers && before !== link.bootstrapServers) {
+        io.out(
+          `    bootstrap servers changed: ${before ?? '(none)'} → ${link.bootstrapServers}; update the clients`,
+        );
+      }
+    }
+    for (const link of result.links.filter((l) => !after.some((a) => a.instanceId === l.instanceId))) {
+      io.out(`  ${link.instanceId}  removed (was ${link.state})`);
+    }
+  } else {
     const counts = Object.entries(result.counts)
       .map(([k, v]) => `${v} ${k}`)
       .join(', ');
@@ -69,6 +94,7 @@ async function carryOut(
   ctx: CommandContext,
   action: Extract<ReconcileResult['actions'][number], { kind: 'request-link' | 'request-unlink' }>,
   options: ReconcileOptions,
+  io: Io,
 ): Promise<boolean> {
   if (options.via === 'queue') {
     const publisher = createSmnPublisher(ctx.deps.smn, requireTopics(ctx.config));
@@ -94,6 +120,10 @@ async function carryOut(
     return true;
   } catch (error) {
     ctx.logger.error('repair failed', { instanceId: action.instanceId, error });
+    // Log lines are opt-in: the operator must still hear of it.
+    io.err(
+      `repair of ${action.instanceId} failed: ${redactString((error as Error).message ?? String(error))}`,
+    );
     return false;
   }
 }

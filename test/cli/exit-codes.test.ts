@@ -311,3 +311,18 @@ describe('--dry-run plan', () => {
     ).toEqual([]);
   });
 });
+
+describe('reconcile --repair', () => {
+  it('reports the state after its repairs and a changed bootstrap address', async () => {
+    expect((await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet')).code).toBe(0);
+    // Someone deletes an endpoint by hand: its replacement gets a new IP.
+    const gone = emulator.world.endpoints[0]!;
+    emulator.world.endpoints.splice(emulator.world.endpoints.indexOf(gone), 1);
+
+    const repaired = await run('reconcile', '--repair', '--timeout', '60');
+
+    expect(repaired.code).toBe(0);
+    expect(repaired.stdout).toMatch(/state after the repairs:\n {2}\S+ {2}linked/);
+    expect(repaired.stdout).toMatch(/bootstrap servers changed: \S+ → \S+; update the clients/);
+  });
+});
