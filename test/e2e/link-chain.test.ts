@@ -3,11 +3,11 @@
  * patch-listeners → completion event, running the built bundles in the local FunctionGraph runtime
  * on the emulator. Assertions read the emulator's own state, not the product's reports.
  */
-import { randomUUID } from 'node:crypto';
+
 import { afterEach, describe, expect, it } from 'vitest';
-import { addVpc } from '../../local/cloud/world.js';
 import type { RuntimeCloud } from '../helpers/runtime-cloud.js';
 import { startRuntimeCloud } from '../helpers/runtime-cloud.js';
+import { addThirdVpc } from '../helpers/third-vpc.js';
 
 let cloud: RuntimeCloud | undefined;
 afterEach(async () => {
@@ -175,12 +175,7 @@ describe('bad link requests end in kvl.link.failed, with no cloud write', () => 
     await cloud.runtime.idle();
     cloud.emulator.clearRequests();
 
-    const third = addVpc(cloud.emulator.world, randomUUID, {
-      projectId: cloud.config.projectId,
-      name: 'third-vpc',
-      cidr: '172.31.0.0/16',
-      subnet: { name: 'third-subnet', cidr: '172.31.1.0/24' },
-    });
+    const third = addThirdVpc(cloud.emulator);
     const other = {
       instanceId: cloud.config.world.instanceId,
       client: { vpcId: third.vpcId, subnetId: third.subnetId },

@@ -3,14 +3,14 @@
  * can produce, on a frozen-clock emulator. Each case ends in a state `status` calls clean: either
  * linked with live resources only, or nothing of ours left.
  */
-import { randomUUID } from 'node:crypto';
+
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addVpc } from '../../local/cloud/world.js';
 import { createServices } from '../../shared/link/create-services.js';
 import { driveLink } from '../../shared/link/drive.js';
 import { LinkRejectedError } from '../../shared/link/errors.js';
 import { unlink } from '../../shared/link/unlink.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { addThirdVpc } from '../helpers/third-vpc.js';
 
 let cloud: TestCloud;
 
@@ -69,12 +69,7 @@ describe('link and unlink meeting each other', () => {
   });
 
   it('two link requests for different client VPCs at once: one links, the other is refused', async () => {
-    const third = addVpc(cloud.emulator.world, randomUUID, {
-      projectId: cloud.config.projectId,
-      name: 'third-vpc',
-      cidr: '172.31.0.0/16',
-      subnet: { name: 'third-subnet', cidr: '172.31.1.0/24' },
-    });
+    const third = addThirdVpc(cloud.emulator);
     const other = { ...cloud.request, client: { vpcId: third.vpcId, subnetId: third.subnetId } };
 
     const results = await Promise.allSettled([

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addVpc, startKafkaInstance } from '../../local/cloud/world.js';
+import { startKafkaInstance } from '../../local/cloud/world.js';
 import { buyEndpoints } from '../../shared/link/buy-endpoints.js';
 import { createServices } from '../../shared/link/create-services.js';
 import { desiredLinkOf } from '../../shared/link/desired.js';
@@ -12,6 +11,7 @@ import { TAG, tagValue } from '../../shared/link/tags.js';
 import { unlink } from '../../shared/link/unlink.js';
 import { failedEventFor } from '../../shared/runtime/middleware/index.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { addThirdVpc } from '../helpers/third-vpc.js';
 
 let cloud: TestCloud;
 
@@ -216,12 +216,7 @@ describe('create-services', () => {
     it('a second client VPC for an instance already linked', async () => {
       await createServices(cloud.deps, cloud.request, cloud.budget());
       cloud.emulator.clearRequests();
-      const third = addVpc(cloud.emulator.world, randomUUID, {
-        projectId: cloud.config.projectId,
-        name: 'third-vpc',
-        cidr: '172.31.0.0/16',
-        subnet: { name: 'third-subnet', cidr: '172.31.1.0/24' },
-      });
+      const third = addThirdVpc(cloud.emulator);
       const other = { ...cloud.request, client: { vpcId: third.vpcId, subnetId: third.subnetId } };
 
       const error = await createServices(cloud.deps, other, cloud.budget()).catch((e: unknown) => e);
