@@ -78,12 +78,25 @@ export function logLevelOf(
   return level as LogLevel;
 }
 
+/** What every command against the cloud needs: all missing names in one message, not one per run. */
+const REQUIRED_ENV = ['HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'HUAWEICLOUD_REGION'] as const;
+
+export function requireEnvironment(env: Record<string, string | undefined>): void {
+  const missing = REQUIRED_ENV.filter((name) => !env[name]?.trim());
+  if (missing.length === 0) return;
+  throw new UsageError(
+    `missing environment variable${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} ` +
+      "(README 'Configuration'; against the emulator, `source` the file of `emulator --write-env`)",
+  );
+}
+
 /** Builds config, credentials and deps from the environment; fills in the project id through IAM. */
 export async function commandContext(
   env: Record<string, string | undefined>,
   io: Io,
   output: OutputOptions = {},
 ): Promise<CommandContext> {
+  requireEnvironment(env);
   const credentials = registering(fromEnv(env));
   const level = logLevelOf(env, output);
   const logger = createLogger({

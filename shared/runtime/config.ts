@@ -299,10 +299,16 @@ function stripCause(cause: unknown): Error {
   return new Error(cause instanceof Error ? cause.name : 'parse error');
 }
 
-/** All five topic URNs, or a `ConfigError` naming the first missing variable. */
+/** All five topic URNs, or a `ConfigError` naming every missing variable at once. */
 export function requireTopics(config: Pick<KvlConfig, 'topics'>): TopicUrns {
-  for (const key of Object.keys(TOPIC_ENV) as Array<keyof TopicUrns>) {
-    if (!config.topics[key]) throw new ConfigError(TOPIC_ENV[key], 'is not set (needed to publish events)');
+  const missing = (Object.keys(TOPIC_ENV) as Array<keyof TopicUrns>)
+    .filter((key) => !config.topics[key])
+    .map((key) => TOPIC_ENV[key]);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      missing.join(', '),
+      `${missing.length > 1 ? 'are' : 'is'} not set (needed to publish events)`,
+    );
   }
   return config.topics as TopicUrns;
 }

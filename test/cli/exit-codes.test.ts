@@ -326,3 +326,16 @@ describe('reconcile --repair', () => {
     expect(repaired.stdout).toMatch(/bootstrap servers changed: \S+ → \S+; update the clients/);
   });
 });
+
+describe('missing configuration', () => {
+  it('names every missing variable at once, exit 2', async () => {
+    env = { PATH: process.env.PATH ?? '' };
+
+    const result = await run('status');
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /missing environment variables: HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_REGION/,
+    );
+  });
+});
