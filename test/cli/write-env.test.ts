@@ -72,3 +72,42 @@ describe('emulator --write-env', () => {
     }
   });
 });
+
+describe('emulator output', () => {
+  it('prints no log lines without --verbose while the functions run a link', async () => {
+    // Arrange: the emulator with its runtime, and the CLI set up from its file.
+    const file = join(mkdtempSync(join(tmpdir(), 'kvl-env-')), 'kvl.env');
+    const child = spawn(
+      process.execPath,
+      ['bin/kafka-vpcep-link.js', 'emulator', '--port', '0', '--speed', '20', '--write-env', file],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    try {
+      await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).once('line', resolve);
+        child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+      });
+
+      // Act: a link through the chain, so every function runs and logs.
+      const { stdout } = await run(
+        'bash',
+        [
+          '-c',
+          `source '${file}'; node bin/kafka-vpcep-link.js link --instance "$KVL_DEMO_INSTANCE_ID" --client-vpc "$KVL_DEMO_CLIENT_VPC_ID" --client-subnet "$KVL_DEMO_CLIENT_SUBNET_ID" --via queue --wait --timeout 60 --quiet | head -1`,
+        ],
+        { env: { PATH: process.env.PATH ?? '' } },
+      );
+
+      // Assert: the link completed; the emulator said only its two human lines.
+      expect(stdout).toMatch(/^Linked /);
+      expect(stderr.split('\n').filter((l) => l.trim().startsWith('{'))).toEqual([]);
+      expect(stderr).toMatch(/emulator listening on/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});

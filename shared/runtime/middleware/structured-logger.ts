@@ -14,6 +14,23 @@ import {
 import { validateOptions } from './options.js';
 import { type KvlMiddleware, type KvlRequest, stateOf } from './state.js';
 
+/**
+ * FunctionGraph's own logger (`context.getLogger()`, documented for function logs: each line lands in
+ * the function's log with its time and request id). Runtimes that host several functions in one
+ * process (the local runtime) route it where their operator asked, so lines never interleave with
+ * a CLI's human output. Without it, stderr.
+ */
+function contextSink(fg: FunctionGraphContext): LogSink | undefined {
+  if (typeof fg.getLogger !== 'function') return undefined;
+  return {
+    write(level, line) {
+      const logger = fg.getLogger();
+      const method = level === 'error' ? logger.error : level === 'warn' ? logger.warn : logger.info;
+      (method ?? logger.info).call(logger, line);
+    },
+  };
+}
+
 export interface StructuredLoggerOptions {
   sink?: LogSink;
   /** Fixed level; default `KVL_LOG_LEVEL` (user data, then env), else info. */
@@ -66,7 +83,7 @@ export function structuredLogger(options: StructuredLoggerOptions = {}): KvlMidd
       const level = opts.level ?? (isLogLevel(configured) ? configured : 'info');
       state.logger = createLogger({
         level,
-        sink: opts.sink,
+        sink: opts.sink ?? contextSink(fg),
         fields: { requestId: request.context.awsRequestId, step: state.step },
       });
       state.logger.debug('invocation started', { remainingMs: request.context.getRemainingTimeInMillis() });
