@@ -87,6 +87,10 @@ export function buildProgram(
     )
     .option('--no-runtime', 'serve the cloud APIs only, without running the functions')
     .option('--write-env <file>', 'also write `export` lines for the CLI (source the file in another shell)')
+    .option(
+      '--data-plane',
+      'serve Kafka too: every address in 127.0.0.0/8, brokers per instance, a listener per accepted endpoint',
+    )
     .option('--verbose', 'show the functions’ log lines on stderr')
     .action(async (o) => exit(await runEmulator(o, io)));
 

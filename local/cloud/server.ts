@@ -27,6 +27,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../shared/cloud/signer.js';
 import { createClock } from './clock.js';
+import { DataPlane, type DataPlaneOptions, dataPlaneNetworks, type KafkaConnection } from './data-plane.js';
 import { createDmsModule } from './dms.js';
 import { createFunctionGraphModule } from './functiongraph.js';
 import { createIamModule } from './iam.js';
@@ -149,6 +150,8 @@ export interface EmulatorConfig {
   };
   /** The second account, for cross-account links. */
   partner: { domainId: string; projectId: string; ak: string; sk: string; vpcId: string; subnetId: string };
+  /** Data-plane mode: how a client reaches the seeded instance's brokers. */
+  kafka?: KafkaConnection;
 }
 
 export interface EmulatorOptions {
@@ -178,6 +181,8 @@ export interface EmulatorOptions {
   maxSkewMs?: number;
   /** Emulated ms a Kafka instance created through the admin API stays CREATING; default 60 s. */
   kafkaCreateDelayMs?: number;
+  /** Serve Kafka on loopback: brokers per instance, listeners per accepted endpoint (data-plane.ts). */
+  dataPlane?: boolean | DataPlaneOptions;
 }
 
 export class EmulatorError extends Error {
@@ -416,6 +421,8 @@ export class Emulator {
   readonly clock: EmuClock;
   readonly region: string;
   readonly seed: SeedIds | undefined;
+  /** Brokers and endpoint listeners on loopback, in data-plane mode. */
+  readonly dataPlane: DataPlane | undefined;
   /** CTS events emitted so far (`{cts: …}`), newest last. */
   readonly ctsEvents: Array<Record<string, unknown>> = [];
 
@@ -441,7 +448,11 @@ export class Emulator {
     this.clock = createClock({ speed: options.speed ?? 1, start: options.start });
     this.ids = createIdFactory(options.idSeed);
     this.world = createWorld(this.region);
-    this.seed = options.seed === false ? undefined : seedDefaultWorld(this.world, this.clock, this.ids);
+    const dataPlane = options.dataPlane === true ? {} : options.dataPlane || undefined;
+    const networks = dataPlane ? dataPlaneNetworks(dataPlane.subnetOctet) : undefined;
+    this.seed =
+      options.seed === false ? undefined : seedDefaultWorld(this.world, this.clock, this.ids, networks);
+    this.dataPlane = dataPlane ? new DataPlane(this.world) : undefined;
     this.modules = [createIamModule(), createSmnModule(), ...(options.modules ?? defaultServiceModules())];
     this.maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
     this.kafkaCreateDelayMs = options.kafkaCreateDelayMs;
@@ -514,6 +525,7 @@ export class Emulator {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    await this.dataPlane?.close();
   }
 
   /** The INTERFACES first-line object. */
@@ -546,7 +558,13 @@ export class Emulator {
         vpcId: seed.partnerVpcId,
         subnetId: seed.partnerSubnetId,
       },
+      ...this.kafkaConnection(seed.instanceId),
     };
+  }
+
+  private kafkaConnection(instanceId: string): { kafka?: KafkaConnection } {
+    const instance = this.world.kafkaInstances.find((i) => i.instanceId === instanceId);
+    return this.dataPlane && instance ? { kafka: this.dataPlane.connection(instance) } : {};
   }
 
   setFunctionHost(host: FunctionHost | undefined): void {
@@ -572,6 +590,7 @@ export class Emulator {
       this.settling = false;
     }
     this.armWakeup();
+    this.dataPlane?.sync();
   }
 
   /**
@@ -862,8 +881,9 @@ export class Emulator {
       }
     }
 
-    // 6. The service itself, on a settled world.
+    // 6. The service itself, on a settled world (whose brokers and endpoint listeners are in step).
     this.settle();
+    await this.dataPlane?.idle();
     const emuRequest: EmuRequest = {
       method,
       path,
@@ -899,6 +919,7 @@ export class Emulator {
       throw error;
     }
     this.armWakeup();
+    this.dataPlane?.sync();
 
     if (fault?.kind === 'drop-after-commit') {
       this.dropAfterCommit(res, {
