@@ -49,7 +49,8 @@ export interface KafkaProbe {
 }
 
 export interface VerifyDeps extends Pick<LinkDeps, 'dms' | 'vpcep' | 'clock' | 'logger'> {
-  probe: KafkaProbe;
+  /** A Kafka client for this instance (its security protocol and SASL mechanisms); closed by verify. */
+  openProbe(instance: KafkaInstance): KafkaProbe;
 }
 
 export interface BrokerVerification {
@@ -150,7 +151,21 @@ export async function verifyLink(
   if (instance.listeners.length === 0)
     return result([`instance ${instance.instanceId} has no cross-VPC listeners`], []);
   const expected = await expectedMap(deps, instance, desired.client.vpcId);
+  const probe = deps.openProbe(instance);
+  try {
+    return await probeBrokers({ ...deps, probe }, instance, topic, expected, result);
+  } finally {
+    await probe.close();
+  }
+}
 
+async function probeBrokers(
+  deps: VerifyDeps & { probe: KafkaProbe },
+  instance: KafkaInstance,
+  topic: string,
+  expected: Expected,
+  result: (problems: string[], brokers: BrokerVerification[]) => VerifyResult,
+): Promise<VerifyResult> {
   // Bootstrap through the advertised addresses, as any client in the client VPC would.
   const bootstrap = instance.listeners.map((l) => `${l.advertisedIp}:${VERIFY_PORT}`);
   let metadata: ProbeMetadata;
@@ -182,7 +197,7 @@ export async function verifyLink(
 }
 
 async function verifyBroker(
-  deps: VerifyDeps,
+  deps: VerifyDeps & { probe: KafkaProbe },
   broker: ProbeBroker,
   ctx: { topic: string; metadata: ProbeMetadata; expected: Expected; hostCount: Map<string, number> },
 ): Promise<BrokerVerification> {

@@ -61,9 +61,14 @@ afterEach(async () => {
 });
 
 async function verify(): Promise<VerifyResult> {
-  await probe.close(); // a fresh client per run, as each function invocation has
   return verifyLink(
-    { dms: cloud.deps.dms, vpcep: cloud.deps.vpcep, clock: systemClock, logger: silentLogger, probe },
+    {
+      dms: cloud.deps.dms,
+      vpcep: cloud.deps.vpcep,
+      clock: systemClock,
+      logger: silentLogger,
+      openProbe: () => probe,
+    },
     { instanceId: cloud.request.instanceId },
   );
 }
