@@ -291,6 +291,7 @@ async function deployFunction(
     userData: fn.userData,
     xrole: fn.xrole,
     description: fn.description,
+    ...(fn.funcVpc ? { funcVpc: fn.funcVpc } : {}),
   };
   let urn: string;
   if (!existing) {

@@ -1,7 +1,7 @@
 /**
  * The verify client's settings: the security protocol and SASL mechanisms come from the instance (DMS
  * reports them), the credentials from the environment (`KVL_KAFKA_USERNAME`, `KVL_KAFKA_PASSWORD`,
- * `KVL_KAFKA_CA_FILE`), never from an event or a flag, so they stay out of logs and shell history.
+ * `KVL_KAFKA_CA_FILE` or, in a function's user data, `KVL_KAFKA_CA_PEM`), never from an event or a flag, so they stay out of logs and shell history.
  * Errors name the variable, never its value.
  */
 import { readFileSync } from 'node:fs';
@@ -58,9 +58,12 @@ export function probeOptionsFor(
       `instance ${instance.instanceId} enables ${instance.saslMechanisms.join(', ') || 'no mechanism'}; verify speaks ${MECHANISMS.join(', ')}`,
     );
 
-  let caPem: string | undefined;
+  // A function has no file of its own to point at: its user data may carry the PEM itself.
+  let caPem = protocol === 'SASL_SSL' ? env.KVL_KAFKA_CA_PEM || undefined : undefined;
+  if (caPem !== undefined && !caPem.includes('BEGIN CERTIFICATE'))
+    throw new KafkaSettingsError('KVL_KAFKA_CA_PEM', 'holds no PEM certificate');
   const caFile = env.KVL_KAFKA_CA_FILE;
-  if (protocol === 'SASL_SSL' && caFile) {
+  if (protocol === 'SASL_SSL' && caFile && caPem === undefined) {
     try {
       caPem = readFileSync(caFile, 'utf8');
     } catch (error) {

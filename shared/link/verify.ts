@@ -266,3 +266,25 @@ async function verifyBroker(
     deps.logger.warn('broker unhealthy', { brokerId: broker.nodeId, host: broker.host, problems });
   return out;
 }
+
+/** The data of `kvl.link.verified` / `kvl.link.unhealthy` (problem texts bounded for SMN). */
+export function verificationData(
+  result: VerifyResult,
+  trigger: 'link-completed' | 'timer',
+  clientVpcId?: string,
+  checkedAt: Date = new Date(),
+) {
+  const clip = (s: string) => (s.length > 1024 ? `${s.slice(0, 1021)}...` : s);
+  return {
+    instanceId: result.instanceId,
+    ...(clientVpcId ? { client: { vpcId: clientVpcId } } : {}),
+    trigger,
+    checkedAt: checkedAt.toISOString(),
+    topic: result.topic,
+    healthy: result.healthy,
+    problems: result.problems.slice(0, 64).map(clip),
+    brokers: result.brokers.slice(0, 100).map((b) => ({ ...b, problems: b.problems.slice(0, 32).map(clip) })),
+    unhealthyBrokers: result.unhealthyBrokers.slice(0, 100),
+    durationMs: result.durationMs,
+  };
+}
