@@ -11,9 +11,10 @@
 import { randomBytes } from 'node:crypto';
 import type { KafkaInstance } from '../cloud/types.js';
 import type { LinkDeps } from './deps.js';
-import { desiredLinkOf } from './desired.js';
+import { desiredLinkOf, originalAdvertisedOf } from './desired.js';
 import { loadInstance } from './instance.js';
 import { preferredEndpoint, preferredService, readInventory } from './inventory.js';
+import { advertisesExactly, restoreMap } from './mapping.js';
 
 export const STEP_VERIFY = 'verify';
 
@@ -287,4 +288,22 @@ export function verificationData(
     unhealthyBrokers: result.unhealthyBrokers.slice(0, 100),
     durationMs: result.durationMs,
   };
+}
+
+/**
+ * Rollback of a fresh link that failed verify (`KVL_VERIFY_ROLLBACK`): the advertised map the instance
+ * had before the link (its `kvl-orig-*` tags, identity where none) is sent back, so clients that
+ * worked before keep working. The link's desired state stays: reconcile will try it again. Returns
+ * whether a map was sent.
+ */
+export async function rollbackAdvertised(
+  deps: Pick<LinkDeps, 'dms' | 'logger'>,
+  instanceId: string,
+): Promise<boolean> {
+  const instance = await loadInstance(deps, instanceId, STEP_VERIFY);
+  const map = restoreMap(instance.listeners, originalAdvertisedOf(instance));
+  if (instance.listeners.length === 0 || advertisesExactly(instance.listeners, map)) return false;
+  deps.logger.warn('verify failed: restoring the previous advertised map', { instanceId, map });
+  await deps.dms.modifyCrossVpc(instanceId, map);
+  return true;
 }

@@ -207,6 +207,9 @@ describe('serverless deploy to the emulator', { timeout: 120_000 }, () => {
     expect(completed.data.bootstrapServers.split(',')).toHaveLength(instance.brokers.length);
     expect(emulator.world.endpoints).toHaveLength(instance.brokers.length);
     // The chain ran on the deployed functions (their FunctionGraph names), not on serverless.yml's.
+    // The completion can be seen before patch-listeners' invocation is recorded (verify, subscribed to
+    // the events topic too, cold-starts its larger bundle meanwhile): let the runtime finish first.
+    await runtime.idle();
     const ran = new Set(runtime.invocations.map((r) => r.functionName));
     for (const step of ['create-services', 'buy-endpoints', 'patch-listeners'])
       expect(ran).toContain(`${PREFIX}${step}`);

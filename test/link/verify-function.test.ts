@@ -138,6 +138,27 @@ describe('verify function', () => {
     expect(JSON.stringify(unhealthy)).not.toContain(cloud.config.kafka!.password!);
   });
 
+  it('with KVL_VERIFY_ROLLBACK, restores the previous map of a fresh link that fails and ends kvl.link.failed', async () => {
+    // Arrange: the link completes with two advertised IPs exchanged
+    const brokers = cloud.instance().brokers;
+    const map = Object.fromEntries(brokers.map((b) => [b.listenerIp, b.advertisedIp]));
+    map[brokers[0]!.listenerIp] = brokers[1]!.advertisedIp;
+    map[brokers[1]!.listenerIp] = brokers[0]!.advertisedIp;
+    await cloud.deps.dms.modifyCrossVpc(cloud.request.instanceId, map);
+    cloud.settle(60_000);
+
+    // Act
+    await handler(completedEvent(), context(userData({ KVL_VERIFY_ROLLBACK: 'true' })));
+
+    // Assert: the seeded instance advertised its listener IPs before the link
+    const [unhealthy] = published('kvl.link.unhealthy');
+    expect(unhealthy?.data).toMatchObject({ rolledBack: true, unhealthyBrokers: [0, 1] });
+    const [failed] = published('kvl.link.failed');
+    expect(failed?.data).toMatchObject({ step: 'verify', code: 'VERIFY_FAILED' });
+    expect(String(failed?.data.reason)).toMatch(/brokers 0, 1.*previous advertised map was restored/);
+    expect(cloud.instance().brokers.map((b) => b.advertisedIp)).toEqual(brokers.map((b) => b.listenerIp));
+  });
+
   it('does nothing without KVL_VERIFY_CLIENT_VPC, or for a link to another VPC', async () => {
     // Act
     await handler(timerEvent, context(userData({ KVL_VERIFY_CLIENT_VPC: '' })));
