@@ -4,7 +4,7 @@
  * by the emulator's speed. Prints the tables and writes bench/results.json; docs/BENCHMARKS.md says
  * what each figure means.
  *
- *   npx tsx bench/run.ts [--quick] [--only latency,scale,reconcile,cold-start] [--scale-links N]
+ *   npx tsx bench/run.ts [--quick] [--only latency,scale,reconcile,cold-start,verify] [--scale-links N]
  *                        [--scale-fast-path on|off] [--scale-retry-delay-s S]
  *
  * Benchmarks never fail a build: missed targets are reported (exit code 0) so the numbers are read,
@@ -28,9 +28,10 @@ import {
 import { type Cell, table } from './lib/table.js';
 import { type PollTickRow, type ReconcileRow, runPollTicks, runReconcile } from './reconcile.js';
 import { runScale, type ScaleResult } from './scale.js';
+import { runVerifyBench, type VerifyBenchRow } from './verify.js';
 
-type Section = 'latency' | 'scale' | 'reconcile' | 'cold-start';
-const SECTIONS: Section[] = ['cold-start', 'reconcile', 'latency', 'scale'];
+type Section = 'latency' | 'scale' | 'reconcile' | 'cold-start' | 'verify';
+const SECTIONS: Section[] = ['cold-start', 'reconcile', 'latency', 'scale', 'verify'];
 
 interface Plan {
   mode: 'full' | 'quick';
@@ -379,6 +380,7 @@ async function main(): Promise<void> {
   log(`mode ${plan.mode}; sections ${only.join(', ')}; ${cpus().length} CPU(s), Node ${process.version}`);
   await buildBundles();
   const results: Record<string, unknown> & {
+    verify?: VerifyBenchRow;
     latency?: LatencyRow[];
     scale?: ScaleResult;
     reconcile?: ReconcileRow[];
@@ -396,6 +398,16 @@ async function main(): Promise<void> {
       results.reconcile = await runReconcile(plan.reconcile);
       results.pollTicks = await runPollTicks({ pending: plan.reconcile.pending });
       output.push(reconcileTables(results.reconcile, results.pollTicks));
+    } else if (section === 'verify') {
+      const row = await runVerifyBench({ runs: plan.mode === 'quick' ? 3 : 10 });
+      results.verify = row;
+      output.push(
+        table(
+          `   Verify on the emulator's data plane (${row.brokers} brokers, SASL_SSL, median of ${row.runs}; whole run ${s1(row.wholeMs)} ms${row.healthy ? '' : ', NOT healthy'})`,
+          ['broker', 'total ms', 'produce ms', 'read back ms'],
+          row.perBroker.map((b) => [b.brokerId, s1(b.totalMs), s1(b.produceMs), s1(b.consumeMs)]),
+        ),
+      );
     } else if (section === 'latency') {
       results.latency = await runLatency(plan.latency);
       output.push(latencyTables(results.latency));

@@ -15,6 +15,7 @@ import { runLink } from './commands/link.js';
 import { runReconcile } from './commands/reconcile.js';
 import { runStatus } from './commands/status.js';
 import { runUnlink } from './commands/unlink.js';
+import { runVerify } from './commands/verify.js';
 
 const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
@@ -87,6 +88,10 @@ export function buildProgram(
     )
     .option('--no-runtime', 'serve the cloud APIs only, without running the functions')
     .option('--write-env <file>', 'also write `export` lines for the CLI (source the file in another shell)')
+    .option(
+      '--data-plane',
+      'serve Kafka too: every address in 127.0.0.0/8, brokers per instance, a listener per accepted endpoint',
+    )
     .option('--verbose', 'show the functions’ log lines on stderr')
     .action(async (o) => exit(await runEmulator(o, io)));
 
@@ -142,6 +147,16 @@ export function buildProgram(
     .option('--verbose', 'also print log lines on stderr (or set KVL_LOG_LEVEL)')
     .option('--quiet', 'no progress lines on stderr (errors still show)')
     .action(async (o) => exit(await runStatus(o, env, io)));
+
+  program
+    .command('verify')
+    .description(
+      'prove Kafka traffic flows through the link, per broker (run in the client VPC); 0 healthy, 1 unhealthy, 2 bad input',
+    )
+    .requiredOption('--instance <id>', 'Kafka instance id')
+    .option('--json', 'print the per-broker result as JSON on stdout')
+    .option('--verbose', 'also print log lines on stderr (or set KVL_LOG_LEVEL)')
+    .action(async (o) => exit(await runVerify(o, env, io)));
 
   program
     .command('reconcile')

@@ -61,6 +61,8 @@ const functionSchema = z.looseObject({
   timeout: z.coerce.number().int().min(3).max(259_200).optional(),
   runtime: z.string().optional(),
   xrole: z.string().optional(),
+  /** FunctionGraph func_vpc: both ids, or both empty (then the function stays outside any VPC). */
+  vpc: z.object({ vpcId: z.string().default(''), subnetId: z.string().default('') }).optional(),
   userData: z.record(z.string(), scalar.nullable()).default({}),
   asyncInvoke: asyncInvokeSchema.optional(),
   events: z.array(eventSchema).nullish(),
@@ -116,6 +118,8 @@ export interface FunctionPlan {
   timeout: number;
   description: string;
   xrole?: string;
+  /** The VPC the function is attached to (FunctionGraph func_vpc). */
+  funcVpc?: { vpcId: string; subnetId: string };
   userData: Record<string, string>;
   triggers: TriggerPlan[];
   /** Triggers left out, and why (e.g. a Kafka trigger whose instance is not configured). */
@@ -349,6 +353,16 @@ export function buildDeployPlan(service: unknown, options: PlanOptions): DeployP
       ),
     };
 
+    const vpc = fn.vpc;
+    if (vpc && (vpc.vpcId === '') !== (vpc.subnetId === '')) {
+      throw new DeployConfigError(`${where}.vpc: vpcId and subnetId go together (set both or neither)`);
+    }
+    if (vpc?.vpcId && !(fn.xrole || provider.xrole)) {
+      throw new DeployConfigError(
+        `${where}.vpc: a function in a VPC needs an agency (xrole) with VPC permissions`,
+      );
+    }
+
     functions.push({
       key,
       funcName,
@@ -359,6 +373,7 @@ export function buildDeployPlan(service: unknown, options: PlanOptions): DeployP
       timeout: fn.timeout ?? provider.timeout,
       description: fn.description ?? '',
       ...(fn.xrole || provider.xrole ? { xrole: fn.xrole || provider.xrole } : {}),
+      ...(vpc?.vpcId ? { funcVpc: { vpcId: vpc.vpcId, subnetId: vpc.subnetId } } : {}),
       userData,
       triggers,
       skippedTriggers,

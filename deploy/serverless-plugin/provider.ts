@@ -299,6 +299,7 @@ async function deployFunction(
     userData: fn.userData,
     xrole: fn.xrole,
     description: fn.description,
+    ...(fn.funcVpc ? { funcVpc: fn.funcVpc } : {}),
   };
   let urn: string;
   if (!existing) {

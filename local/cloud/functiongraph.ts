@@ -55,6 +55,8 @@ export interface DeployedFunction {
   xrole: string;
   appXrole: string;
   description: string;
+  /** `func_vpc` (GSDK functiongraph/v2 model_func_vpc.go): the VPC the function's network is in. */
+  funcVpc?: { vpcId: string; subnetId: string };
   createdAt: string;
   lastModified: string;
 }
@@ -273,6 +275,7 @@ function configView(fn: DeployedFunction) {
     xrole: fn.xrole,
     app_xrole: fn.appXrole,
     description: fn.description,
+    ...(fn.funcVpc ? { func_vpc: { vpc_id: fn.funcVpc.vpcId, subnet_id: fn.funcVpc.subnetId } } : {}),
     last_modified: fn.lastModified,
     type: 'v2',
     enterprise_project_id: '0',
@@ -316,6 +319,40 @@ interface ConfigFields {
   xrole: string;
   appXrole: string;
   description: string;
+  funcVpc?: { vpcId: string; subnetId: string };
+}
+
+/**
+ * `func_vpc`: vpc_id and subnet_id are required (non-pointer fields of GSDK model_func_vpc.go), and
+ * the function needs an agency with VPC permissions ("需同时为函数配置具有vpc权限的委托", same file).
+ */
+function funcVpcField(
+  input: JsonObject,
+  xrole: string,
+  base?: ConfigFields,
+): { vpcId: string; subnetId: string } | undefined {
+  const raw = input.func_vpc;
+  if (raw === undefined) return base?.funcVpc;
+  if (raw === null) return undefined;
+  if (
+    !isObject(raw) ||
+    typeof raw.vpc_id !== 'string' ||
+    raw.vpc_id === '' ||
+    typeof raw.subnet_id !== 'string' ||
+    raw.subnet_id === ''
+  )
+    fail(400, E.invalid, 'Invalid func_vpc: vpc_id and subnet_id are required.');
+  if (xrole === '') fail(400, E.invalid, 'func_vpc needs an agency (xrole) with VPC permissions.');
+  return { vpcId: raw.vpc_id, subnetId: raw.subnet_id };
+}
+
+/** The VPC and subnet of `func_vpc` must exist in the caller's project, the subnet in that VPC. */
+function checkFuncVpc(ctx: ServiceContext, projectId: string, funcVpc: ConfigFields['funcVpc']): void {
+  if (!funcVpc) return;
+  const vpc = ctx.world.vpcs.find((v) => v.id === funcVpc.vpcId && v.projectId === projectId);
+  if (!vpc) fail(400, E.invalid, `func_vpc.vpc_id ${funcVpc.vpcId} does not exist.`);
+  const subnet = ctx.world.subnets.find((s) => s.id === funcVpc.subnetId && s.vpcId === vpc.id);
+  if (!subnet) fail(400, E.invalid, `func_vpc.subnet_id ${funcVpc.subnetId} is not a subnet of ${vpc.id}.`);
 }
 
 function integerField(value: unknown): number | undefined {
@@ -364,7 +401,9 @@ function configFields(input: JsonObject, base?: ConfigFields): ConfigFields {
   const description = input.description ?? base?.description ?? '';
   if (typeof description !== 'string' || description.length > 512)
     fail(400, E.invalid, 'Invalid description.');
+  const funcVpc = funcVpcField(input, xrole as string, base);
   return {
+    ...(funcVpc ? { funcVpc } : {}),
     runtime,
     handler,
     memorySize,
@@ -442,6 +481,7 @@ function createFunction(req: EmuRequest, ctx: ServiceContext): EmuResponse {
   const code = codePackage(input);
   const state = functionGraphState(ctx.world);
   const projectId = req.caller.projectId;
+  checkFuncVpc(ctx, projectId, config.funcVpc);
   if (
     state.functions.some((f) => f.projectId === projectId && f.package === pkg && f.funcName === funcName)
   ) {
@@ -502,7 +542,10 @@ function updateConfig(req: EmuRequest, ctx: ServiceContext, fn: DeployedFunction
   if (input.func_name !== undefined && input.func_name !== fn.funcName) {
     fail(400, E.invalidName, 'func_name cannot be changed.');
   }
-  Object.assign(fn, configFields(input, fn), { lastModified: stamp(ctx) });
+  const config = configFields(input, fn);
+  checkFuncVpc(ctx, fn.projectId, config.funcVpc);
+  if (!config.funcVpc) delete fn.funcVpc;
+  Object.assign(fn, config, { lastModified: stamp(ctx) });
   changed(ctx);
   return { status: 200, body: configView(fn) };
 }

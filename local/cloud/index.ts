@@ -2,6 +2,14 @@
  * The local Huawei Cloud emulator: public surface for the CLI, the local runtime, tests and benchmarks.
  */
 export { type ClockOptions, createClock } from './clock.js';
+export {
+  DataPlane,
+  DataPlaneError,
+  type DataPlaneOptions,
+  dataPlaneNetworks,
+  type KafkaConnection,
+  VERIFY_TOPIC,
+} from './data-plane.js';
 export { createDmsModule } from './dms.js';
 export { createFunctionGraphModule } from './functiongraph.js';
 export { createIamModule, issueTemporaryCredentials, issueToken } from './iam.js';

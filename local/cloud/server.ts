@@ -28,6 +28,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../shared/cloud/signer.js';
 import { createClock } from './clock.js';
+import { DataPlane, type DataPlaneOptions, dataPlaneNetworks, type KafkaConnection } from './data-plane.js';
 import { createDmsModule } from './dms.js';
 import {
   bodyForLog,
@@ -172,6 +173,8 @@ export interface EmulatorConfig {
     /** The partner's agency delegated to the main account, with the endpoint permissions. */
     agencyName: string;
   };
+  /** Data-plane mode: how a client reaches the seeded instance's brokers. */
+  kafka?: KafkaConnection;
 }
 
 export interface EmulatorOptions {
@@ -201,6 +204,8 @@ export interface EmulatorOptions {
   maxSkewMs?: number;
   /** Emulated ms a Kafka instance created through the admin API stays CREATING; default 60 s. */
   kafkaCreateDelayMs?: number;
+  /** Serve Kafka on loopback: brokers per instance, listeners per accepted endpoint (data-plane.ts). */
+  dataPlane?: boolean | DataPlaneOptions;
 }
 
 export class EmulatorError extends Error {
@@ -439,6 +444,8 @@ export class Emulator {
   readonly clock: EmuClock;
   readonly region: string;
   readonly seed: SeedIds | undefined;
+  /** Brokers and endpoint listeners on loopback, in data-plane mode. */
+  readonly dataPlane: DataPlane | undefined;
   /** CTS events emitted so far (`{cts: …}`), newest last. */
   readonly ctsEvents: Array<Record<string, unknown>> = [];
 
@@ -465,7 +472,11 @@ export class Emulator {
     this.clock = createClock({ speed: options.speed ?? 1, start: options.start });
     this.ids = createIdFactory(options.idSeed);
     this.world = createWorld(this.region);
-    this.seed = options.seed === false ? undefined : seedDefaultWorld(this.world, this.clock, this.ids);
+    const dataPlane = options.dataPlane === true ? {} : options.dataPlane || undefined;
+    const networks = dataPlane ? dataPlaneNetworks(dataPlane.subnetOctet) : undefined;
+    this.seed =
+      options.seed === false ? undefined : seedDefaultWorld(this.world, this.clock, this.ids, networks);
+    this.dataPlane = dataPlane ? new DataPlane(this.world) : undefined;
     this.modules = [createIamModule(), createSmnModule(), ...(options.modules ?? defaultServiceModules())];
     this.maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
     this.kafkaCreateDelayMs = options.kafkaCreateDelayMs;
@@ -538,6 +549,7 @@ export class Emulator {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    await this.dataPlane?.close();
   }
 
   /** The INTERFACES first-line object. */
@@ -571,7 +583,13 @@ export class Emulator {
         subnetId: seed.partnerSubnetId,
         agencyName: seed.partnerAgencyName,
       },
+      ...this.kafkaConnection(seed.instanceId),
     };
+  }
+
+  private kafkaConnection(instanceId: string): { kafka?: KafkaConnection } {
+    const instance = this.world.kafkaInstances.find((i) => i.instanceId === instanceId);
+    return this.dataPlane && instance ? { kafka: this.dataPlane.connection(instance) } : {};
   }
 
   setFunctionHost(host: FunctionHost | undefined): void {
@@ -597,6 +615,7 @@ export class Emulator {
       this.settling = false;
     }
     this.armWakeup();
+    this.dataPlane?.sync();
   }
 
   /**
@@ -918,8 +937,9 @@ export class Emulator {
       }
     }
 
-    // 6. The service itself, on a settled world.
+    // 6. The service itself, on a settled world (whose brokers and endpoint listeners are in step).
     this.settle();
+    await this.dataPlane?.idle();
     const emuRequest: EmuRequest = {
       method,
       path,
@@ -956,6 +976,7 @@ export class Emulator {
       throw error;
     }
     this.armWakeup();
+    this.dataPlane?.sync();
 
     if (fault?.kind === 'drop-after-commit') {
       this.dropAfterCommit(res, {

@@ -456,20 +456,38 @@ export function applyDueTransitions<S extends string>(
 
 /* ------------------------------------------------------------------ default world */
 
+export interface SeedNetworks {
+  kafka: { cidr: string; subnet: string };
+  client: { cidr: string; subnet: string };
+  partner: { cidr: string; subnet: string };
+}
+
+export const DEFAULT_SEED_NETWORKS: SeedNetworks = {
+  kafka: { cidr: '10.0.0.0/16', subnet: '10.0.0.0/24' },
+  client: { cidr: '172.16.0.0/16', subnet: '172.16.5.0/24' },
+  partner: { cidr: '192.168.0.0/16', subnet: '192.168.10.0/24' },
+};
+
 /**
  * The world of the demo and of most tests: account A owns a RUNNING 3-broker Kafka instance in VPC A
  * (10.0.0.0/16) and a client VPC (172.16.0.0/16, outside VPCEP's 198.19.128.0/17); account B has its
  * own client VPC; the SMN topics of the chain exist in account A.
  */
-export function seedDefaultWorld(world: World, clock: EmuClock, ids: IdFactory): SeedIds {
+export function seedDefaultWorld(
+  world: World,
+  clock: EmuClock,
+  ids: IdFactory,
+  /** The three networks (data-plane mode puts them in 127.0.0.0/8). */
+  networks: SeedNetworks = DEFAULT_SEED_NETWORKS,
+): SeedIds {
   const owner = createAccount(world, 1, 'kvl-owner');
   const partner = createAccount(world, 2, 'kvl-partner');
 
   const kafkaNet = addVpc(world, ids, {
     projectId: owner.projectId,
     name: 'kvl-kafka-vpc',
-    cidr: '10.0.0.0/16',
-    subnet: { name: 'kvl-kafka-subnet', cidr: '10.0.0.0/24' },
+    cidr: networks.kafka.cidr,
+    subnet: { name: 'kvl-kafka-subnet', cidr: networks.kafka.subnet },
   });
   const securityGroupId = addSecurityGroup(world, ids, {
     projectId: owner.projectId,
@@ -489,14 +507,14 @@ export function seedDefaultWorld(world: World, clock: EmuClock, ids: IdFactory):
   const clientNet = addVpc(world, ids, {
     projectId: owner.projectId,
     name: 'kvl-client-vpc',
-    cidr: '172.16.0.0/16',
-    subnet: { name: 'kvl-client-subnet', cidr: '172.16.5.0/24' },
+    cidr: networks.client.cidr,
+    subnet: { name: 'kvl-client-subnet', cidr: networks.client.subnet },
   });
   const partnerNet = addVpc(world, ids, {
     projectId: partner.projectId,
     name: 'kvl-partner-vpc',
-    cidr: '192.168.0.0/16',
-    subnet: { name: 'kvl-partner-subnet', cidr: '192.168.10.0/24' },
+    cidr: networks.partner.cidr,
+    subnet: { name: 'kvl-partner-subnet', cidr: networks.partner.subnet },
   });
   world.agencies = [
     ...(world.agencies ?? []),

@@ -16,6 +16,8 @@ export interface EmulatorCommandOptions {
   verbose?: boolean;
   /** Also write `export` lines for the CLI to this file. */
   writeEnv?: string;
+  /** Serve Kafka on loopback (brokers, endpoint listeners); see local/cloud/data-plane.ts. */
+  dataPlane?: boolean;
 }
 
 export async function runEmulator(
@@ -31,7 +33,12 @@ export async function runEmulator(
   if (!['127.0.0.1', 'localhost', '::1'].includes(options.host)) {
     throw new UsageError('--host: the emulator only listens on loopback (127.0.0.1, localhost, ::1)');
   }
-  const emulator = await startEmulator({ port: options.port, host: options.host, speed: options.speed });
+  const emulator = await startEmulator({
+    port: options.port,
+    host: options.host,
+    speed: options.speed,
+    ...(options.dataPlane ? { dataPlane: true } : {}),
+  });
   let runtime: Awaited<ReturnType<typeof startRuntime>> | undefined;
   try {
     if (options.runtime) {

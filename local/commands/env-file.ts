@@ -42,6 +42,16 @@ export function envLines(config: EmulatorConfig, waits: Record<string, string> =
       demoVariable('PARTNER_', key),
       config.partner[key],
     ]),
+    // Data-plane mode: the credentials `verify` reads (the file is the owner's only, like the keys).
+    ...(config.kafka?.username
+      ? ([['KVL_KAFKA_USERNAME', config.kafka.username]] as Array<[string, string]>)
+      : []),
+    ...(config.kafka?.password
+      ? ([['KVL_KAFKA_PASSWORD', config.kafka.password]] as Array<[string, string]>)
+      : []),
+    ...(config.kafka?.caFile
+      ? ([['KVL_KAFKA_CA_FILE', config.kafka.caFile]] as Array<[string, string]>)
+      : []),
   ];
   return [
     '# kafka-vpcep-link: the CLI set-up for the local emulator (source this file)',

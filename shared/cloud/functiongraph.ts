@@ -45,7 +45,14 @@ export interface FunctionGraphFunction {
   userData: Record<string, string>;
   xrole?: string;
   description?: string;
+  funcVpc?: FuncVpc;
   lastModified?: string;
+}
+
+/** `func_vpc` (GSDK functiongraph/v2 model_func_vpc.go): the function's network is in this VPC. */
+export interface FuncVpc {
+  vpcId: string;
+  subnetId: string;
 }
 
 export interface FunctionGraphTrigger {
@@ -79,6 +86,8 @@ export interface FunctionConfigInput {
   /** Agency the function (and its triggers / async destinations) runs with. */
   xrole?: string;
   description?: string;
+  /** Attach the function to a VPC (needs an agency with VPC permissions, docs/DEPLOY.md). */
+  funcVpc?: FuncVpc;
 }
 
 export interface CreateFunctionInput extends FunctionConfigInput {
@@ -184,6 +193,7 @@ export const FunctionConfigSchema = z
     user_data: UserDataSchema,
     xrole: z.string().nullish(),
     description: z.string().nullish(),
+    func_vpc: z.object({ vpc_id: z.string(), subnet_id: z.string() }).loose().nullish(),
     last_modified: z.union([z.string(), z.number()]).nullish(),
   })
   .loose();
@@ -262,6 +272,9 @@ function toFunction(wire: z.output<typeof FunctionConfigSchema>): FunctionGraphF
     userData: wire.user_data,
     xrole: wire.xrole || undefined,
     description: wire.description ?? undefined,
+    funcVpc: wire.func_vpc?.vpc_id
+      ? { vpcId: wire.func_vpc.vpc_id, subnetId: wire.func_vpc.subnet_id }
+      : undefined,
     lastModified:
       wire.last_modified === null || wire.last_modified === undefined
         ? undefined
@@ -312,6 +325,7 @@ function configBody(input: FunctionConfigInput) {
     user_data: JSON.stringify(input.userData),
     xrole: input.xrole,
     description: input.description,
+    func_vpc: input.funcVpc ? { vpc_id: input.funcVpc.vpcId, subnet_id: input.funcVpc.subnetId } : undefined,
   });
 }
 

@@ -198,6 +198,37 @@ export const ReconcileReportDataSchema = z.object({
   repaired: z.array(IdSchema).max(1000),
 });
 
+const BrokerVerificationSchema = z.object({
+  brokerId: z.number().int().nonnegative(),
+  host: text(256),
+  port: z.number().int().min(0).max(65_535),
+  expectedHost: text(256).optional(),
+  reachable: z.boolean(),
+  leaderAnswered: z.boolean(),
+  partition: z.number().int().nonnegative().optional(),
+  produceMs: z.number().nonnegative().optional(),
+  consumeMs: z.number().nonnegative().optional(),
+  totalMs: z.number().nonnegative(),
+  healthy: z.boolean(),
+  problems: z.array(text(1024)).max(32),
+});
+
+/** `kvl.link.verified` / `kvl.link.unhealthy`: what the verify function found, per broker. */
+export const LinkVerificationDataSchema = z.object({
+  instanceId: IdSchema,
+  client: z.object({ vpcId: IdSchema }).optional(),
+  trigger: z.enum(['link-completed', 'timer']),
+  checkedAt: TimestampSchema,
+  topic: text(249),
+  healthy: z.boolean(),
+  problems: z.array(text(1024)).max(64),
+  brokers: z.array(BrokerVerificationSchema).max(100),
+  unhealthyBrokers: z.array(z.number().int().nonnegative()).max(100),
+  durationMs: z.number().nonnegative(),
+  /** Set when a fresh link failed and its previous advertised map was put back (KVL_VERIFY_ROLLBACK). */
+  rolledBack: z.boolean().optional(),
+});
+
 /* ------------------------------------------------------------------ types */
 
 export const EVENT_TYPES = [
@@ -209,6 +240,8 @@ export const EVENT_TYPES = [
   'kvl.link.unlink-requested',
   'kvl.link.removed',
   'kvl.reconcile.report',
+  'kvl.link.verified',
+  'kvl.link.unhealthy',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -222,6 +255,8 @@ export const EventDataSchemas = {
   'kvl.link.unlink-requested': UnlinkRequestedDataSchema,
   'kvl.link.removed': LinkRemovedDataSchema,
   'kvl.reconcile.report': ReconcileReportDataSchema,
+  'kvl.link.verified': LinkVerificationDataSchema,
+  'kvl.link.unhealthy': LinkVerificationDataSchema,
 } as const satisfies Record<EventType, z.ZodType>;
 
 /** `data` after parsing (defaults applied). */
@@ -314,6 +349,8 @@ const EVENT_SCHEMAS: { [T in EventType]: z.ZodType<CloudEventOf<T>> } = {
   ),
   'kvl.link.removed': eventSchema('kvl.link.removed', EventDataSchemas['kvl.link.removed']),
   'kvl.reconcile.report': eventSchema('kvl.reconcile.report', EventDataSchemas['kvl.reconcile.report']),
+  'kvl.link.verified': eventSchema('kvl.link.verified', EventDataSchemas['kvl.link.verified']),
+  'kvl.link.unhealthy': eventSchema('kvl.link.unhealthy', EventDataSchemas['kvl.link.unhealthy']),
 };
 
 /** The full schema (envelope + data) of one event type. */

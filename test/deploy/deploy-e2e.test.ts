@@ -207,7 +207,8 @@ describe('serverless deploy to the emulator', { timeout: 120_000 }, () => {
     expect(completed.data.bootstrapServers.split(',')).toHaveLength(instance.brokers.length);
     expect(emulator.world.endpoints).toHaveLength(instance.brokers.length);
     // The chain ran on the deployed functions (their FunctionGraph names), not on serverless.yml's.
-    // An invocation is recorded when it returns, which can be just after its event was published.
+    // The completion can be seen before patch-listeners' invocation is recorded (verify, subscribed to
+    // the events topic too, cold-starts its larger bundle meanwhile): let the runtime finish first.
     await runtime.idle();
     const ran = new Set(runtime.invocations.map((r) => r.functionName));
     for (const step of ['create-services', 'buy-endpoints', 'patch-listeners'])

@@ -125,6 +125,34 @@ describe('emulator FunctionGraph: functions', () => {
     expect((await fg.listFunctions()).map((f) => f.funcName)).toEqual(['kvl-test-dup']);
   });
 
+  it('attaches a function to a VPC (func_vpc) of the project, and refuses an unknown one or no agency', async () => {
+    // Arrange
+    const seed = emu.seed!;
+    const funcVpc = { vpcId: seed.clientVpcId, subnetId: seed.clientSubnetId };
+
+    // Act
+    const created = await fg.createFunction({ ...testFunction('vpc'), funcVpc });
+    const readBack = await fg.getFunctionConfig(created.funcUrn);
+    const unknown = await failure(
+      fg.createFunction({ ...testFunction('vpc-unknown'), funcVpc: { ...funcVpc, vpcId: 'no-such-vpc' } }),
+    );
+    const wrongSubnet = await failure(
+      fg.createFunction({
+        ...testFunction('vpc-subnet'),
+        funcVpc: { ...funcVpc, subnetId: seed.instanceSubnetId },
+      }),
+    );
+    const noAgency = await failure(
+      fg.createFunction({ ...testFunction('vpc-agency'), xrole: undefined, funcVpc }),
+    );
+
+    // Assert
+    expect(readBack.funcVpc).toEqual(funcVpc);
+    expect([unknown.httpStatus, unknown.code]).toEqual([400, 'FSS.0400']);
+    expect(wrongSubnet.message).toMatch(/is not a subnet of/);
+    expect(noAgency.message).toMatch(/agency/);
+  });
+
   it('updates configuration and code; the name cannot change', async () => {
     const { funcUrn, digest } = await fg.createFunction(testFunction('update'));
     const updated = await fg.updateFunctionConfig(funcUrn, {

@@ -135,9 +135,47 @@ describe('deployment plan of the project serverless.yml', () => {
       identity: `${instance}/kvl-link-requests`,
     });
   });
+
+  it('attaches verify to the client VPC (func_vpc) once KVL_VERIFY_CLIENT_VPC/SUBNET are set', async () => {
+    // Arrange
+    const vpcId = '7f3e2d1c-0b9a-4876-a543-210fedcba987';
+    const subnetId = '5e4d3c2b-1a09-4f8e-b7d6-c5b4a3928170';
+
+    // Act
+    const unset = buildDeployPlan(await resolvedConfig(), { stage: 't', projectId: PROJECT });
+    const set = buildDeployPlan(
+      await resolvedConfig({ KVL_VERIFY_CLIENT_VPC: vpcId, KVL_VERIFY_CLIENT_SUBNET: subnetId }),
+      { stage: 't', projectId: PROJECT },
+    );
+
+    // Assert
+    expect(unset.functions.find((f) => f.key === 'verify')?.funcVpc).toBeUndefined();
+    const verify = set.functions.find((f) => f.key === 'verify')!;
+    expect(verify.funcVpc).toEqual({ vpcId, subnetId });
+    expect(verify.xrole).toBe('kvl-functions');
+    expect(verify.userData.KVL_VERIFY_CLIENT_VPC).toBe(vpcId);
+    expect(verify.triggers.map((t) => t.triggerTypeCode)).toEqual(['SMN', 'TIMER']);
+    expect(set.functions.filter((f) => f.funcVpc).map((f) => f.key)).toEqual(['verify']);
+  });
 });
 
 describe('deployment plan: configuration errors, before any cloud call', () => {
+  it('refuses a function VPC with only one of its ids, or without an agency', () => {
+    const fn = { handler: 'index.handler' };
+    expect(() =>
+      buildDeployPlan(service({ functions: { fn: { ...fn, xrole: 'a', vpc: { vpcId: 'v' } } } }), {
+        stage: 't',
+        projectId: PROJECT,
+      }),
+    ).toThrow(/functions\.fn\.vpc: vpcId and subnetId go together/);
+    expect(() =>
+      buildDeployPlan(service({ functions: { fn: { ...fn, vpc: { vpcId: 'v', subnetId: 's' } } } }), {
+        stage: 't',
+        projectId: PROJECT,
+      }),
+    ).toThrow(/needs an agency/);
+  });
+
   const refused = (config: unknown, pattern: RegExp, projectId: string = PROJECT) => {
     expect(() => buildDeployPlan(config, { stage: 'dev', projectId })).toThrow(DeployConfigError);
     expect(() => buildDeployPlan(config, { stage: 'dev', projectId })).toThrow(pattern);

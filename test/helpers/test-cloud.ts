@@ -5,7 +5,7 @@
  */
 
 import { createDmsModule, type DmsModuleOptions } from '../../local/cloud/dms.js';
-import { startEmulator } from '../../local/cloud/index.js';
+import { type EmulatorOptions, startEmulator } from '../../local/cloud/index.js';
 import { defaultServiceModules, type EmulatorHandle } from '../../local/cloud/server.js';
 import { createAgencyClients } from '../../shared/cloud/agency.js';
 import { staticCredentials } from '../../shared/cloud/credentials.js';
@@ -35,12 +35,19 @@ export async function startTestCloud(
     settings?: Partial<LinkDeps['settings']>;
     /** DMS module options, e.g. the opt-in CONFIGURING window after a modify. */
     dms?: DmsModuleOptions;
+    /** Serve Kafka on loopback (the emulator's data-plane mode). */
+    dataPlane?: EmulatorOptions['dataPlane'];
   } = {},
 ): Promise<TestCloud> {
   const modules = options.dms
     ? [createDmsModule(options.dms), ...defaultServiceModules().filter((m) => m.name !== 'dms')]
     : undefined;
-  const emulator = await startEmulator({ port: 0, speed: 0, ...(modules ? { modules } : {}) });
+  const emulator = await startEmulator({
+    port: 0,
+    speed: 0,
+    ...(modules ? { modules } : {}),
+    ...(options.dataPlane ? { dataPlane: options.dataPlane } : {}),
+  });
   const config = emulator.config();
   const clock: Clock = {
     now: () => emulator.clock.now(),

@@ -17,6 +17,7 @@ const names = [
   'reconcile',
   'unlink',
   'on-instance-created',
+  'verify',
 ];
 const built = names.every((n) => existsSync(`${dist}${n}/index.js`));
 
