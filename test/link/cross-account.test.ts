@@ -5,10 +5,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLIENT_AGENCY_ACTIONS } from '../../local/cloud/world.js';
+import { buyEndpoints } from '../../shared/link/buy-endpoints.js';
 import { createServices } from '../../shared/link/create-services.js';
 import type { LinkRequest } from '../../shared/link/desired.js';
 import { driveLink } from '../../shared/link/drive.js';
 import { LinkRejectedError } from '../../shared/link/errors.js';
+import { markFailed, pollAcceptance } from '../../shared/link/poll-acceptance.js';
 import { assessLinks, takeSnapshot } from '../../shared/link/status.js';
 import { unlink } from '../../shared/link/unlink.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
@@ -137,5 +139,65 @@ describe('cross-account link', () => {
     cloud.settle(2 * 3_600_000);
     const result = await driveLink(cloud.deps, request, cloud.budget(30 * 60_000));
     expect(result.outcome).toBe('completed');
+  });
+});
+
+describe('poll-acceptance of a cross-account link', () => {
+  async function pendingLink() {
+    await createServices(cloud.deps, request, cloud.budget(30 * 60_000));
+    // No budget: the endpoints are bought in the partner's account and left for the timer.
+    const bought = await buyEndpoints(cloud.deps, request, cloud.budget(0));
+    expect(bought.outcome).toBe('pending');
+  }
+
+  it("reads the endpoints in the client's account: waiting, then accepted (not re-driven)", async () => {
+    await pendingLink();
+
+    const early = await pollAcceptance(cloud.deps);
+    cloud.emulator.clock.advance(10 * 60_000);
+    const later = await pollAcceptance(cloud.deps);
+
+    expect(early.map((o) => o.outcome)).toEqual(['waiting']);
+    expect(later).toEqual([
+      {
+        outcome: 'accepted',
+        instanceId: request.instanceId,
+        client: { vpcId: request.client.vpcId, subnetId: request.client.subnetId },
+      },
+    ]);
+  });
+
+  it('ends the link when an endpoint in the client account is rejected, and marks it there', async () => {
+    await pendingLink();
+    const endpoint = cloud.emulator.world.endpoints[0]!;
+    endpoint.status = 'rejected';
+    endpoint.transitions = [];
+
+    const outcomes = await pollAcceptance(cloud.deps);
+    await markFailed(cloud.deps, request.instanceId);
+
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({
+      outcome: 'failed',
+      code: 'ENDPOINT_REJECTED',
+      endpointId: endpoint.id,
+    });
+    for (const e of cloud.emulator.world.endpoints) {
+      expect(e.projectId).toBe(cloud.config.partner.projectId);
+      expect(e.tags).toContainEqual({ key: 'kvl-phase', value: 'failed' });
+    }
+    expect(await pollAcceptance(cloud.deps)).toEqual([]);
+  });
+
+  it('an agency that stopped trusting the owner ends the link naming it', async () => {
+    await pendingLink();
+    const agency = cloud.emulator.world.agencies!.find((a) => a.name === request.client.agencyName)!;
+    agency.trustDomainId = 'f'.repeat(32);
+
+    const outcomes = await pollAcceptance(cloud.deps);
+
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ outcome: 'failed', instanceId: request.instanceId });
+    expect(outcomes[0]!.outcome === 'failed' && outcomes[0]!.reason).toContain(request.client.agencyName);
   });
 });
