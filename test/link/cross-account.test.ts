@@ -11,6 +11,7 @@ import type { LinkRequest } from '../../shared/link/desired.js';
 import { driveLink } from '../../shared/link/drive.js';
 import { LinkRejectedError } from '../../shared/link/errors.js';
 import { markFailed, pollAcceptance } from '../../shared/link/poll-acceptance.js';
+import { type ReconcileResult, reconcile } from '../../shared/link/reconcile.js';
 import { assessLinks, takeSnapshot } from '../../shared/link/status.js';
 import { unlink } from '../../shared/link/unlink.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
@@ -199,5 +200,89 @@ describe('poll-acceptance of a cross-account link', () => {
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]).toMatchObject({ outcome: 'failed', instanceId: request.instanceId });
     expect(outcomes[0]!.outcome === 'failed' && outcomes[0]!.reason).toContain(request.client.agencyName);
+  });
+});
+
+describe('reconcile of a cross-account link', () => {
+  async function linked() {
+    const result = await driveLink(cloud.deps, request, cloud.budget(30 * 60_000));
+    expect(result.outcome).toBe('completed');
+    cloud.settle();
+  }
+  const partnerSide = () => cloud.deps.clientAccount!(cloud.config.partner);
+  const stateOf = (result: ReconcileResult) => result.links.find((l) => l.instanceId === request.instanceId);
+
+  /** Carries out a repairing pass's requests in-process, as `reconcile --repair` does. */
+  async function carryOut(result: ReconcileResult) {
+    for (const action of result.actions) {
+      if (action.kind === 'request-link') {
+        expect(action.request.client).toMatchObject({ agencyName: request.client.agencyName });
+        await driveLink(cloud.deps, action.request, cloud.budget(30 * 60_000));
+      }
+    }
+    cloud.settle();
+  }
+
+  it('an endpoint deleted in the client account is drift, and repair re-creates it there', async () => {
+    await linked();
+    const victim = cloud.emulator.world.endpoints[0]!;
+    await (await partnerSide()).vpcep.deleteEndpoint(victim.id);
+    cloud.settle();
+
+    const report = await reconcile(cloud.deps, { repair: false });
+    const repaired = await reconcile(cloud.deps, { repair: true });
+    await carryOut(repaired);
+    const after = await reconcile(cloud.deps, { repair: false });
+
+    expect(stateOf(report)?.state).toBe('drifted');
+    expect(stateOf(report)?.reasons.join('; ')).toContain('endpoint missing');
+    expect(repaired.actions.map((a) => a.kind)).toEqual(['request-link']);
+    expect(stateOf(after)?.state).toBe('linked');
+    const world = cloud.emulator.world;
+    expect(world.endpoints).toHaveLength(3);
+    expect(world.endpoints.map((e) => e.id)).not.toContain(victim.id);
+    for (const endpoint of world.endpoints) expect(endpoint.projectId).toBe(cloud.config.partner.projectId);
+    for (const broker of cloud.instance().brokers) {
+      expect(world.endpoints.map((e) => e.ip)).toContain(broker.advertisedIp);
+    }
+  });
+
+  it('a duplicate endpoint in the client account is deleted there', async () => {
+    await linked();
+    const original = cloud.emulator.world.endpoints[0]!;
+    const duplicate = await (await partnerSide()).vpcep.createEndpoint({
+      endpointServiceId: original.endpointServiceId,
+      vpcId: original.vpcId,
+      subnetId: request.client.subnetId,
+    });
+    cloud.settle();
+
+    const repaired = await reconcile(cloud.deps, { repair: true });
+    cloud.settle();
+    const after = await reconcile(cloud.deps, { repair: false });
+
+    expect(repaired.actions).toContainEqual(
+      expect.objectContaining({ kind: 'delete-endpoint', id: duplicate.id }),
+    );
+    expect(cloud.emulator.world.endpoints.map((e) => e.id)).not.toContain(duplicate.id);
+    expect(cloud.emulator.world.endpoints).toHaveLength(3);
+    expect(stateOf(after)?.state).toBe('linked');
+  });
+
+  it('a rejected endpoint in the client account is deleted there, and the link repaired', async () => {
+    await linked();
+    const broken = cloud.emulator.world.endpoints[0]!;
+    broken.status = 'rejected';
+    broken.transitions = [];
+
+    const repaired = await reconcile(cloud.deps, { repair: true });
+    await carryOut(repaired);
+    const after = await reconcile(cloud.deps, { repair: false });
+
+    expect(repaired.actions).toContainEqual(
+      expect.objectContaining({ kind: 'delete-endpoint', id: broken.id }),
+    );
+    expect(cloud.emulator.world.endpoints.map((e) => e.id)).not.toContain(broken.id);
+    expect(stateOf(after)?.state).toBe('linked');
   });
 });
