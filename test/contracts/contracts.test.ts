@@ -244,6 +244,8 @@ const CALLS: Record<string, Record<string, (client: any) => Promise<unknown>>> =
   },
   'shared/cloud/iam.ts': {
     getProjectId: (c) => c.getProjectId('ap-southeast-1'),
+    getProject: (c) => c.getProject('ap-southeast-1'),
+    assumeAgency: (c) => c.assumeAgency({ domainId: 'd'.repeat(32), agencyName: 'kvl-partner-agency' }),
   },
   'shared/cloud/functiongraph.ts': {
     createFunction: (c) =>
