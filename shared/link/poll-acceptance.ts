@@ -4,7 +4,9 @@
  * gives every endpoint's state: the cost per tick does not grow with the number of pending links.
  */
 import type { Endpoint, TaggedResource } from '../cloud/types.js';
+import { agencyError, clientAccountOf, clientSide } from './client-account.js';
 import type { LinkDeps } from './deps.js';
+import { LinkRejectedError } from './errors.js';
 import { TAG, tagValue } from './tags.js';
 
 export const STEP_POLL_ACCEPTANCE = 'poll-acceptance';
@@ -43,16 +45,80 @@ export async function pollAcceptance(deps: LinkDeps): Promise<PendingLinkOutcome
     if (!instanceId) continue;
     byInstance.set(instanceId, [...(byInstance.get(instanceId) ?? []), service]);
   }
+  // A cross-account link's endpoints are in the client's account (recorded on its services): one
+  // listing per client account, however many links it has.
+  const accounts = await clientAccountEndpoints(deps, [...byInstance.values()]);
 
   const now = deps.clock.now();
   const outcomes: PendingLinkOutcome[] = [];
   for (const [instanceId, services] of byInstance) {
-    const outcome = judge(deps, instanceId, services, endpoints, now);
+    const account = clientAccountOf(services);
+    const listed = account ? accounts.get(accountKey(account)) : { endpoints };
+    const outcome: PendingLinkOutcome =
+      listed && 'endpoints' in listed
+        ? judge(deps, instanceId, services, listed.endpoints, now)
+        : (listed?.outcome(instanceId) ?? { outcome: 'waiting', instanceId, detail: 'no client account' });
     // The request that last asked for this link, so its requester can recognise the outcome.
     const correlationId = services.map((s) => tagValue(s.tags, TAG.request)).find((id) => id !== undefined);
     outcomes.push(correlationId && outcome.outcome !== 'waiting' ? { ...outcome, correlationId } : outcome);
   }
   return outcomes;
+}
+
+type AccountListing =
+  | { endpoints: readonly Endpoint[] }
+  /** The account could not be read: what that means for each of its links. */
+  | { outcome: (instanceId: string) => PendingLinkOutcome };
+
+function accountKey(account: { domainId: string; agencyName: string }): string {
+  return `${account.domainId}/${account.agencyName}`;
+}
+
+/**
+ * The endpoints of every client account the pending links name. An agency refused for good (deleted,
+ * no longer trusting the owner, a permission withdrawn) ends its links with the refusal naming what
+ * to fix; anything transient leaves them waiting for the next tick.
+ */
+async function clientAccountEndpoints(
+  deps: LinkDeps,
+  links: ReadonlyArray<readonly TaggedResource[]>,
+): Promise<Map<string, AccountListing>> {
+  const listings = new Map<string, AccountListing>();
+  for (const services of links) {
+    const account = clientAccountOf(services);
+    if (!account || listings.has(accountKey(account))) continue;
+    let listing: AccountListing;
+    try {
+      const side = await clientSide(deps, account, STEP_POLL_ACCEPTANCE);
+      listing = { endpoints: await side.vpcep.listEndpoints() };
+    } catch (error) {
+      const refused =
+        error instanceof LinkRejectedError ? error : agencyError(error, account, STEP_POLL_ACCEPTANCE);
+      deps.logger.warn('could not list the endpoints of a client account', {
+        domainId: account.domainId,
+        agencyName: account.agencyName,
+        error,
+      });
+      listing = refused
+        ? {
+            outcome: (instanceId) => ({
+              outcome: 'failed',
+              instanceId,
+              code: refused.code ?? 'AGENCY_REFUSED',
+              reason: refused.message,
+            }),
+          }
+        : {
+            outcome: (instanceId) => ({
+              outcome: 'waiting',
+              instanceId,
+              detail: `the endpoints of account ${account.domainId} could not be read this tick`,
+            }),
+          };
+    }
+    listings.set(accountKey(account), listing);
+  }
+  return listings;
 }
 
 function sinceMs(tags: TaggedResource['tags']): number | undefined {
@@ -128,10 +194,33 @@ function judge(
 export async function markFailed(deps: LinkDeps, instanceId: string): Promise<void> {
   const failed = [{ key: TAG.phase, value: 'failed' }];
   const query = { tags: [{ key: TAG.instance, values: [instanceId] }] };
-  for (const type of ['endpoint_service', 'endpoint'] as const) {
-    for (const resource of await deps.vpcep.queryResourcesByTags(type, query)) {
+  const services = await deps.vpcep.queryResourcesByTags('endpoint_service', query);
+  const mark = async (
+    vpcep: LinkDeps['vpcep'],
+    type: 'endpoint_service' | 'endpoint',
+    found: TaggedResource[],
+  ) => {
+    for (const resource of found) {
       if (tagValue(resource.tags, TAG.phase) === 'failed') continue;
-      await deps.vpcep.createResourceTags(type, resource.resourceId, failed);
+      await vpcep.createResourceTags(type, resource.resourceId, failed);
+    }
+  };
+  await mark(deps.vpcep, 'endpoint_service', services);
+  await mark(deps.vpcep, 'endpoint', await deps.vpcep.queryResourcesByTags('endpoint', query));
+  // A cross-account link's endpoints are tagged in the client's account, like the owner's own.
+  const account = clientAccountOf(services);
+  // The services are marked already, which is what stops the timer; an agency that cannot be used
+  // (the very reason some links fail) must not keep the failure from being reported.
+  if (account) {
+    try {
+      const side = await clientSide(deps, account, STEP_POLL_ACCEPTANCE);
+      // Listed rather than queried by tag: the client's agency grants endpoint listing, not tag queries.
+      const endpoints = (await side.vpcep.listEndpoints())
+        .filter((e) => tagValue(e.tags, TAG.instance) === instanceId)
+        .map((e) => ({ resourceId: e.id, tags: e.tags }));
+      await mark(side.vpcep, 'endpoint', endpoints);
+    } catch (error) {
+      deps.logger.warn("could not mark the client account's endpoints failed", { instanceId, error });
     }
   }
 }

@@ -7,8 +7,11 @@
  * repairs it makes cost calls per resource, and a converged cloud needs none.
  */
 import { CloudApiError } from '../cloud/errors.js';
+import type { VpcepClient } from '../cloud/types.js';
+import { clientAccountOf, clientSide } from './client-account.js';
 import type { LinkDeps } from './deps.js';
 import type { LinkRequest } from './desired.js';
+import { LinkRejectedError } from './errors.js';
 import { assessLinks, type LinkState, type LinkStatus, takeSnapshot } from './status.js';
 
 export const STEP_RECONCILE = 'reconcile';
@@ -52,11 +55,12 @@ async function repair(deps: LinkDeps, link: LinkStatus): Promise<ReconcileAction
       .filter((e) => duplicateServiceIds.has(e.endpointServiceId))
       .map((e) => ({ e, why: 'endpoint of a duplicate service' })),
   ];
+  const endpointsApi = doomedEndpoints.length > 0 ? await endpointsOf(deps, link) : deps.vpcep;
   const seen = new Set<string>();
   for (const { e, why } of doomedEndpoints) {
     if (seen.has(e.id)) continue;
     seen.add(e.id);
-    if (await tolerate(deps, () => deps.vpcep.deleteEndpoint(e.id))) {
+    if (endpointsApi && (await tolerate(deps, () => endpointsApi.deleteEndpoint(e.id)))) {
       actions.push({ kind: 'delete-endpoint', instanceId: link.instanceId, id: e.id, why });
     }
   }
@@ -83,6 +87,30 @@ async function repair(deps: LinkDeps, link: LinkStatus): Promise<ReconcileAction
     });
   }
   return actions;
+}
+
+/**
+ * Where a link's endpoints live: the client's account for a cross-account link (as declared, else as
+ * recorded on its services), reached through its agency. Undefined when that agency is refused: the
+ * endpoints are left for a later pass (the refusal is logged; the link's state already shows it).
+ */
+async function endpointsOf(deps: LinkDeps, link: LinkStatus): Promise<VpcepClient | undefined> {
+  const declared = link.desired?.client;
+  const account =
+    declared?.domainId && declared.agencyName
+      ? { domainId: declared.domainId, agencyName: declared.agencyName }
+      : clientAccountOf(link.services);
+  if (!account) return deps.vpcep;
+  try {
+    return (await clientSide(deps, account, STEP_RECONCILE)).vpcep;
+  } catch (error) {
+    if (!(error instanceof LinkRejectedError)) throw error;
+    deps.logger.warn('reconcile cannot act in the client account', {
+      instanceId: link.instanceId,
+      reason: error.reason,
+    });
+    return undefined;
+  }
 }
 
 /** Writes race with the chain and with people: "already gone" or "busy" is not a failure here. */

@@ -4,7 +4,7 @@
  * number of links; assessing it is pure.
  */
 import type { Endpoint, EndpointService, KafkaInstance, SecurityGroupRule } from '../cloud/types.js';
-import { clientAccountOf } from './client-account.js';
+import { agencyError, clientAccountOf } from './client-account.js';
 import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './create-services.js';
 import type { LinkDeps } from './deps.js';
 import { type DesiredLink, desiredLinkOf } from './desired.js';
@@ -73,7 +73,10 @@ export async function takeSnapshot(
       const clients = await deps.clientAccount(account);
       endpoints.push(...(await clients.vpcep.listEndpoints()));
     } catch (error) {
-      // Its endpoints then show as missing (drift), which is what the owner can tell.
+      // A transient failure fails the read (a retry sees the account): reported as missing, its
+      // endpoints would be "repaired" for nothing.
+      if (!agencyError(error, account, 'status')) throw error;
+      // Refused for good: its endpoints then show as missing (drift), which is what the owner can tell.
       deps.logger?.warn('could not list the endpoints of a client account', {
         domainId: account.domainId,
         agencyName: account.agencyName,

@@ -116,6 +116,56 @@ describe('refusals because of what the request names exit 2 and name the flag', 
   });
 });
 
+describe('cross-account refusals exit 2 naming what to fix, before any write', () => {
+  const partnerLink = (...extra: string[]) => {
+    const { partner } = emulator.config();
+    return [...link(partner.vpcId, partner.subnetId), '--client-domain', partner.domainId, ...extra];
+  };
+  /** Writes other than assuming the agency (IAM issues credentials; nothing is created). */
+  const writes = () =>
+    emulator
+      .requests()
+      .filter((r) => r.method !== 'GET' && !r.path.endsWith('/OS-CREDENTIAL/securitytokens'));
+
+  it('another account without --client-agency', async () => {
+    emulator.clearRequests();
+
+    const result = await run(...partnerLink());
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--client-agency: .*agency/);
+    expect(result.stderr).not.toMatch(/client\.agencyName/);
+    expect(writes()).toEqual([]);
+  });
+
+  it('an agency that does not trust this account', async () => {
+    const { partner } = emulator.config();
+    const agency = emulator.world.agencies!.find((a) => a.name === partner.agencyName)!;
+    agency.trustDomainId = 'f'.repeat(32);
+    emulator.clearRequests();
+
+    const result = await run(...partnerLink('--client-agency', partner.agencyName));
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--client-agency: /);
+    expect(result.stderr).toContain(partner.agencyName);
+    expect(writes()).toEqual([]);
+  });
+
+  it('with the agency it links, and unlink leaves nothing in either account', async () => {
+    const { partner } = emulator.config();
+
+    const linked = await run(...partnerLink('--client-agency', partner.agencyName));
+    const unlinked = await run('unlink', '--instance', world.instanceId, '--timeout', '60');
+
+    expect(linked.code).toBe(0);
+    expect(linked.stdout).toMatch(/Linked/);
+    expect(unlinked.code).toBe(0);
+    expect(unlinked.stdout).toMatch(/deleted 3 endpoint\(s\), 3 service\(s\)/);
+    expect(emulator.world.endpoints.filter((e) => e.status !== 'deleting')).toEqual([]);
+  });
+});
+
 describe('unlink says what it did', () => {
   it('a second unlink says there is nothing to unlink', async () => {
     expect((await run(...link(world.clientVpcId, world.clientSubnetId))).code).toBe(0);

@@ -9,7 +9,7 @@ import { firstProbeForSpeed, type LocalRuntime, startRuntime } from '../../local
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudHttp } from '../../shared/cloud/http.js';
 import { createSmnClient } from '../../shared/cloud/smn.js';
-import { type CloudEvent, parseCloudEvent } from '../../shared/events/cloudevents.js';
+import { type CloudEvent, newCloudEvent, parseCloudEvent } from '../../shared/events/cloudevents.js';
 
 export interface RuntimeCloud {
   emulator: EmulatorHandle;
@@ -17,6 +17,8 @@ export interface RuntimeCloud {
   config: ReturnType<EmulatorHandle['config']>;
   /** Publishes a link request (data as given, unvalidated) to the link-requests topic; returns its id. */
   publishLinkRequest(data: unknown): Promise<string>;
+  /** Publishes an unlink request to the unlink-requests topic; returns its id. */
+  publishUnlinkRequest(instanceId: string): Promise<string>;
   /** Events on the events topic, parsed. */
   events(): CloudEvent[];
   /** Waits for a completion or failure correlated with `requestId`. */
@@ -84,6 +86,14 @@ export async function startRuntimeCloud(
         data,
       };
       await smn.publish(config.topics.linkRequests, { subject: event.type, message: JSON.stringify(event) });
+      return event.id;
+    },
+    async publishUnlinkRequest(instanceId) {
+      const event = newCloudEvent('kvl.link.unlink-requested', { source: 'kvl/test', data: { instanceId } });
+      await smn.publish(config.topics.unlinkRequests, {
+        subject: event.type,
+        message: JSON.stringify(event),
+      });
       return event.id;
     },
     events,

@@ -46,7 +46,8 @@ export type FunctionName = keyof typeof CHAIN_FUNCTIONS;
 
 export interface LinkTarget {
   instanceId: string;
-  client: { vpcId: string; subnetId: string };
+  /** `domainId` and `agencyName` for a client in another account (the emulator's partner). */
+  client: { vpcId: string; subnetId: string; domainId?: string; agencyName?: string };
 }
 
 /** One message waiting on a chain topic. */

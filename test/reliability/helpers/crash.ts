@@ -43,9 +43,8 @@ export function instrument(
   filter: (call: string) => boolean = () => true,
 ): FunctionDeps {
   const wrapped = { ...deps } as Record<string, unknown>;
-  for (const name of CLIENTS) {
-    const client = deps[name] as unknown as Record<string, unknown>;
-    wrapped[name] = new Proxy(client, {
+  const proxy = (name: string, client: Record<string, unknown>) =>
+    new Proxy(client, {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver);
         if (typeof value !== 'function' || typeof property !== 'string') return value;
@@ -64,6 +63,18 @@ export function instrument(
         };
       },
     });
+  for (const name of CLIENTS) wrapped[name] = proxy(name, deps[name] as unknown as Record<string, unknown>);
+  // A cross-account link's endpoint calls, in the client's account, are crash points too.
+  const clientAccount = deps.clientAccount;
+  if (clientAccount) {
+    wrapped.clientAccount = async (agency: Parameters<typeof clientAccount>[0]) => {
+      const clients = await clientAccount(agency);
+      return {
+        ...clients,
+        vpcep: proxy('client-vpcep', clients.vpcep as unknown as Record<string, unknown>),
+        vpc: proxy('client-vpc', clients.vpc as unknown as Record<string, unknown>),
+      };
+    };
   }
   return wrapped as unknown as FunctionDeps;
 }
