@@ -7,8 +7,14 @@
 
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudHttp } from '../../shared/cloud/http.js';
+import { createCloudClients } from '../../shared/cloud/index.js';
 import { createSmnClient } from '../../shared/cloud/smn.js';
 import { type CloudEvent, newCloudEvent, parseCloudEvent } from '../../shared/events/cloudevents.js';
+import { createKafkajsProbe } from '../../shared/kafka/kafkajs-probe.js';
+import { probeOptionsFor } from '../../shared/kafka/settings.js';
+import { systemClock } from '../../shared/link/deps.js';
+import { type VerifyResult, verifyLink } from '../../shared/link/verify.js';
+import { silentLogger } from '../../shared/runtime/logger.js';
 import { startEmulator } from '../cloud/index.js';
 import type { EmulatorHandle } from '../cloud/server.js';
 import { firstProbeForSpeed, startRuntime } from '../runtime/index.js';
@@ -27,7 +33,8 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<number> {
   if (!Number.isFinite(options.speed) || options.speed <= 0)
     throw new UsageError('--speed: must be a number > 0');
   await ensureBundles(io);
-  const emulator = await startEmulator({ port: 0, speed: options.speed });
+  // The data plane too: after the link, a real Kafka client proves traffic flows (the seed's last step).
+  const emulator = await startEmulator({ port: 0, speed: options.speed, dataPlane: true });
   const progress = new Progress(io);
   const runtime = await startRuntime({
     emulator,
@@ -102,6 +109,17 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<number> {
       return EXIT.failed;
     }
     progress.line('✔', 'verified in the emulator: each broker advertises the endpoint IP of its own port');
+    const verified = await verifyThroughDataPlane(emulator);
+    for (const b of verified.brokers) {
+      progress.line(
+        b.healthy ? '✔' : '✖',
+        `verify broker ${b.brokerId} at ${b.host}:${b.port}: ${b.healthy ? `produce ${b.produceMs} ms, consume ${b.consumeMs} ms` : b.problems.join('; ')}`,
+      );
+    }
+    if (!verified.healthy) {
+      for (const p of verified.problems) io.err(`✖ ${p}`);
+      return EXIT.failed;
+    }
     if (options.json) printJson(io, outcome);
     else {
       describeCompletion(io, outcome);
@@ -112,6 +130,36 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<number> {
     await runtime.close();
     await emulator.close();
   }
+}
+
+/**
+ * The seed's "Verifying Connectivity": a real Kafka client (kafkajs) bootstraps through the advertised
+ * addresses on loopback and produces and reads back a canary on a partition each broker leads.
+ */
+async function verifyThroughDataPlane(emulator: EmulatorHandle): Promise<VerifyResult> {
+  const config = emulator.config();
+  const kafka = config.kafka;
+  const env: Record<string, string | undefined> = {
+    KVL_KAFKA_USERNAME: kafka?.username,
+    KVL_KAFKA_PASSWORD: kafka?.password,
+    KVL_KAFKA_CA_FILE: kafka?.caFile,
+  };
+  const clients = createCloudClients({
+    region: config.region,
+    projectId: config.projectId,
+    credentials: staticCredentials({ ak: config.ak, sk: config.sk }),
+    env: { HUAWEICLOUD_ENDPOINT: config.endpoint },
+  });
+  return verifyLink(
+    {
+      dms: clients.dms,
+      vpcep: clients.vpcep,
+      clock: systemClock,
+      logger: silentLogger,
+      openProbe: (instance) => createKafkajsProbe(probeOptionsFor(instance, env)),
+    },
+    { instanceId: config.world.instanceId, ...(kafka?.topic ? { topic: kafka.topic } : {}) },
+  );
 }
 
 function published(result: unknown): boolean {
