@@ -2,7 +2,7 @@
  * DMS for Kafka (API v2): instances, cross-VPC advertised listeners and instance tags.
  * Reference: huawei-cloud-api.md §A; paths confirmed against @huaweicloud/huaweicloud-sdk-kafka KafkaClient.
  */
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { CrossVpcModifyError } from './errors.js';
 import type {
   CloudHttp,
@@ -38,70 +38,60 @@ export class CrossVpcInfoError extends Error {
 /* ------------------------------------------------------------------ wire schemas */
 
 /** One instance as returned by show-instance and inside list-instances (only what we read is typed). */
-export const DmsInstanceSchema = z
-  .object({
-    instance_id: z.string().min(1),
-    name: z.string().nullish(),
-    status: z.string(),
-    vpc_id: z.string().nullish(),
-    subnet_id: z.string().nullish(),
-    security_group_id: z.string().nullish(),
-    enterprise_project_id: z.string().nullish(),
-    broker_num: numberish.nullish(),
-    ssl_enable: booleanish.nullish(),
-    kafka_security_protocol: z.string().nullish(),
-    sasl_enabled_mechanisms: z.array(z.string()).nullish(),
-    // A JSON document encoded as a string; "" right after creation.
-    cross_vpc_info: z.string().nullish(),
-    tags: TagListSchema,
-    // Documented as strings (epoch ms / counts) although they look numeric.
-    created_at: numberish.nullish(),
-    partition_num: numberish.nullish(),
-  })
-  .loose();
+export const DmsInstanceSchema = z.looseObject({
+  instance_id: z.string().check(z.minLength(1)),
+  name: z.nullish(z.string()),
+  status: z.string(),
+  vpc_id: z.nullish(z.string()),
+  subnet_id: z.nullish(z.string()),
+  security_group_id: z.nullish(z.string()),
+  enterprise_project_id: z.nullish(z.string()),
+  broker_num: z.nullish(numberish),
+  ssl_enable: z.nullish(booleanish),
+  kafka_security_protocol: z.nullish(z.string()),
+  sasl_enabled_mechanisms: z.nullish(z.array(z.string())),
+  // A JSON document encoded as a string; "" right after creation.
+  cross_vpc_info: z.nullish(z.string()),
+  tags: TagListSchema,
+  // Documented as strings (epoch ms / counts) although they look numeric.
+  created_at: z.nullish(numberish),
+  partition_num: z.nullish(numberish),
+});
 
 export const DmsShowInstanceResponseSchema = DmsInstanceSchema;
 
-export const DmsListInstancesResponseSchema = z
-  .object({
-    instances: z.array(DmsInstanceSchema).nullish(),
-    instance_num: numberish.nullish(),
-  })
-  .loose();
+export const DmsListInstancesResponseSchema = z.looseObject({
+  instances: z.nullish(z.array(DmsInstanceSchema)),
+  instance_num: z.nullish(numberish),
+});
 
 /** The decoded content of `cross_vpc_info`: listener IP -> broker listener. */
 export const CrossVpcInfoSchema = z.record(
   z.string(),
-  z
-    .object({
-      advertised_ip: z.string(),
-      port: numberish,
-      port_id: z.string(),
-    })
-    .loose(),
+  z.looseObject({
+    advertised_ip: z.string(),
+    port: numberish,
+    port_id: z.string(),
+  }),
 );
 
-export const DmsModifyCrossVpcResponseSchema = z
-  .object({
-    success: booleanish,
-    results: z
-      .array(
-        z
-          .object({
-            ip: z.string(),
-            advertised_ip: z.string().nullish(),
-            success: booleanish,
-          })
-          .loose(),
-      )
-      .nullish(),
-  })
-  .loose();
+export const DmsModifyCrossVpcResponseSchema = z.looseObject({
+  success: booleanish,
+  results: z.nullish(
+    z.array(
+      z.looseObject({
+        ip: z.string(),
+        advertised_ip: z.nullish(z.string()),
+        success: booleanish,
+      }),
+    ),
+  ),
+});
 
-export const DmsShowInstanceTagsResponseSchema = z.object({ tags: TagListSchema }).loose();
+export const DmsShowInstanceTagsResponseSchema = z.looseObject({ tags: TagListSchema });
 
 /** Tag action (204, no body); tolerate a JSON object from a proxy or a newer API. */
-export const DmsTagActionResponseSchema = z.union([z.undefined(), z.null(), z.object({}).loose()]);
+export const DmsTagActionResponseSchema = z.union([z.undefined(), z.null(), z.looseObject({})]);
 
 /* ------------------------------------------------------------------ request bodies */
 

@@ -9,7 +9,7 @@
  * Models are camelCase; wire names stay in this file. Responses are validated loosely: only the
  * fields the deployer reads are required.
  */
-import * as z from 'zod';
+import * as z from '../zod.js';
 import type { CloudHttp } from './types.js';
 import { compact, numberish, PaginationError, parseBody } from './validate.js';
 
@@ -165,9 +165,9 @@ function assertToken(field: string, value: string): string {
 
 /* ------------------------------------------------------------------ wire schemas */
 
-const UserDataSchema = z
-  .union([z.string(), z.null(), z.undefined()])
-  .transform((text): Record<string, string> => {
+const UserDataSchema = z.pipe(
+  z.union([z.string(), z.null(), z.undefined()]),
+  z.transform((text): Record<string, string> => {
     if (!text) return {};
     try {
       const parsed: unknown = JSON.parse(text);
@@ -176,84 +176,78 @@ const UserDataSchema = z
     } catch {
       return {};
     }
-  });
+  }),
+);
 
-export const FunctionConfigSchema = z
-  .object({
-    func_urn: z.string().min(1),
-    func_name: z.string().min(1),
-    package: z.string().nullish(),
-    runtime: z.string().nullish(),
-    handler: z.string().nullish(),
-    memory_size: numberish.nullish(),
-    timeout: numberish.nullish(),
-    code_type: z.string().nullish(),
-    code_size: numberish.nullish(),
-    digest: z.string().nullish(),
-    user_data: UserDataSchema,
-    xrole: z.string().nullish(),
-    description: z.string().nullish(),
-    func_vpc: z.object({ vpc_id: z.string(), subnet_id: z.string() }).loose().nullish(),
-    last_modified: z.union([z.string(), z.number()]).nullish(),
-  })
-  .loose();
+export const FunctionConfigSchema = z.looseObject({
+  func_urn: z.string().check(z.minLength(1)),
+  func_name: z.string().check(z.minLength(1)),
+  package: z.nullish(z.string()),
+  runtime: z.nullish(z.string()),
+  handler: z.nullish(z.string()),
+  memory_size: z.nullish(numberish),
+  timeout: z.nullish(numberish),
+  code_type: z.nullish(z.string()),
+  code_size: z.nullish(numberish),
+  digest: z.nullish(z.string()),
+  user_data: UserDataSchema,
+  xrole: z.nullish(z.string()),
+  description: z.nullish(z.string()),
+  func_vpc: z.nullish(z.looseObject({ vpc_id: z.string(), subnet_id: z.string() })),
+  last_modified: z.nullish(z.union([z.string(), z.number()])),
+});
 
-const ListFunctionsSchema = z
-  .object({
-    functions: z.array(FunctionConfigSchema).nullish(),
-    next_marker: z.union([z.number(), z.string()]).nullish(),
-    count: numberish.nullish(),
-  })
-  .loose();
+const ListFunctionsSchema = z.looseObject({
+  functions: z.nullish(z.array(FunctionConfigSchema)),
+  next_marker: z.nullish(z.union([z.number(), z.string()])),
+  count: z.nullish(numberish),
+});
 
 const EventDataSchema = z.union([
   z.record(z.string(), z.unknown()),
-  z.string().transform((text): Record<string, unknown> => {
-    try {
-      const parsed: unknown = JSON.parse(text);
-      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-        ? (parsed as Record<string, unknown>)
-        : {};
-    } catch {
-      return {};
-    }
-  }),
+  z.pipe(
+    z.string(),
+    z.transform((text): Record<string, unknown> => {
+      try {
+        const parsed: unknown = JSON.parse(text);
+        return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+          ? (parsed as Record<string, unknown>)
+          : {};
+      } catch {
+        return {};
+      }
+    }),
+  ),
 ]);
 
-export const TriggerSchema = z
-  .object({
-    trigger_id: z.string().min(1),
-    trigger_type_code: z.string().min(1),
-    trigger_status: z.enum(['ACTIVE', 'DISABLED']),
-    event_data: EventDataSchema.nullish(),
-    created_time: z.string().nullish(),
-    last_updated_time: z.string().nullish(),
-  })
-  .loose();
+export const TriggerSchema = z.looseObject({
+  trigger_id: z.string().check(z.minLength(1)),
+  trigger_type_code: z.string().check(z.minLength(1)),
+  trigger_status: z.enum(['ACTIVE', 'DISABLED']),
+  event_data: z.nullish(EventDataSchema),
+  created_time: z.nullish(z.string()),
+  last_updated_time: z.nullish(z.string()),
+});
 
-const DestinationSchema = z
-  .object({ destination: z.enum(['OBS', 'SMN', 'DIS', 'FunctionGraph']), param: z.string() })
-  .loose();
+const DestinationSchema = z.looseObject({
+  destination: z.enum(['OBS', 'SMN', 'DIS', 'FunctionGraph']),
+  param: z.string(),
+});
 
-const AsyncConfigSchema = z
-  .object({
-    max_async_event_age_in_seconds: numberish.nullish(),
-    max_async_retry_attempts: numberish.nullish(),
-    destination_config: z
-      .object({ on_success: DestinationSchema.nullish(), on_failure: DestinationSchema.nullish() })
-      .loose()
-      .nullish(),
-  })
-  .loose();
+const AsyncConfigSchema = z.looseObject({
+  max_async_event_age_in_seconds: z.nullish(numberish),
+  max_async_retry_attempts: z.nullish(numberish),
+  destination_config: z.nullish(
+    z.looseObject({ on_success: z.nullish(DestinationSchema), on_failure: z.nullish(DestinationSchema) }),
+  ),
+});
 
-const InvokeSchema = z
-  .object({
-    request_id: z.string().nullish(),
-    result: z.unknown(),
-    log: z.string().nullish(),
-    status: numberish.nullish(),
-  })
-  .loose();
+const InvokeSchema = z.looseObject({
+  request_id: z.nullish(z.string()),
+  result: z.unknown(),
+  log: z.nullish(z.string()),
+  status: z.nullish(numberish),
+});
 
 /* ------------------------------------------------------------------ mapping */
 
@@ -428,7 +422,7 @@ export function createFunctionGraphClient(
       const response = await http.send({ method: 'GET', path: triggersPath(funcUrn) });
       // The API answers with a bare array (SDK ListFunctionTriggersResponse.body).
       return (
-        parseBody(z.array(TriggerSchema).nullish(), response, 'functiongraph', 'list triggers')?.map(
+        parseBody(z.nullish(z.array(TriggerSchema)), response, 'functiongraph', 'list triggers')?.map(
           toTrigger,
         ) ?? []
       );
@@ -525,7 +519,7 @@ export function createFunctionGraphClient(
         body: event ?? {},
       });
       const wire = parseBody(
-        z.object({ request_id: z.string().nullish() }).loose(),
+        z.looseObject({ request_id: z.nullish(z.string()) }),
         response,
         'functiongraph',
         'invoke async',

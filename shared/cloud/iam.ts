@@ -5,7 +5,7 @@
  * with `methods: ["assume_role"]` [GSDK iam/v3 iam_meta.go, model_agency_auth_identity.go,
  * model_identity_assumerole.go, model_credential.go]; the caller needs `iam:agencies:assume`).
  */
-import * as z from 'zod';
+import * as z from '../zod.js';
 import type { CloudHttp, IamClient } from './types.js';
 import { parseBody } from './validate.js';
 
@@ -20,35 +20,27 @@ export class ProjectNotFoundError extends Error {
   }
 }
 
-export const IamListProjectsResponseSchema = z
-  .object({
-    projects: z
-      .array(
-        z
-          .object({
-            id: z.string().min(1),
-            name: z.string(),
-            // The project's account [GSDK iam/v3 model_project_result.go].
-            domain_id: z.string().optional(),
-          })
-          .loose(),
-      )
-      .nullish(),
-  })
-  .loose();
+export const IamListProjectsResponseSchema = z.looseObject({
+  projects: z.nullish(
+    z.array(
+      z.looseObject({
+        id: z.string().check(z.minLength(1)),
+        name: z.string(),
+        // The project's account [GSDK iam/v3 model_project_result.go].
+        domain_id: z.optional(z.string()),
+      }),
+    ),
+  ),
+});
 
-export const IamSecurityTokenResponseSchema = z
-  .object({
-    credential: z
-      .object({
-        access: z.string().min(1),
-        secret: z.string().min(1),
-        securitytoken: z.string().min(1),
-        expires_at: z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'not a timestamp'),
-      })
-      .loose(),
-  })
-  .loose();
+export const IamSecurityTokenResponseSchema = z.looseObject({
+  credential: z.looseObject({
+    access: z.string().check(z.minLength(1)),
+    secret: z.string().check(z.minLength(1)),
+    securitytoken: z.string().check(z.minLength(1)),
+    expires_at: z.string().check(z.refine((v) => !Number.isNaN(Date.parse(v)), 'not a timestamp')),
+  }),
+});
 
 /** Huawei's bounds for `duration_seconds` (15 min – 24 h) [GSDK model_identity_assumerole.go]. */
 export const AGENCY_DURATION_SECONDS = { min: 900, max: 86_400 } as const;

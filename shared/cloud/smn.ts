@@ -2,7 +2,7 @@
  * Simple Message Notification: publish to a topic (functiongraph.md §3.1). No Node SDK is published
  * for SMN; the body follows the API reference (PublishMessageRequestBody).
  */
-import * as z from 'zod';
+import * as z from '../zod.js';
 import type { CloudHttp, SmnClient } from './types.js';
 import { collectOffsetPages, compact, parseBody } from './validate.js';
 
@@ -24,12 +24,10 @@ export function assertTopicUrn(topicUrn: unknown): string {
   return topicUrn;
 }
 
-export const SmnPublishResponseSchema = z
-  .object({
-    message_id: z.string().min(1),
-    request_id: z.string().nullish(),
-  })
-  .loose();
+export const SmnPublishResponseSchema = z.looseObject({
+  message_id: z.string().check(z.minLength(1)),
+  request_id: z.nullish(z.string()),
+});
 
 /**
  * Everything a publish body may carry. Exactly one of `message`, `messageStructure` or
@@ -75,23 +73,19 @@ export interface SmnSubscription {
   status: number;
 }
 
-const SubscriptionsPageSchema = z
-  .object({
-    subscription_count: z.number().int().nonnegative(),
-    subscriptions: z
-      .array(
-        z
-          .object({
-            subscription_urn: z.string(),
-            protocol: z.string(),
-            endpoint: z.string(),
-            status: z.number().int(),
-          })
-          .loose(),
-      )
-      .nullish(),
-  })
-  .loose();
+const SubscriptionsPageSchema = z.looseObject({
+  subscription_count: z.int().check(z.nonnegative()),
+  subscriptions: z.nullish(
+    z.array(
+      z.looseObject({
+        subscription_urn: z.string(),
+        protocol: z.string(),
+        endpoint: z.string(),
+        status: z.int(),
+      }),
+    ),
+  ),
+});
 
 // GSDK services/smn/v2/model/model_list_subscriptions_by_topic_request.go: limit 1–100.
 const SUBSCRIPTIONS_PAGE_SIZE = 100;

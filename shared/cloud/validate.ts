@@ -3,7 +3,7 @@
  * put into a URL, zod parsing of response bodies into a clear error, wire-format quirks (numbers sent
  * as strings, `null` lists) and the two pagination styles of Huawei Cloud (offset/limit and marker).
  */
-import * as z from 'zod';
+import * as z from '../zod.js';
 import type { CloudResponse, CloudService, Tag } from './types.js';
 
 /* ------------------------------------------------------------------ errors */
@@ -81,7 +81,7 @@ export function assertId(field: string, value: unknown): string {
 /* ------------------------------------------------------------------ parsing */
 
 /** Validates a response body; a mismatch becomes an `UnexpectedResponseError` naming the fields. */
-export function parseBody<S extends z.ZodType>(
+export function parseBody<S extends z.ZodMiniType>(
   schema: S,
   response: CloudResponse,
   service: CloudService,
@@ -99,33 +99,28 @@ export function parseBody<S extends z.ZodType>(
 /** A JSON number, or a decimal string (DMS sends `partition_num`, `created_at` as strings). */
 export const numberish = z.union([
   z.number(),
-  z
-    .string()
-    .regex(/^-?\d+(\.\d+)?$/)
-    .transform(Number),
+  z.pipe(z.string().check(z.regex(/^-?\d+(\.\d+)?$/)), z.transform(Number)),
 ]);
 
 /** A JSON boolean, or `"true"`/`"false"` (VPCEP's endpoint list sends `enable_dns: "true"`). */
 export const booleanish = z.union([
   z.boolean(),
-  z
-    .string()
-    .regex(/^(true|false)$/i)
-    .transform((value) => value.toLowerCase() === 'true'),
+  z.pipe(
+    z.string().check(z.regex(/^(true|false)$/i)),
+    z.transform((value) => value.toLowerCase() === 'true'),
+  ),
 ]);
 
 /** A string, or a number rendered as a string (VPC v3 returns `multiport: 33`). */
-export const stringish = z.union([z.string(), z.number().transform(String)]);
+export const stringish = z.union([z.string(), z.pipe(z.number(), z.transform(String))]);
 
 /** `{key, value}` as returned by every service; a missing or null value is the empty string. */
-export const TagSchema = z
-  .object({
-    key: z.string(),
-    value: z.string().nullish(),
-  })
-  .loose();
+export const TagSchema = z.looseObject({
+  key: z.string(),
+  value: z.nullish(z.string()),
+});
 
-export const TagListSchema = z.array(TagSchema).nullish();
+export const TagListSchema = z.nullish(z.array(TagSchema));
 
 export function toTags(tags: z.output<typeof TagListSchema>): Tag[] {
   return (tags ?? []).map((tag) => ({ key: tag.key, value: tag.value ?? '' }));

@@ -3,7 +3,7 @@
  * Reference: huawei-cloud-api.md §C; field names checked against @huaweicloud/huaweicloud-sdk-vpc v3
  * (SecurityGroupRule, FirewallDetail, FirewallInsertRuleItemOption) and v2 (Subnet).
  */
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { CloudApiError, NotFoundError } from './errors.js';
 import type {
   CloudHttp,
@@ -28,88 +28,73 @@ import {
 /* ------------------------------------------------------------------ wire schemas */
 
 /** v3 rule (also accepts the v1 shape: `port_range_*`, `remote_ip_prefix: null`, no multiport). */
-export const VpcSecurityGroupRuleSchema = z
-  .object({
-    id: z.string().min(1),
-    security_group_id: z.string(),
-    direction: z.string(),
-    ethertype: z.string().nullish(),
-    protocol: z.string().nullish(),
-    // A string in the request, a number in the documented responses.
-    multiport: stringish.nullish(),
-    remote_ip_prefix: z.string().nullish(),
-    remote_group_id: z.string().nullish(),
-    remote_address_group_id: z.string().nullish(),
-    action: z.string().nullish(),
-    priority: numberish.nullish(),
-    description: z.string().nullish(),
-  })
-  .loose();
+export const VpcSecurityGroupRuleSchema = z.looseObject({
+  id: z.string().check(z.minLength(1)),
+  security_group_id: z.string(),
+  direction: z.string(),
+  ethertype: z.nullish(z.string()),
+  protocol: z.nullish(z.string()),
+  // A string in the request, a number in the documented responses.
+  multiport: z.nullish(stringish),
+  remote_ip_prefix: z.nullish(z.string()),
+  remote_group_id: z.nullish(z.string()),
+  remote_address_group_id: z.nullish(z.string()),
+  action: z.nullish(z.string()),
+  priority: z.nullish(numberish),
+  description: z.nullish(z.string()),
+});
 
-export const VpcCreateSecurityGroupRuleResponseSchema = z
-  .object({ security_group_rule: VpcSecurityGroupRuleSchema })
-  .loose();
+export const VpcCreateSecurityGroupRuleResponseSchema = z.looseObject({
+  security_group_rule: VpcSecurityGroupRuleSchema,
+});
 
-const PageInfoSchema = z
-  .object({
-    next_marker: z.string().nullish(),
-    previous_marker: z.string().nullish(),
-    current_count: numberish.nullish(),
-  })
-  .loose()
-  .nullish();
+const PageInfoSchema = z.nullish(
+  z.looseObject({
+    next_marker: z.nullish(z.string()),
+    previous_marker: z.nullish(z.string()),
+    current_count: z.nullish(numberish),
+  }),
+);
 
-export const VpcListSecurityGroupRulesResponseSchema = z
-  .object({
-    security_group_rules: z.array(VpcSecurityGroupRuleSchema).nullish(),
-    // Listed in the response table but missing from the documented example: optional.
-    page_info: PageInfoSchema,
-  })
-  .loose();
+export const VpcListSecurityGroupRulesResponseSchema = z.looseObject({
+  security_group_rules: z.nullish(z.array(VpcSecurityGroupRuleSchema)),
+  // Listed in the response table but missing from the documented example: optional.
+  page_info: PageInfoSchema,
+});
 
 /** DELETE: 204 and no body; tolerate a JSON object too. */
-export const VpcEmptyResponseSchema = z.union([z.undefined(), z.null(), z.object({}).loose()]);
+export const VpcEmptyResponseSchema = z.union([z.undefined(), z.null(), z.looseObject({})]);
 
-export const VpcShowSubnetResponseSchema = z
-  .object({
-    subnet: z
-      .object({
-        id: z.string().min(1),
-        vpc_id: z.string(),
-        cidr: z.string(),
-        name: z.string().nullish(),
-        status: z.string().nullish(),
-      })
-      .loose(),
-  })
-  .loose();
+export const VpcShowSubnetResponseSchema = z.looseObject({
+  subnet: z.looseObject({
+    id: z.string().check(z.minLength(1)),
+    vpc_id: z.string(),
+    cidr: z.string(),
+    name: z.nullish(z.string()),
+    status: z.nullish(z.string()),
+  }),
+});
 
-const FirewallRuleSchema = z
-  .object({
-    id: z.string().min(1),
-    name: z.string().nullish(),
-    description: z.string().nullish(),
-  })
-  .loose();
+const FirewallRuleSchema = z.looseObject({
+  id: z.string().check(z.minLength(1)),
+  name: z.nullish(z.string()),
+  description: z.nullish(z.string()),
+});
 
-export const VpcFirewallSchema = z
-  .object({
-    id: z.string().min(1),
-    name: z.string().nullish(),
-    associations: z.array(z.object({ virsubnet_id: z.string() }).loose()).nullish(),
-    // FirewallDetail (show, insert, remove) carries the rules; ListFirewallDetail may not.
-    ingress_rules: z.array(FirewallRuleSchema).nullish(),
-  })
-  .loose();
+export const VpcFirewallSchema = z.looseObject({
+  id: z.string().check(z.minLength(1)),
+  name: z.nullish(z.string()),
+  associations: z.nullish(z.array(z.looseObject({ virsubnet_id: z.string() }))),
+  // FirewallDetail (show, insert, remove) carries the rules; ListFirewallDetail may not.
+  ingress_rules: z.nullish(z.array(FirewallRuleSchema)),
+});
 
-export const VpcListFirewallsResponseSchema = z
-  .object({
-    firewalls: z.array(VpcFirewallSchema).nullish(),
-    page_info: PageInfoSchema,
-  })
-  .loose();
+export const VpcListFirewallsResponseSchema = z.looseObject({
+  firewalls: z.nullish(z.array(VpcFirewallSchema)),
+  page_info: PageInfoSchema,
+});
 
-export const VpcFirewallResponseSchema = z.object({ firewall: VpcFirewallSchema }).loose();
+export const VpcFirewallResponseSchema = z.looseObject({ firewall: VpcFirewallSchema });
 
 /* ------------------------------------------------------------------ request bodies */
 

@@ -3,7 +3,7 @@
  * Reference: huawei-cloud-api.md §B. There is no published Node SDK for VPCEP, so field names follow
  * the OTC/Huawei API reference and the documented examples in reference/examples.
  */
-import * as z from 'zod';
+import * as z from '../zod.js';
 import type {
   CloudErrorDetail,
   CloudHttp,
@@ -42,162 +42,130 @@ import {
  * `{error_code, error_message}` (model_query_error.go via model_endpoint_response_body.go and
  * model_connection_endpoints.go). Both are accepted on every resource.
  */
-const ErrorListSchema = z
-  .array(
-    z
-      .object({
-        code: z.string().nullish(),
-        message: z.string().nullish(),
-        error_code: z.string().nullish(),
-        error_message: z.string().nullish(),
-        error_msg: z.string().nullish(),
-      })
-      .loose(),
-  )
-  .nullish();
+const ErrorListSchema = z.nullish(
+  z.array(
+    z.looseObject({
+      code: z.nullish(z.string()),
+      message: z.nullish(z.string()),
+      error_code: z.nullish(z.string()),
+      error_message: z.nullish(z.string()),
+      error_msg: z.nullish(z.string()),
+    }),
+  ),
+);
 
-export const VpcepPortSchema = z
-  .object({
-    client_port: numberish,
-    server_port: numberish,
-    protocol: z.string().nullish(),
-  })
-  .loose();
+export const VpcepPortSchema = z.looseObject({
+  client_port: numberish,
+  server_port: numberish,
+  protocol: z.nullish(z.string()),
+});
 
-export const VpcepServiceSchema = z
-  .object({
-    id: z.string().min(1),
-    service_name: z.string().nullish(),
-    port_id: z.string().nullish(),
-    vpc_id: z.string().nullish(),
-    status: z.string(),
-    server_type: z.string().nullish(),
-    service_type: z.string().nullish(),
-    approval_enabled: booleanish.nullish(),
-    ports: z.array(VpcepPortSchema).nullish(),
-    tags: TagListSchema,
-    connection_count: numberish.nullish(),
-    created_at: z.string().nullish(),
-    error: ErrorListSchema,
-  })
-  .loose();
+export const VpcepServiceSchema = z.looseObject({
+  id: z.string().check(z.minLength(1)),
+  service_name: z.nullish(z.string()),
+  port_id: z.nullish(z.string()),
+  vpc_id: z.nullish(z.string()),
+  status: z.string(),
+  server_type: z.nullish(z.string()),
+  service_type: z.nullish(z.string()),
+  approval_enabled: z.nullish(booleanish),
+  ports: z.nullish(z.array(VpcepPortSchema)),
+  tags: TagListSchema,
+  connection_count: z.nullish(numberish),
+  created_at: z.nullish(z.string()),
+  error: ErrorListSchema,
+});
 
-export const VpcepListServicesResponseSchema = z
-  .object({
-    endpoint_services: z.array(VpcepServiceSchema).nullish(),
-    total_count: numberish.nullish(),
-  })
-  .loose();
+export const VpcepListServicesResponseSchema = z.looseObject({
+  endpoint_services: z.nullish(z.array(VpcepServiceSchema)),
+  total_count: z.nullish(numberish),
+});
 
-export const VpcepEndpointSchema = z
-  .object({
-    id: z.string().min(1),
-    status: z.string(),
-    ip: z.string().nullish(),
-    endpoint_service_id: z.string().nullish(),
-    endpoint_service_name: z.string().nullish(),
-    vpc_id: z.string().nullish(),
-    subnet_id: z.string().nullish(),
-    // Up to 12 digits in the docs (322312312312): still exact as a JS number.
-    marker_id: numberish.nullish(),
-    // A boolean in create/details, the string "true" in the list example.
-    enable_dns: booleanish.nullish(),
-    tags: TagListSchema,
-    created_at: z.string().nullish(),
-    error: ErrorListSchema,
-  })
-  .loose();
+export const VpcepEndpointSchema = z.looseObject({
+  id: z.string().check(z.minLength(1)),
+  status: z.string(),
+  ip: z.nullish(z.string()),
+  endpoint_service_id: z.nullish(z.string()),
+  endpoint_service_name: z.nullish(z.string()),
+  vpc_id: z.nullish(z.string()),
+  subnet_id: z.nullish(z.string()),
+  // Up to 12 digits in the docs (322312312312): still exact as a JS number.
+  marker_id: z.nullish(numberish),
+  // A boolean in create/details, the string "true" in the list example.
+  enable_dns: z.nullish(booleanish),
+  tags: TagListSchema,
+  created_at: z.nullish(z.string()),
+  error: ErrorListSchema,
+});
 
-export const VpcepListEndpointsResponseSchema = z
-  .object({
-    endpoints: z.array(VpcepEndpointSchema).nullish(),
-    total_count: numberish.nullish(),
-  })
-  .loose();
+export const VpcepListEndpointsResponseSchema = z.looseObject({
+  endpoints: z.nullish(z.array(VpcepEndpointSchema)),
+  total_count: z.nullish(numberish),
+});
 
-export const VpcepConnectionSchema = z
-  .object({
-    id: z.string().min(1),
-    marker_id: numberish.nullish(),
-    status: z.string(),
-    domain_id: z.string().nullish(),
-    error: ErrorListSchema,
-  })
-  .loose();
+export const VpcepConnectionSchema = z.looseObject({
+  id: z.string().check(z.minLength(1)),
+  marker_id: z.nullish(numberish),
+  status: z.string(),
+  domain_id: z.nullish(z.string()),
+  error: ErrorListSchema,
+});
 
-export const VpcepListConnectionsResponseSchema = z
-  .object({
-    connections: z.array(VpcepConnectionSchema).nullish(),
-    total_count: numberish.nullish(),
-  })
-  .loose();
+export const VpcepListConnectionsResponseSchema = z.looseObject({
+  connections: z.nullish(z.array(VpcepConnectionSchema)),
+  total_count: z.nullish(numberish),
+});
 
-export const VpcepListPermissionsResponseSchema = z
-  .object({
-    permissions: z
-      .array(
-        z
-          .object({
-            id: z.string().nullish(),
-            permission: z.string(),
-            permission_type: z.string().nullish(),
-            description: z.string().nullish(),
-          })
-          .loose(),
-      )
-      .nullish(),
-    total_count: numberish.nullish(),
-  })
-  .loose();
+export const VpcepListPermissionsResponseSchema = z.looseObject({
+  permissions: z.nullish(
+    z.array(
+      z.looseObject({
+        id: z.nullish(z.string()),
+        permission: z.string(),
+        permission_type: z.nullish(z.string()),
+        description: z.nullish(z.string()),
+      }),
+    ),
+  ),
+  total_count: z.nullish(numberish),
+});
 
-export const VpcepPermissionActionResponseSchema = z
-  .object({
-    permissions: z.array(z.string()).nullish(),
-    permission_type: z.string().nullish(),
-  })
-  .loose();
+export const VpcepPermissionActionResponseSchema = z.looseObject({
+  permissions: z.nullish(z.array(z.string())),
+  permission_type: z.nullish(z.string()),
+});
 
-export const VpcepResourceInstancesResponseSchema = z
-  .object({
-    resources: z
-      .array(
-        z
-          .object({
-            resource_id: z.string(),
-            resource_name: z.string().nullish(),
-            // Documented as `null`; its content is not part of the contract.
-            resource_detail: z.unknown().optional(),
-            tags: TagListSchema,
-          })
-          .loose(),
-      )
-      .nullish(),
-    total_count: numberish.nullish(),
-  })
-  .loose();
+export const VpcepResourceInstancesResponseSchema = z.looseObject({
+  resources: z.nullish(
+    z.array(
+      z.looseObject({
+        resource_id: z.string(),
+        resource_name: z.nullish(z.string()),
+        // Documented as `null`; its content is not part of the contract.
+        resource_detail: z.optional(z.unknown()),
+        tags: TagListSchema,
+      }),
+    ),
+  ),
+  total_count: z.nullish(numberish),
+});
 
-export const VpcepQuotaResponseSchema = z
-  .object({
-    quotas: z
-      .object({
-        resources: z
-          .array(
-            z
-              .object({
-                type: z.string(),
-                used: numberish,
-                quota: numberish,
-              })
-              .loose(),
-          )
-          .nullish(),
-      })
-      .loose(),
-  })
-  .loose();
+export const VpcepQuotaResponseSchema = z.looseObject({
+  quotas: z.looseObject({
+    resources: z.nullish(
+      z.array(
+        z.looseObject({
+          type: z.string(),
+          used: numberish,
+          quota: numberish,
+        }),
+      ),
+    ),
+  }),
+});
 
 /** Deletes and tag actions: 200 or 204 with no body; tolerate a JSON object too. */
-export const VpcepEmptyResponseSchema = z.union([z.undefined(), z.null(), z.object({}).loose()]);
+export const VpcepEmptyResponseSchema = z.union([z.undefined(), z.null(), z.looseObject({})]);
 
 /* ------------------------------------------------------------------ request limits */
 

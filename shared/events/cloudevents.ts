@@ -7,7 +7,7 @@
  * cloud client sees it (the clients check again; this is the first line, not the only one).
  */
 import { randomUUID } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { describeValue, formatPath, InvalidEventError, WHOLE_EVENT } from './errors.js';
 
 /* ------------------------------------------------------------------ building blocks */
@@ -18,9 +18,9 @@ export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 // `.max` before `.regex` so an oversized value is reported as too long (the first issue wins).
 export const IdSchema = z
   .string()
-  .min(1, 'must not be empty')
-  .max(64, 'must be at most 64 characters')
-  .regex(ID_PATTERN, 'may only contain [A-Za-z0-9_-]');
+  .check(z.minLength(1, 'must not be empty'))
+  .check(z.maxLength(64, 'must be at most 64 characters'))
+  .check(z.regex(ID_PATTERN, 'may only contain [A-Za-z0-9_-]'));
 
 export const TimestampSchema = z.iso.datetime({
   offset: true,
@@ -31,7 +31,10 @@ export const Ipv4Schema = z.ipv4({ error: 'must be an IPv4 address' });
 
 /** Short free text (steps, codes): bounded so a message cannot flood logs or topics. */
 const text = (max: number) =>
-  z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+  z
+    .string()
+    .check(z.minLength(1, 'must not be empty'))
+    .check(z.maxLength(max, `must be at most ${max} characters`));
 
 /** The client side of a link: where the endpoints go, and whose account it is. */
 /**
@@ -40,35 +43,37 @@ const text = (max: number) =>
  */
 export const AgencyNameSchema = z
   .string()
-  .min(1, 'must not be empty')
-  .max(43, 'must be at most 43 characters (it is kept in an instance tag)')
-  .regex(/^[A-Za-z0-9_-]+$/, 'may only contain [A-Za-z0-9_-] (it is kept in an instance tag)');
+  .check(z.minLength(1, 'must not be empty'))
+  .check(z.maxLength(43, 'must be at most 43 characters (it is kept in an instance tag)'))
+  .check(z.regex(/^[A-Za-z0-9_-]+$/, 'may only contain [A-Za-z0-9_-] (it is kept in an instance tag)'));
 
 export const LinkClientSchema = z
   .strictObject({
     vpcId: IdSchema,
     subnetId: IdSchema,
     /** The client's account, when it is not the instance owner's. */
-    domainId: IdSchema.optional(),
+    domainId: z.optional(IdSchema),
     /** The agency that account delegated to the owner's account (needed to act there). */
-    agencyName: AgencyNameSchema.optional(),
+    agencyName: z.optional(AgencyNameSchema),
   })
-  .refine((c) => c.agencyName === undefined || c.domainId !== undefined, {
-    message: 'an agency needs the account that owns it: set domainId too',
-    path: ['domainId'],
-  });
+  .check(
+    z.refine((c) => c.agencyName === undefined || c.domainId !== undefined, {
+      message: 'an agency needs the account that owns it: set domainId too',
+      path: ['domainId'],
+    }),
+  );
 
-export const LinkOptionsSchema = z
-  .strictObject({
+export const LinkOptionsSchema = z.prefault(
+  z.strictObject({
     /** Domain (account) ids allowed to connect to the endpoint services. */
-    whitelist: z.array(IdSchema).max(100, 'must have at most 100 entries').optional(),
+    whitelist: z.optional(z.array(IdSchema).check(z.maxLength(100, 'must have at most 100 entries'))),
     /** Add the inbound 9011 rule to the instance's security group (default on). */
-    securityGroupRule: z.boolean().default(true),
-    networkAclRule: z.boolean().optional(),
-    dryRun: z.boolean().optional(),
-  })
-  // prefault (not default) runs `{}` through the schema, so absent options still get the defaults.
-  .prefault({});
+    securityGroupRule: z._default(z.boolean(), true),
+    networkAclRule: z.optional(z.boolean()),
+    dryRun: z.optional(z.boolean()),
+  }),
+  {},
+);
 
 export const LinkRequestedDataSchema = z.object({
   instanceId: IdSchema,
@@ -78,9 +83,9 @@ export const LinkRequestedDataSchema = z.object({
 
 const ServiceNameSchema = z
   .string()
-  .min(1, 'must not be empty')
-  .max(128, 'must be at most 128 characters')
-  .regex(/^[A-Za-z0-9_.-]+$/, 'may only contain [A-Za-z0-9_.-]');
+  .check(z.minLength(1, 'must not be empty'))
+  .check(z.maxLength(128, 'must be at most 128 characters'))
+  .check(z.regex(/^[A-Za-z0-9_.-]+$/, 'may only contain [A-Za-z0-9_.-]'));
 
 export const ServiceRefSchema = z.object({
   listenerIp: Ipv4Schema,
@@ -101,22 +106,24 @@ export const EndpointRefSchema = z.object({
  * A broker list where two entries share a listener IP or a port id is a mismatched map in the making
  * (ARCHITECTURE §6): refuse it at the contract, not only when the map is finally sent.
  */
-function brokerList<S extends z.ZodType<{ listenerIp: string; portId: string }>>(item: S) {
+function brokerList<S extends z.ZodMiniType<{ listenerIp: string; portId: string }>>(item: S) {
   return z
     .array(item)
-    .min(1, 'must have at least 1 entry')
-    .max(64, 'must have at most 64 entries')
-    .superRefine((items, ctx) => {
-      for (const key of ['listenerIp', 'portId'] as const) {
-        const seen = new Set<string>();
-        items.forEach((entry, i) => {
-          if (seen.has(entry[key])) {
-            ctx.addIssue({ code: 'custom', path: [i, key], message: `duplicate ${key} in the list` });
-          }
-          seen.add(entry[key]);
-        });
-      }
-    });
+    .check(z.minLength(1, 'must have at least 1 entry'))
+    .check(z.maxLength(64, 'must have at most 64 entries'))
+    .check(
+      z.superRefine((items, ctx) => {
+        for (const key of ['listenerIp', 'portId'] as const) {
+          const seen = new Set<string>();
+          items.forEach((entry, i) => {
+            if (seen.has(entry[key])) {
+              ctx.addIssue({ code: 'custom', path: [i, key], message: `duplicate ${key} in the list` });
+            }
+            seen.add(entry[key]);
+          });
+        }
+      }),
+    );
 }
 
 /**
@@ -125,17 +132,17 @@ function brokerList<S extends z.ZodType<{ listenerIp: string; portId: string }>>
  * accelerate"), which is why a timer re-drive may send the event without them. When present they
  * must be complete and consistent.
  */
-const ChainDataSchema = LinkRequestedDataSchema.extend({
+const ChainDataSchema = z.extend(LinkRequestedDataSchema, {
   /** When the original link request was made (for `kvl.link.completed` timings). */
-  requestedAt: TimestampSchema.optional(),
+  requestedAt: z.optional(TimestampSchema),
 });
 
-export const ServicesReadyDataSchema = ChainDataSchema.extend({
-  services: brokerList(ServiceRefSchema).optional(),
+export const ServicesReadyDataSchema = z.extend(ChainDataSchema, {
+  services: z.optional(brokerList(ServiceRefSchema)),
 });
 
-export const EndpointsAcceptedDataSchema = ChainDataSchema.extend({
-  endpoints: brokerList(EndpointRefSchema).optional(),
+export const EndpointsAcceptedDataSchema = z.extend(ChainDataSchema, {
+  endpoints: z.optional(brokerList(EndpointRefSchema)),
 });
 
 const BOOTSTRAP_PATTERN = /^\d{1,3}(\.\d{1,3}){3}:\d{1,5}(,\d{1,3}(\.\d{1,3}){3}:\d{1,5})*$/;
@@ -145,28 +152,34 @@ export const LinkCompletedDataSchema = z.object({
   client: LinkClientSchema,
   bootstrapServers: z
     .string()
-    .max(2048, 'must be at most 2048 characters')
-    .regex(BOOTSTRAP_PATTERN, 'must look like "ip:port,ip:port"'),
-  securityProtocol: z.string().regex(/^[A-Z_]{1,32}$/, 'must be a Kafka security protocol (e.g. SASL_SSL)'),
+    .check(z.maxLength(2048, 'must be at most 2048 characters'))
+    .check(z.regex(BOOTSTRAP_PATTERN, 'must look like "ip:port,ip:port"')),
+  securityProtocol: z
+    .string()
+    .check(z.regex(/^[A-Z_]{1,32}$/, 'must be a Kafka security protocol (e.g. SASL_SSL)')),
   saslMechanisms: z
-    .array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be a SASL mechanism name (e.g. SCRAM-SHA-512)'))
-    .max(8, 'must have at most 8 entries'),
+    .array(
+      z
+        .string()
+        .check(z.regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be a SASL mechanism name (e.g. SCRAM-SHA-512)')),
+    )
+    .check(z.maxLength(8, 'must have at most 8 entries')),
   mapping: brokerList(EndpointRefSchema),
-  securityGroupRuleId: IdSchema.optional(),
-  redelivered: z.boolean().optional(),
+  securityGroupRuleId: z.optional(IdSchema),
+  redelivered: z.optional(z.boolean()),
   timings: z.object({
-    requestedAt: TimestampSchema.optional(),
+    requestedAt: z.optional(TimestampSchema),
     completedAt: TimestampSchema,
-    durationMs: z.number().int().nonnegative().optional(),
+    durationMs: z.optional(z.int().check(z.nonnegative())),
   }),
 });
 
 export const LinkFailedDataSchema = z.object({
-  instanceId: IdSchema.optional(),
+  instanceId: z.optional(IdSchema),
   step: text(64),
   reason: text(4096),
-  field: text(256).optional(),
-  code: text(128).optional(),
+  field: z.optional(text(256)),
+  code: z.optional(text(128)),
 });
 
 export const UnlinkRequestedDataSchema = z.object({ instanceId: IdSchema });
@@ -174,8 +187,8 @@ export const UnlinkRequestedDataSchema = z.object({ instanceId: IdSchema });
 export const LinkRemovedDataSchema = z.object({
   instanceId: IdSchema,
   deleted: z.object({
-    endpoints: z.number().int().nonnegative(),
-    services: z.number().int().nonnegative(),
+    endpoints: z.int().check(z.nonnegative()),
+    services: z.int().check(z.nonnegative()),
     securityGroupRule: z.boolean(),
   }),
 });
@@ -190,43 +203,43 @@ export const ReconcileReportDataSchema = z.object({
       z.object({
         instanceId: IdSchema,
         state: z.enum(LINK_STATES),
-        reasons: z.array(text(512)).max(64),
+        reasons: z.array(text(512)).check(z.maxLength(64)),
       }),
     )
-    .max(1000),
-  counts: z.record(text(64), z.number().int().nonnegative()),
-  repaired: z.array(IdSchema).max(1000),
+    .check(z.maxLength(1000)),
+  counts: z.record(text(64), z.int().check(z.nonnegative())),
+  repaired: z.array(IdSchema).check(z.maxLength(1000)),
 });
 
 const BrokerVerificationSchema = z.object({
-  brokerId: z.number().int().nonnegative(),
+  brokerId: z.int().check(z.nonnegative()),
   host: text(256),
-  port: z.number().int().min(0).max(65_535),
-  expectedHost: text(256).optional(),
+  port: z.int().check(z.gte(0)).check(z.lte(65_535)),
+  expectedHost: z.optional(text(256)),
   reachable: z.boolean(),
   leaderAnswered: z.boolean(),
-  partition: z.number().int().nonnegative().optional(),
-  produceMs: z.number().nonnegative().optional(),
-  consumeMs: z.number().nonnegative().optional(),
-  totalMs: z.number().nonnegative(),
+  partition: z.optional(z.int().check(z.nonnegative())),
+  produceMs: z.optional(z.number().check(z.nonnegative())),
+  consumeMs: z.optional(z.number().check(z.nonnegative())),
+  totalMs: z.number().check(z.nonnegative()),
   healthy: z.boolean(),
-  problems: z.array(text(1024)).max(32),
+  problems: z.array(text(1024)).check(z.maxLength(32)),
 });
 
 /** `kvl.link.verified` / `kvl.link.unhealthy`: what the verify function found, per broker. */
 export const LinkVerificationDataSchema = z.object({
   instanceId: IdSchema,
-  client: z.object({ vpcId: IdSchema }).optional(),
+  client: z.optional(z.object({ vpcId: IdSchema })),
   trigger: z.enum(['link-completed', 'timer']),
   checkedAt: TimestampSchema,
   topic: text(249),
   healthy: z.boolean(),
-  problems: z.array(text(1024)).max(64),
-  brokers: z.array(BrokerVerificationSchema).max(100),
-  unhealthyBrokers: z.array(z.number().int().nonnegative()).max(100),
-  durationMs: z.number().nonnegative(),
+  problems: z.array(text(1024)).check(z.maxLength(64)),
+  brokers: z.array(BrokerVerificationSchema).check(z.maxLength(100)),
+  unhealthyBrokers: z.array(z.int().check(z.nonnegative())).check(z.maxLength(100)),
+  durationMs: z.number().check(z.nonnegative()),
   /** Set when a fresh link failed and its previous advertised map was put back (KVL_VERIFY_ROLLBACK). */
-  rolledBack: z.boolean().optional(),
+  rolledBack: z.optional(z.boolean()),
 });
 
 /* ------------------------------------------------------------------ types */
@@ -257,7 +270,7 @@ export const EventDataSchemas = {
   'kvl.reconcile.report': ReconcileReportDataSchema,
   'kvl.link.verified': LinkVerificationDataSchema,
   'kvl.link.unhealthy': LinkVerificationDataSchema,
-} as const satisfies Record<EventType, z.ZodType>;
+} as const satisfies Record<EventType, z.ZodMiniType>;
 
 /** `data` after parsing (defaults applied). */
 export type EventDataByType = { [T in EventType]: z.output<(typeof EventDataSchemas)[T]> };
@@ -300,38 +313,42 @@ export const CloudEventBaseSchema = z.object({
   id: text(256),
   source: text(256),
   type: text(128),
-  subject: text(256).optional(),
+  subject: z.optional(text(256)),
   time: TimestampSchema,
-  datacontenttype: z
-    .string()
-    .regex(/^application\/([a-z0-9.+-]+\+)?json(\s*;.{0,64})?$/i, 'must be a JSON media type')
-    .optional(),
-  correlationid: z
-    .string()
-    .max(256, 'must be at most 256 characters')
-    .regex(/^[A-Za-z0-9_.:-]+$/, 'may only contain [A-Za-z0-9_.:-]')
-    .optional(),
+  datacontenttype: z.optional(
+    z
+      .string()
+      .check(z.regex(/^application\/([a-z0-9.+-]+\+)?json(\s*;.{0,64})?$/i, 'must be a JSON media type')),
+  ),
+  correlationid: z.optional(
+    z
+      .string()
+      .check(z.maxLength(256, 'must be at most 256 characters'))
+      .check(z.regex(/^[A-Za-z0-9_.:-]+$/, 'may only contain [A-Za-z0-9_.:-]')),
+  ),
   data: z.unknown(),
 });
 
-function eventSchema<T extends EventType, S extends z.ZodType>(type: T, data: S) {
-  return CloudEventBaseSchema.extend({ type: z.literal(type), data }).superRefine((event, ctx) => {
-    // The subject is what routes and logs key on; a subject that disagrees with the data would let one
-    // instance's event act on another.
-    const data = (event as { data?: unknown }).data;
-    const instanceId =
-      typeof data === 'object' && data !== null ? (data as { instanceId?: unknown }).instanceId : undefined;
-    if (instanceId !== undefined && event.subject !== instanceId) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['subject'],
-        message: 'must equal data.instanceId (the Kafka instance id)',
-      });
-    }
-  });
+function eventSchema<T extends EventType, S extends z.ZodMiniType>(type: T, data: S) {
+  return z.extend(CloudEventBaseSchema, { type: z.literal(type), data }).check(
+    z.superRefine((event, ctx) => {
+      // The subject is what routes and logs key on; a subject that disagrees with the data would let one
+      // instance's event act on another.
+      const data = (event as { data?: unknown }).data;
+      const instanceId =
+        typeof data === 'object' && data !== null ? (data as { instanceId?: unknown }).instanceId : undefined;
+      if (instanceId !== undefined && event.subject !== instanceId) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['subject'],
+          message: 'must equal data.instanceId (the Kafka instance id)',
+        });
+      }
+    }),
+  );
 }
 
-const EVENT_SCHEMAS: { [T in EventType]: z.ZodType<CloudEventOf<T>> } = {
+const EVENT_SCHEMAS: { [T in EventType]: z.ZodMiniType<CloudEventOf<T>> } = {
   'kvl.link.requested': eventSchema('kvl.link.requested', EventDataSchemas['kvl.link.requested']),
   'kvl.link.services-ready': eventSchema(
     'kvl.link.services-ready',
@@ -354,7 +371,7 @@ const EVENT_SCHEMAS: { [T in EventType]: z.ZodType<CloudEventOf<T>> } = {
 };
 
 /** The full schema (envelope + data) of one event type. */
-export function cloudEventSchema<T extends EventType>(type: T): z.ZodType<CloudEventOf<T>> {
+export function cloudEventSchema<T extends EventType>(type: T): z.ZodMiniType<CloudEventOf<T>> {
   return EVENT_SCHEMAS[type];
 }
 

@@ -5,7 +5,7 @@
  * checks each message against the CloudEvents contracts, so one bad message in a Kafka batch is
  * rejected on its own instead of failing its neighbours.
  */
-import * as z from 'zod';
+import * as z from '../zod.js';
 import {
   type CloudEvent,
   type EventOf,
@@ -40,25 +40,25 @@ export interface TimerInfo {
 
 /** A CTS trace (reference §2.5). Loose: the field list varies by service and over time. */
 export const CtsTraceSchema = z.looseObject({
-  service_type: z.string().min(1).max(64),
-  resource_type: z.string().min(1).max(64),
-  resource_id: z.string().max(256).nullish(),
-  resource_name: z.string().max(256).nullish(),
-  trace_name: z.string().min(1).max(128),
-  trace_status: z.string().max(32).nullish(),
-  trace_type: z.string().max(64).nullish(),
-  trace_id: z.string().max(128).nullish(),
-  trace_rating: z.string().max(32).nullish(),
+  service_type: z.string().check(z.minLength(1)).check(z.maxLength(64)),
+  resource_type: z.string().check(z.minLength(1)).check(z.maxLength(64)),
+  resource_id: z.nullish(z.string().check(z.maxLength(256))),
+  resource_name: z.nullish(z.string().check(z.maxLength(256))),
+  trace_name: z.string().check(z.minLength(1)).check(z.maxLength(128)),
+  trace_status: z.nullish(z.string().check(z.maxLength(32))),
+  trace_type: z.nullish(z.string().check(z.maxLength(64))),
+  trace_id: z.nullish(z.string().check(z.maxLength(128))),
+  trace_rating: z.nullish(z.string().check(z.maxLength(32))),
   // Epoch milliseconds in newer traces, "2016/12/08 11:07:28 GMT+08:00" in older ones.
-  time: z.union([z.number(), z.string().max(64)]),
-  record_time: z.union([z.number(), z.string().max(64)]).nullish(),
-  code: z.union([z.number(), z.string().max(32)]).nullish(),
-  project_id: z.string().max(64).nullish(),
-  domain_id: z.string().max(64).nullish(),
-  enterprise_project_id: z.string().max(64).nullish(),
-  user: z.unknown().optional(),
-  request: z.unknown().optional(),
-  response: z.unknown().optional(),
+  time: z.union([z.number(), z.string().check(z.maxLength(64))]),
+  record_time: z.nullish(z.union([z.number(), z.string().check(z.maxLength(64))])),
+  code: z.nullish(z.union([z.number(), z.string().check(z.maxLength(32))])),
+  project_id: z.nullish(z.string().check(z.maxLength(64))),
+  domain_id: z.nullish(z.string().check(z.maxLength(64))),
+  enterprise_project_id: z.nullish(z.string().check(z.maxLength(64))),
+  user: z.optional(z.unknown()),
+  request: z.optional(z.unknown()),
+  response: z.optional(z.unknown()),
 });
 
 export type CtsTrace = z.output<typeof CtsTraceSchema>;

@@ -6,9 +6,10 @@
  * A `ConfigError` names the variable and the rule it breaks, never the value: encrypted user data and
  * endpoint URLs with embedded credentials go through here too.
  */
-import * as z from 'zod';
+
 import { IdSchema, LinkClientSchema } from '../events/cloudevents.js';
 import { formatPath } from '../events/errors.js';
+import * as z from '../zod.js';
 import type { FunctionGraphContext } from './context.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from './logger.js';
 import type { TopicUrns } from './publisher.js';
@@ -59,54 +60,65 @@ const endpointVar = (service: EndpointService) => `${ENV.endpoint}_${service.toU
 
 /* ------------------------------------------------------------------ schemas */
 
-const RegionSchema = z.string().regex(/^[a-z0-9-]{2,32}$/, 'must look like a region name (e.g. eu-west-101)');
+const RegionSchema = z
+  .string()
+  .check(z.regex(/^[a-z0-9-]{2,32}$/, 'must look like a region name (e.g. eu-west-101)'));
 
-const UrlSchema = z.string().superRefine((value, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'must be an absolute http(s) URL' });
-    return;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL' });
-  }
-  // Credentials in a URL would end up in logs of every request; refuse rather than redact.
-  if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not contain credentials' });
-});
+const UrlSchema = z.string().check(
+  z.superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be an absolute http(s) URL' });
+      return;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL' });
+    }
+    // Credentials in a URL would end up in logs of every request; refuse rather than redact.
+    if (url.username || url.password)
+      ctx.addIssue({ code: 'custom', message: 'must not contain credentials' });
+  }),
+);
 
 const TopicUrnSchema = z
   .string()
-  .max(256, 'must be at most 256 characters')
-  .regex(
-    /^urn:smn:[a-z0-9-]*:[A-Za-z0-9_-]+:[A-Za-z0-9_-]{1,255}$/,
-    'must be an SMN topic URN (urn:smn:region:project:name)',
+  .check(z.maxLength(256, 'must be at most 256 characters'))
+  .check(
+    z.regex(
+      /^urn:smn:[a-z0-9-]*:[A-Za-z0-9_-]+:[A-Za-z0-9_-]{1,255}$/,
+      'must be an SMN topic URN (urn:smn:region:project:name)',
+    ),
   );
 
 const intVar = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number of milliseconds')
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+  z.pipe(
+    z.pipe(z.string().check(z.regex(/^\d+$/, 'must be a whole number of milliseconds')), z.transform(Number)),
+    z
+      .number()
+      .check(z.gte(min, `must be at least ${min}`))
+      .check(z.lte(max, `must be at most ${max}`)),
+  );
 
 /** Glob over instance names: `*` any run, `?` one character. Not a regex (no ReDoS from config). */
 const NamePatternSchema = z
   .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9_.*?-]+$/, 'may only contain [A-Za-z0-9_.-] and the wildcards * and ?');
+  .check(z.minLength(1))
+  .check(z.maxLength(128))
+  .check(z.regex(/^[A-Za-z0-9_.*?-]+$/, 'may only contain [A-Za-z0-9_.-] and the wildcards * and ?'));
 
 export const AutoLinkRuleSchema = z.strictObject({
-  namePattern: NamePatternSchema.optional(),
-  enterpriseProjectId: IdSchema.optional(),
+  namePattern: z.optional(NamePatternSchema),
+  enterpriseProjectId: z.optional(IdSchema),
   client: LinkClientSchema,
 });
 
 export type AutoLinkRule = z.output<typeof AutoLinkRuleSchema>;
 
-export const AutoLinkPolicySchema = z.array(AutoLinkRuleSchema).max(50, 'must have at most 50 rules');
+export const AutoLinkPolicySchema = z
+  .array(AutoLinkRuleSchema)
+  .check(z.maxLength(50, 'must have at most 50 rules'));
 
 /* ------------------------------------------------------------------ config */
 
@@ -181,7 +193,7 @@ function nonEmpty(value: unknown): string | undefined {
   return trimmed === '' ? undefined : trimmed;
 }
 
-function check<T>(variable: string, schema: z.ZodType<T>, value: unknown): T {
+function check<T>(variable: string, schema: z.ZodMiniType<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -4,7 +4,6 @@
  * validation, logging, dependencies, publishing, error policy) is the same middy stack for all.
  */
 import middy from '@middy/core';
-import * as z from 'zod';
 import type { CredentialsProvider } from '../cloud/types.js';
 import {
   type CloudEvent,
@@ -16,6 +15,7 @@ import {
   parseCloudEvent,
 } from '../events/cloudevents.js';
 import type { CtsTrace, TimerInfo, Transport } from '../events/envelopes.js';
+import * as z from '../zod.js';
 import type { Env, KvlConfig } from './config.js';
 import { coerceFunctionGraphContext, type KvlLambdaContext, toLambdaContext } from './context.js';
 import {
@@ -107,22 +107,22 @@ const isFunction = (v: unknown) => typeof v === 'function';
 const SpecSchema = z.strictObject({
   name: z
     .string()
-    .regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be 1-64 characters of [a-z0-9-], starting with a letter'),
-  accepts: z.unknown().optional(),
+    .check(z.regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be 1-64 characters of [a-z0-9-], starting with a letter')),
+  accepts: z.optional(z.unknown()),
   handle: z.custom(isFunction, { error: 'must be a function' }),
 });
 
 const OptionsSchema = z.strictObject({
   createDeps: z.custom(isFunction, { error: 'must be a function' }),
-  publisher: z.custom(isFunction, { error: 'must be a function' }).optional(),
-  credentials: z.custom(isFunction, { error: 'must be a function' }).optional(),
-  env: z.unknown().optional(),
-  logSink: z.unknown().optional(),
-  timeoutEarlyInMillis: z.number().int().min(0).max(60_000).optional(),
-  logLevel: z.custom<LogLevel>(isLogLevel, { error: 'must be debug, info, warn or error' }).optional(),
+  publisher: z.optional(z.custom(isFunction, { error: 'must be a function' })),
+  credentials: z.optional(z.custom(isFunction, { error: 'must be a function' })),
+  env: z.optional(z.unknown()),
+  logSink: z.optional(z.unknown()),
+  timeoutEarlyInMillis: z.optional(z.int().check(z.gte(0)).check(z.lte(60_000))),
+  logLevel: z.optional(z.custom<LogLevel>(isLogLevel, { error: 'must be debug, info, warn or error' })),
 });
 
-function validate(schema: z.ZodType, value: unknown, what: string): void {
+function validate(schema: z.ZodMiniType, value: unknown, what: string): void {
   const result = schema.safeParse(value ?? {});
   if (result.success) return;
   const issue = result.error.issues[0];

@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import {
   buildTagActionBody as buildDmsTagActionBody,
   buildModifyCrossVpcBody,
@@ -55,7 +55,7 @@ import {
 
 interface ResponseCase {
   api: string;
-  schema: z.ZodType;
+  schema: z.ZodMiniType;
   /** Optional model mapping run on the parsed body (must not throw). */
   map?: (parsed: never) => unknown;
 }

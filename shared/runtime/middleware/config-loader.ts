@@ -1,5 +1,5 @@
 /** 3. configLoader: the validated configuration from user data and env. */
-import * as z from 'zod';
+import * as z from '../../zod.js';
 import { type Env, loadConfig } from '../config.js';
 import { validateOptions } from './options.js';
 import { type KvlMiddleware, type KvlRequest, stateOf } from './state.js';
@@ -14,8 +14,8 @@ export function configLoader(options: ConfigLoaderOptions = {}): KvlMiddleware {
   const opts = validateOptions(
     'configLoader',
     z.strictObject({
-      env: z.record(z.string(), z.string().optional()).optional(),
-      requireTopics: z.boolean({ error: 'requireTopics must be a boolean' }).optional(),
+      env: z.optional(z.record(z.string(), z.optional(z.string()))),
+      requireTopics: z.optional(z.boolean({ error: 'requireTopics must be a boolean' })),
     }),
     options,
   );

@@ -1,7 +1,8 @@
 /** 5. dependencies: credentials, the handler's dependencies and the publisher. */
-import * as z from 'zod';
+
 import { fromEnv, fromFunctionGraphContext } from '../../cloud/credentials.js';
 import type { CredentialsProvider, SmnClient } from '../../cloud/types.js';
+import * as z from '../../zod.js';
 import { createReader, type Env, type KvlConfig, requireTopics } from '../config.js';
 import type { KvlLambdaContext } from '../context.js';
 import { MiddlewareOptionsError } from '../errors.js';
@@ -73,9 +74,9 @@ export function dependencies<D>(options: DependenciesOptions<D>): KvlMiddleware 
     'dependencies',
     z.strictObject({
       createDeps: fn<DependenciesOptions<D>['createDeps']>('createDeps'),
-      publisher: fn<NonNullable<DependenciesOptions<D>['publisher']>>('publisher').optional(),
-      credentials: fn<NonNullable<DependenciesOptions<D>['credentials']>>('credentials').optional(),
-      env: z.record(z.string(), z.string().optional()).optional(),
+      publisher: z.optional(fn<NonNullable<DependenciesOptions<D>['publisher']>>('publisher')),
+      credentials: z.optional(fn<NonNullable<DependenciesOptions<D>['credentials']>>('credentials')),
+      env: z.optional(z.record(z.string(), z.optional(z.string()))),
     }),
     options,
   );

@@ -1,5 +1,5 @@
 /** 1. functionGraphContext: the adapted context and fresh invocation state. */
-import * as z from 'zod';
+import * as z from '../../zod.js';
 import type { Env } from '../config.js';
 import { coerceFunctionGraphContext, toLambdaContext } from '../context.js';
 import { silentLogger } from '../logger.js';
@@ -19,7 +19,7 @@ export interface FunctionGraphContextOptions {
 export function functionGraphContext(options: FunctionGraphContextOptions): KvlMiddleware {
   const { step, env } = validateOptions(
     'functionGraphContext',
-    z.strictObject({ step: StepSchema, env: z.record(z.string(), z.string().optional()).optional() }),
+    z.strictObject({ step: StepSchema, env: z.optional(z.record(z.string(), z.optional(z.string()))) }),
     options,
   );
   return {

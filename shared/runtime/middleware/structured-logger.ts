@@ -1,5 +1,5 @@
 /** 2. structuredLogger: one JSON logger per invocation. */
-import * as z from 'zod';
+import * as z from '../../zod.js';
 import { createReader, ENV, type Env } from '../config.js';
 import type { FunctionGraphContext } from '../context.js';
 import { classifyError } from '../errors.js';
@@ -62,13 +62,15 @@ export function structuredLogger(options: StructuredLoggerOptions = {}): KvlMidd
   const opts = validateOptions(
     'structuredLogger',
     z.strictObject({
-      sink: z
-        .custom<LogSink>((v) => typeof (v as LogSink | undefined)?.write === 'function', {
+      sink: z.optional(
+        z.custom<LogSink>((v) => typeof (v as LogSink | undefined)?.write === 'function', {
           error: 'sink must have a write(level, line) method',
-        })
-        .optional(),
-      level: z.custom<LogLevel>(isLogLevel, { error: 'level must be debug, info, warn or error' }).optional(),
-      env: z.record(z.string(), z.string().optional()).optional(),
+        }),
+      ),
+      level: z.optional(
+        z.custom<LogLevel>(isLogLevel, { error: 'level must be debug, info, warn or error' }),
+      ),
+      env: z.optional(z.record(z.string(), z.optional(z.string()))),
     }),
     options,
   );

@@ -1,8 +1,9 @@
 /** 4. triggerParser: the trigger envelope unwrapped, each message validated. */
-import * as z from 'zod';
+
 import { EVENT_TYPES, IdSchema, salvageEventContext } from '../../events/cloudevents.js';
 import { type Envelope, parseMessages, unwrapEnvelope } from '../../events/envelopes.js';
 import { InvalidEventError, WHOLE_EVENT } from '../../events/errors.js';
+import * as z from '../../zod.js';
 import { failedEventFor } from './failed-event.js';
 import { validateOptions } from './options.js';
 import { type Accepts, type InvocationState, type KvlMiddleware, type KvlRequest, stateOf } from './state.js';
@@ -17,7 +18,7 @@ const AcceptsSchema = z.union(
     z.literal('cts'),
     z
       .array(z.enum(EVENT_TYPES, { error: `accepts entries must be one of ${EVENT_TYPES.join(', ')}` }))
-      .min(1, 'accepts must list at least one event type'),
+      .check(z.minLength(1, 'accepts must list at least one event type')),
   ],
   { error: "accepts must be 'timer', 'cts' or a list of event types" },
 );
