@@ -55,6 +55,35 @@ module.exports = { http: { request: fail }, https: { request: fail } };`,
     filter: /[\\/]axios[\\/]lib[\\/]adapters[\\/]fetch\.js$/,
     contents: 'export const getFetch = () => false;\nexport default false;',
   },
+  // Request-body encoders for FormData, URLSearchParams-style params and form-urlencoded objects: the
+  // body is always a Buffer (serialized once, then signed) and axios' default transformRequest, their
+  // only caller besides `params` (never passed: the query is in the URL), is replaced.
+  ...['toFormData', 'formDataToJSON', 'formDataToStream', 'toURLEncodedForm'].map((name) => ({
+    filter: new RegExp(`[\\\\/]axios[\\\\/]lib[\\\\/]helpers[\\\\/]${name}\\.js$`),
+    contents: `export const DEFAULT_FORM_DATA_MAX_DEPTH = 100;
+export default function ${name}() { throw new Error('axios ${name} is not bundled: request bodies are Buffers'); }`,
+  })),
+  {
+    // data: URLs: every request goes to an http(s) endpoint.
+    filter: /[\\/]axios[\\/]lib[\\/]helpers[\\/](fromDataURI|estimateDataURLDecodedBytes)\.js$/,
+    contents: `const fail = () => { throw new Error('data: URLs are not bundled: requests go to http(s) endpoints'); };
+export const estimateDataURLBufferAllocation = fail;
+export default fail;`,
+  },
+  {
+    // HTTP/2 sessions (httpVersion: 2 only). The adapter creates the pool at load time, so a class.
+    filter: /[\\/]axios[\\/]lib[\\/]helpers[\\/]Http2Sessions\.js$/,
+    contents: `export default class Http2Sessions {
+  getSession() { throw new Error('HTTP/2 is not bundled: requests use HTTP/1.1'); }
+}`,
+  },
+  {
+    // Progress events and rate limits (onUploadProgress, onDownloadProgress, maxRate): never set.
+    filter: /[\\/]axios[\\/]lib[\\/]helpers[\\/]AxiosTransformStream\.js$/,
+    contents: `export default class AxiosTransformStream {
+  constructor() { throw new Error('axios progress/maxRate streams are not bundled'); }
+}`,
+  },
 ];
 
 /** esbuild plugin replacing the modules above with their stubs. */
