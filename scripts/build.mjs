@@ -128,6 +128,25 @@ export function bundleOptions(entry, outfile, { stubUnusedTransport = true } = {
 }
 
 /**
+ * Size budgets per bundle, in bytes (issue #15), checked by `npm run build` and by
+ * test/build/bundle-budget.test.ts so CI fails a bundle that grows past them. The goal for the chain
+ * functions is 150 KB; the budget is what they reach today plus a few KB, to be lowered as they shrink.
+ * verify carries kafkajs (~264 KB of its own) and has its own budget.
+ */
+export const BUNDLE_BUDGET_BYTES = { default: 190 * 1024, verify: 460 * 1024 };
+
+/** The bundles of `results` (from buildFunctions) that exceed their budget. */
+export function overBudget(results) {
+  return results
+    .map((r) => ({
+      name: r.name,
+      bytes: r.bytes,
+      budget: BUNDLE_BUDGET_BYTES[r.name] ?? BUNDLE_BUDGET_BYTES.default,
+    }))
+    .filter((r) => r.bytes > r.budget);
+}
+
+/**
  * @param {{quiet?: boolean, outDir?: string, metafile?: boolean}} options `outDir` defaults to
  *   dist/functions; `metafile` returns esbuild's metafile per function (bundle-size analysis).
  */
@@ -171,5 +190,9 @@ export async function buildFunctions({ quiet = false, outDir = defaultOutRoot, m
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await buildFunctions();
+  const over = overBudget(await buildFunctions());
+  for (const r of over) {
+    console.error(`${r.name}: ${(r.bytes / 1024).toFixed(1)} KB exceeds its budget of ${r.budget / 1024} KB`);
+  }
+  if (over.length > 0) process.exitCode = 1;
 }
