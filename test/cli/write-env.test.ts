@@ -3,19 +3,21 @@
  * `source FILE` followed by a CLI command works with no other configuration.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 const run = promisify(execFile);
 
 describe('emulator --write-env', () => {
   it('writes export lines that a shell sources to run the CLI against the emulator', async () => {
     // Arrange: an emulator child writing the set-up file.
-    const file = join(mkdtempSync(join(tmpdir(), 'kvl-env-')), 'kvl.env');
+    const dir = mkdtempSync(join(tmpdir(), 'kvl-env-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'kvl.env');
     const child = spawn(
       process.execPath,
       [
@@ -76,7 +78,9 @@ describe('emulator --write-env', () => {
 describe('emulator output', () => {
   it('prints no log lines without --verbose while the functions run a link', async () => {
     // Arrange: the emulator with its runtime, and the CLI set up from its file.
-    const file = join(mkdtempSync(join(tmpdir(), 'kvl-env-')), 'kvl.env');
+    const dir = mkdtempSync(join(tmpdir(), 'kvl-env-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'kvl.env');
     const child = spawn(
       process.execPath,
       ['bin/kafka-vpcep-link.js', 'emulator', '--port', '0', '--speed', '20', '--write-env', file],

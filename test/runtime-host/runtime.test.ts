@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { startEmulator } from '../../local/cloud/index.js';
 import {
   FunctionBundleError,
@@ -61,6 +61,7 @@ describe('local runtime: set-up', () => {
     const emulator = await startEmulator({ speed: 0 });
     try {
       const empty = mkdtempSync(join(tmpdir(), 'kvl-dist-'));
+      onTestFinished(() => rmSync(empty, { recursive: true, force: true }));
       const start = startRuntime({
         emulator,
         serverlessPath: TEST_SERVERLESS,
@@ -246,6 +247,7 @@ describe('local runtime: timers', () => {
     // Arrange: the fixture's hourly trigger rewritten, once per spelling.
     const withSchedule = (schedule: string) => {
       const dir = mkdtempSync(join(tmpdir(), 'kvl-cron-'));
+      onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
       const file = join(dir, 'serverless.yml');
       const text = readFileSync(TEST_SERVERLESS, 'utf8').replace('"0 0 * * * ?"', JSON.stringify(schedule));
       writeFileSync(file, text);
