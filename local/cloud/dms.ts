@@ -16,7 +16,7 @@
 
 import { dispatch, fail, isObject, type JsonObject, type Route, type RouteHandler } from './module-kit.js';
 import type { KafkaInstance, ServiceModule, World } from './types.js';
-import { applyDueTransitions, CROSS_VPC_PORT } from './world.js';
+import { applyDueTransitions, CROSS_VPC_PORT, type IdFactory } from './world.js';
 
 /* ------------------------------------------------------------------ timing and limits */
 
@@ -430,5 +430,41 @@ export function createDmsModule(options: DmsModuleOptions = {}): ServiceModule {
       const now = ctx.clock.now();
       for (const instance of ctx.world.kafkaInstances) settleInstance(instance, now);
     },
+  };
+}
+
+/** The CTS trace of a finished Kafka instance creation (reference functiongraph §2.5). */
+export function kafkaCreatedTrace(
+  world: World,
+  instance: KafkaInstance,
+  now: number,
+  ids: IdFactory,
+): Record<string, unknown> {
+  const account = world.accounts.find((a) => a.projectId === instance.projectId);
+  const domainId = account?.domainId ?? '';
+  return {
+    trace_id: ids(),
+    trace_name: 'createDMSInstanceTaskSuccess',
+    trace_type: 'SystemAction',
+    trace_status: 'normal',
+    trace_rating: 'normal',
+    event_type: 'system',
+    service_type: 'DMS',
+    resource_type: 'kafka',
+    resource_id: instance.instanceId,
+    resource_name: instance.name,
+    resource_account_id: domainId,
+    code: 200,
+    api_version: 'v2',
+    time: now,
+    record_time: now,
+    project_id: instance.projectId,
+    domain_id: domainId,
+    enterprise_project_id: instance.enterpriseProjectId,
+    tracker_name: 'system',
+    user: { name: 'op_svc_dms', id: '', domain: { name: account?.domainName ?? '', id: domainId } },
+    request: {},
+    response: {},
+    message: '',
   };
 }
