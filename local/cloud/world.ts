@@ -440,18 +440,31 @@ export function applyDueTransitions<S extends string>(
   now: number,
 ): boolean {
   let changed = false;
-  resource.transitions.sort((a, b) => a.at - b.at);
-  while (
-    resource.transitions.length > 0 &&
-    (resource.transitions[0]?.at ?? Number.POSITIVE_INFINITY) <= now
-  ) {
-    const next = resource.transitions.shift();
-    if (next && next.to !== resource.status) {
-      resource.status = next.to;
+  for (const to of takeDueTransitions(resource.transitions, now)) {
+    if (to !== resource.status) {
+      resource.status = to;
       changed = true;
     }
   }
   return changed;
+}
+
+/**
+ * Removes and returns, oldest first, the target states of every transition due at `now`. The one
+ * engine behind `applyDueTransitions`; modules whose steps do more than set a status (VPCEP:
+ * removal on `deleted`, forced states winning over creation) walk these steps themselves.
+ */
+export function takeDueTransitions<S extends string>(
+  transitions: ScheduledTransition<S>[],
+  now: number,
+): S[] {
+  transitions.sort((a, b) => a.at - b.at);
+  const due: S[] = [];
+  while (transitions.length > 0 && (transitions[0]?.at ?? Number.POSITIVE_INFINITY) <= now) {
+    const next = transitions.shift();
+    if (next) due.push(next.to);
+  }
+  return due;
 }
 
 /* ------------------------------------------------------------------ default world */
