@@ -10,7 +10,7 @@ export const handler = kvlHandler(
     async handle(event, deps, tools) {
       const { instanceId, client, options } = event.data;
       // KVL_FAST_PATH=off: a zero budget (deadline now) checks once and leaves the wait to the timer.
-      const deadline = tools.config.fastPath ? tools.deadline : Date.now();
+      const deadline = tools.config.fastPath ? tools.deadline : deps.clock.now();
       const result = await buyEndpoints(deps, { instanceId, client }, { deadline });
       if (result.outcome === 'stale') {
         tools.logger.info('stale message ignored', { reason: result.reason });

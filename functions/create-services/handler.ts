@@ -1,4 +1,5 @@
 /** Link request → validate, record the desired state, one endpoint service per broker → services-ready. */
+import { correlationOf } from '../../shared/events/cloudevents.js';
 import { createServices } from '../../shared/link/create-services.js';
 import { kvlHandler } from '../../shared/runtime/handler.js';
 import { createLinkDeps } from '../../shared/runtime/link-deps.js';
@@ -13,7 +14,7 @@ export const handler = kvlHandler(
         deps,
         request,
         { deadline: tools.deadline },
-        { correlationId: event.correlationid ?? event.id },
+        { correlationId: correlationOf(event) },
       );
       if (request.options.dryRun) {
         tools.logger.info('dry run: nothing written', { actions: result.actions });

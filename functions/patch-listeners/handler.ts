@@ -16,6 +16,7 @@ export const handler = kvlHandler(
       }
       const { completion } = result;
       const { requestedAt } = event.data;
+      const completedAt = deps.clock.now();
       return [
         tools.newEvent(
           'kvl.link.completed',
@@ -32,8 +33,8 @@ export const handler = kvlHandler(
             redelivered: completion.redelivered,
             timings: {
               ...(requestedAt ? { requestedAt } : {}),
-              completedAt: new Date().toISOString(),
-              ...(requestedAt ? { durationMs: Date.now() - Date.parse(requestedAt) } : {}),
+              completedAt: new Date(completedAt).toISOString(),
+              ...(requestedAt ? { durationMs: completedAt - Date.parse(requestedAt) } : {}),
             },
           },
           { subject: instanceId },

@@ -58,7 +58,7 @@ async function verifyOne(
     unhealthyBrokers: result.unhealthyBrokers,
     durationMs: result.durationMs,
   });
-  const data = verificationData(result, trigger, read(VERIFY_CLIENT_VPC_ENV));
+  const data = verificationData(result, trigger, read(VERIFY_CLIENT_VPC_ENV), deps.clock.now());
   if (result.healthy) return [tools.newEvent('kvl.link.verified', data, { subject: instanceId })];
   // Only a fresh link is rolled back: a link that was healthy before and fails later is reported.
   if (trigger !== 'link-completed' || !rollbackWanted(tools))

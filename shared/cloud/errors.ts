@@ -115,6 +115,95 @@ export class InstanceBusyError extends CloudApiError {
   }
 }
 
+/*
+ * VPCEP's answers the domain branches on, by meaning (reference §B error table, checked against
+ * local/cloud/vpcep.ts): shared/link names these classes, never the codes. `code` keeps the cloud's.
+ */
+
+/** Endpoint.1018 (sic, lowercase "p"): the VPCEP quota of the resource type is used up. */
+export const QUOTA_EXCEEDED_CODE = 'Endpoint.1018';
+
+export class QuotaExceededError extends CloudApiError {
+  constructor(init: CloudApiErrorInit) {
+    super(init);
+    this.name = 'QuotaExceededError';
+  }
+}
+
+/** EndPoint.2004: the endpoint service exists but is not `available` yet. */
+export class ServiceNotReadyError extends CloudApiError {
+  constructor(init: CloudApiErrorInit) {
+    super(init);
+    this.name = 'ServiceNotReadyError';
+  }
+}
+
+/** EndPoint.2018 / EndPoint.2019: the endpoint is still being deleted / created. */
+export class EndpointBusyError extends CloudApiError {
+  constructor(init: CloudApiErrorInit) {
+    super(init);
+    this.name = 'EndpointBusyError';
+  }
+}
+
+/** EndPoint.3006: the endpoint service still has endpoints attached. */
+export class ServiceInUseError extends CloudApiError {
+  constructor(init: CloudApiErrorInit) {
+    super(init);
+    this.name = 'ServiceInUseError';
+  }
+}
+
+/** EndPoint.3044: another endpoint service already serves this port (port_id and server port). */
+export class PortAlreadyServedError extends CloudApiError {
+  constructor(init: CloudApiErrorInit) {
+    super(init);
+    this.name = 'PortAlreadyServedError';
+  }
+}
+
+/** EndPoint.2001: the VPC given for an endpoint does not exist. */
+export class VpcNotFoundError extends CloudApiError {
+  constructor(init: CloudApiErrorInit) {
+    super(init);
+    this.name = 'VpcNotFoundError';
+  }
+}
+
+/** EndPoint.4004 / EndPoint.2037: the subnet given for an endpoint does not exist or is not in the VPC. */
+export class InvalidSubnetError extends CloudApiError {
+  constructor(init: CloudApiErrorInit) {
+    super(init);
+    this.name = 'InvalidSubnetError';
+  }
+}
+
+/** EndPoint.2012: the caller's account is not on the whitelist of another account's service. */
+export class NotWhitelistedError extends CloudApiError {
+  constructor(init: CloudApiErrorInit) {
+    super(init);
+    this.name = 'NotWhitelistedError';
+  }
+}
+
+const VPCEP_ERRORS: ReadonlyMap<string, new (init: CloudApiErrorInit) => CloudApiError> = new Map<
+  string,
+  new (
+    init: CloudApiErrorInit,
+  ) => CloudApiError
+>([
+  [QUOTA_EXCEEDED_CODE, QuotaExceededError],
+  ['EndPoint.2004', ServiceNotReadyError],
+  ['EndPoint.2018', EndpointBusyError],
+  ['EndPoint.2019', EndpointBusyError],
+  ['EndPoint.3006', ServiceInUseError],
+  ['EndPoint.3044', PortAlreadyServedError],
+  ['EndPoint.2001', VpcNotFoundError],
+  ['EndPoint.4004', InvalidSubnetError],
+  ['EndPoint.2037', InvalidSubnetError],
+  ['EndPoint.2012', NotWhitelistedError],
+]);
+
 /** Bad signature, expired token or clock skew. Retrying only risks locking the key (§E). */
 export class AuthError extends CloudApiError {
   constructor(init: CloudApiErrorInit) {
@@ -250,6 +339,8 @@ export function cloudErrorFromResponse(response: ErrorResponse): CloudApiError {
     return new ThrottledError({ ...init, retryAfterMs: response.retryAfterMs });
   }
   if (code === INSTANCE_BUSY_CODE) return new InstanceBusyError(init);
+  const named = VPCEP_ERRORS.get(code);
+  if (named) return new named(init);
   if (response.status === 401 || AUTH_CODES.has(code)) return new AuthError(init);
   if (response.status === 404 || NOT_FOUND_CODES.has(code)) return new NotFoundError(init);
   if (response.status === 409) return new ConflictError(init);

@@ -70,10 +70,18 @@ export {
   CloudNetworkError,
   ConflictError,
   CrossVpcModifyError,
+  EndpointBusyError,
   InstanceBusyError,
+  InvalidSubnetError,
   isRetryable,
   NotFoundError,
+  NotWhitelistedError,
+  PortAlreadyServedError,
+  QuotaExceededError,
+  ServiceInUseError,
+  ServiceNotReadyError,
   ThrottledError,
+  VpcNotFoundError,
 } from './errors.js';
 export { type CloudHttpOptions, createCloudHttp, type RetryOptions } from './http.js';
 export { createIamClient, ProjectNotFoundError } from './iam.js';

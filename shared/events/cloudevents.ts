@@ -500,6 +500,22 @@ export function newCloudEvent<const T extends EventType>(
   return parsed.data;
 }
 
+/** The requests that open a chain: their own id is the chain's correlation id when they carry none. */
+const CHAIN_OPENERS: ReadonlySet<string> = new Set(['kvl.link.requested', 'kvl.link.unlink-requested']);
+
+/**
+ * The one correlation rule: an event's `correlationid`, else, for a request that opens a chain
+ * (link or unlink), its own `id`; else none.
+ */
+export function correlationOf(event: {
+  type?: unknown;
+  id?: unknown;
+  correlationid?: unknown;
+}): string | undefined {
+  if (typeof event.correlationid === 'string') return event.correlationid;
+  return CHAIN_OPENERS.has(event.type as string) && typeof event.id === 'string' ? event.id : undefined;
+}
+
 /**
  * Best-effort context from a message that failed validation, so its `kvl.link.failed` can still be
  * correlated: only values that pass their own checks are returned.
@@ -523,10 +539,16 @@ export function salvageEventContext(raw: unknown): { instanceId?: string; correl
   const out: { instanceId?: string; correlationid?: string } = {};
   const instanceId = IdSchema.safeParse(data.instanceId);
   if (instanceId.success) out.instanceId = instanceId.data;
-  const correlation = CloudEventBaseSchema.shape.correlationid.safeParse(record.correlationid);
-  const id = CloudEventBaseSchema.shape.correlationid.safeParse(record.id);
-  if (correlation.success && correlation.data !== undefined) out.correlationid = correlation.data;
-  else if (record.type === 'kvl.link.requested' && id.success && id.data !== undefined)
-    out.correlationid = id.data;
+  // Only values that pass the correlation id's own check take part in the rule.
+  const valid = (v: unknown) => {
+    const r = CloudEventBaseSchema.shape.correlationid.safeParse(v);
+    return r.success ? r.data : undefined;
+  };
+  const correlationid = correlationOf({
+    type: record.type,
+    id: valid(record.id),
+    correlationid: valid(record.correlationid),
+  });
+  if (correlationid !== undefined) out.correlationid = correlationid;
   return out;
 }

@@ -4,7 +4,14 @@
  * time) for all of them to be accepted — the fast path. What is still pending afterwards is picked up
  * by the poll-acceptance timer.
  */
-import { CloudApiError } from '../cloud/errors.js';
+import {
+  CloudApiError,
+  EndpointBusyError,
+  InvalidSubnetError,
+  NotWhitelistedError,
+  ServiceNotReadyError,
+  VpcNotFoundError,
+} from '../cloud/errors.js';
 import type { Endpoint, EndpointService, KafkaInstance, VpcepClient } from '../cloud/types.js';
 import { agencyError, type ClientSide, clientSide } from './client-account.js';
 import { firstProbe, markPhase } from './create-services.js';
@@ -46,7 +53,7 @@ async function buyEndpointsOnce(
   // The endpoints live in the client's account: bought, read and deleted with its agency.
   const client = await clientSide(deps, desired.client, step);
 
-  // Services must all be available before endpoints can be bought (EndPoint.2004 otherwise).
+  // Services must all be available before endpoints can be bought (ServiceNotReadyError otherwise).
   let inventory: LinkInventory = { services: [], endpoints: [] };
   const services = await pollUntil(deps, budget, async () => {
     inventory = await readInventory(deps, instance, vpcId, client.vpcep);
@@ -161,7 +168,7 @@ async function removeDuplicates(
       try {
         await vpcep.deleteEndpoint(extra.id);
       } catch (error) {
-        // Still being created (EndPoint.2019) or already going: the next run or reconcile removes it.
+        // Still being created (EndpointBusyError) or already going: the next run or reconcile removes it.
         if (!(error instanceof CloudApiError) || error.retryable) throw error;
         deps.logger.warn('duplicate endpoint not deletable yet', { endpointId: extra.id, code: error.code });
       }
@@ -188,7 +195,7 @@ async function createEndpointFor(
     });
   } catch (error) {
     if (!(error instanceof CloudApiError)) throw error;
-    if (error.code === 'EndPoint.2004' || error.code === 'EndPoint.2019') {
+    if (error instanceof ServiceNotReadyError || error instanceof EndpointBusyError) {
       throw new LinkNotReadyError(STEP_BUY_ENDPOINTS, `service ${service.id} is not available yet`, {
         cause: error,
       });
@@ -197,11 +204,11 @@ async function createEndpointFor(
     const refused = client.agency && agencyError(error, client.agency, STEP_BUY_ENDPOINTS);
     if (refused) throw refused;
     const field =
-      error.code === 'EndPoint.2037' || error.code === 'EndPoint.4004'
+      error instanceof InvalidSubnetError
         ? 'client.subnetId'
-        : error.code === 'EndPoint.2001'
+        : error instanceof VpcNotFoundError
           ? 'client.vpcId'
-          : error.code === 'EndPoint.2012'
+          : error instanceof NotWhitelistedError
             ? 'client.domainId'
             : undefined;
     throw new LinkRejectedError(

@@ -3,7 +3,12 @@
  * desired state on the instance, find-or-create one endpoint service per listener port, whitelist
  * the client account, and wait (briefly) for the services to become available.
  */
-import { CloudApiError, NotFoundError } from '../cloud/errors.js';
+import {
+  CloudApiError,
+  NotFoundError,
+  PortAlreadyServedError,
+  QUOTA_EXCEEDED_CODE,
+} from '../cloud/errors.js';
 import type { EndpointService, KafkaInstance, KafkaListener, Tag } from '../cloud/types.js';
 import {
   agencyError,
@@ -82,7 +87,7 @@ export async function createServices(
   refuseEndpointsElsewhere(inventory, request);
 
   // A port whose previous service is still `deleting` (an unlink moments ago) cannot get a new one
-  // yet (EndPoint.3044), and the deleting one must never be adopted: wait for it to go.
+  // yet (PortAlreadyServedError), and the deleting one must never be adopted: wait for it to go.
   const blocked = portsStillDeleting(inventory, instance.listeners);
   if (blocked.length > 0 && !dryRun) {
     options.onWaiting?.(
@@ -315,7 +320,7 @@ async function createServiceFor(
   } catch (error) {
     // A concurrent delivery created it first (the cloud refuses a second service on the same port):
     // adopt the winner instead of failing.
-    if (error instanceof CloudApiError && error.code === 'EndPoint.3044') {
+    if (error instanceof PortAlreadyServedError) {
       const onPort = (await deps.vpcep.listEndpointServices()).filter((s) => s.portId === listener.portId);
       const winner = preferredService(onPort.filter((s) => s.status !== 'deleting'));
       if (winner) return winner;
@@ -467,7 +472,7 @@ export async function checkQuotas(
         step,
         `VPCEP ${type} quota too small: ${want} needed, ${free} free (${quota.used}/${quota.quota} used)`,
         undefined,
-        'Endpoint.1018',
+        QUOTA_EXCEEDED_CODE,
       );
     }
   }

@@ -117,7 +117,7 @@ async function patchListenersOnce(
 
 /**
  * Sends the full map; it takes effect at once (no source documents a window after the modify). A
- * refusal with DMS.00400026 means the instance left RUNNING since it was read (a restart, a resize,
+ * refusal with InstanceBusyError means the instance left RUNNING since it was read (a restart, a resize,
  * someone else's task): wait for RUNNING again — failing at once on a status that does not end by
  * itself — and resend, within the budget; past it the link is retried (LinkNotReadyError).
  */

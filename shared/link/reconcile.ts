@@ -66,7 +66,7 @@ async function repair(deps: LinkDeps, link: LinkStatus): Promise<ReconcileAction
   }
   let duplicateServicesLeft = 0;
   for (const service of link.duplicates.services) {
-    // Fails with EndPoint.3006 while its endpoints are still deleting: the next pass finishes it.
+    // Fails with ServiceInUseError while its endpoints are still deleting: the next pass finishes it.
     if (await tolerate(deps, () => deps.vpcep.deleteEndpointService(service.id))) {
       actions.push({
         kind: 'delete-service',

@@ -6,7 +6,7 @@
  * Safe on a half-linked instance and on an instance that no longer exists; idempotent, and safe to
  * re-run after a crash between any two calls (what is left is an orphan that reconcile unlinks).
  */
-import { CloudApiError, NotFoundError } from '../cloud/errors.js';
+import { EndpointBusyError, NotFoundError, ServiceInUseError } from '../cloud/errors.js';
 import type { Endpoint, KafkaInstance, Tag, VpcepClient } from '../cloud/types.js';
 import { clientAccountOf, clientSide } from './client-account.js';
 import { VPCEP_SERVICE_CIDR } from './create-services.js';
@@ -29,11 +29,6 @@ const DESIRED_KEYS: ReadonlySet<string> = new Set([
   TAG.securityGroupRule,
   TAG.networkAclRule,
 ]);
-
-/** VPCEP answers these while an endpoint is still being created or already being deleted. */
-const ENDPOINT_BUSY_CODES: ReadonlySet<string> = new Set(['EndPoint.2018', 'EndPoint.2019']);
-/** The service still has endpoints attached. */
-const SERVICE_IN_USE_CODE = 'EndPoint.3006';
 
 export interface UnlinkResult {
   instanceId: string;
@@ -104,7 +99,7 @@ export async function unlink(deps: LinkDeps, instanceId: string, budget: Budget)
   const gone = await pollUntil(deps, budget, async () => {
     if (!first) left = (await endpointsApi.listEndpoints()).filter((e) => endpointIds.has(e.id));
     first = false;
-    // One still being created cannot be deleted yet (EndPoint.2019): it is retried on a later poll.
+    // One still being created cannot be deleted yet (EndpointBusyError): it is retried on a later poll.
     for (const endpoint of left) {
       if (endpoint.status !== 'deleting' && endpoint.status !== 'creating') {
         if (await deleteEndpointQuietly(endpointsApi, endpoint.id)) endpointsDeleted.add(endpoint.id);
@@ -124,7 +119,7 @@ export async function unlink(deps: LinkDeps, instanceId: string, budget: Budget)
     } catch (error) {
       if (error instanceof NotFoundError) continue;
       // An endpoint appeared meanwhile (a link request raced this unlink): the retry removes it too.
-      if (error instanceof CloudApiError && error.code === SERVICE_IN_USE_CODE) {
+      if (error instanceof ServiceInUseError) {
         throw new LinkNotReadyError(STEP_UNLINK, `endpoint service ${service.id} is still in use`, {
           cause: error,
         });
@@ -211,7 +206,7 @@ async function deleteEndpointQuietly(vpcep: VpcepClient, endpointId: string): Pr
   } catch (error) {
     if (error instanceof NotFoundError) return false;
     // Another unlink (or reconcile) got there first, or it is still being created: the next poll sees.
-    if (error instanceof CloudApiError && ENDPOINT_BUSY_CODES.has(error.code ?? '')) return false;
+    if (error instanceof EndpointBusyError) return false;
     throw error;
   }
 }

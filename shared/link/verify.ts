@@ -268,19 +268,22 @@ async function verifyBroker(
   return out;
 }
 
-/** The data of `kvl.link.verified` / `kvl.link.unhealthy` (problem texts bounded for SMN). */
+/**
+ * The data of `kvl.link.verified` / `kvl.link.unhealthy` (problem texts bounded for SMN). `checkedAt`
+ * is epoch ms read from the deps' clock, like every other time of the domain.
+ */
 export function verificationData(
   result: VerifyResult,
   trigger: 'link-completed' | 'timer',
-  clientVpcId?: string,
-  checkedAt: Date = new Date(),
+  clientVpcId: string | undefined,
+  checkedAt: number,
 ) {
   const clip = (s: string) => (s.length > 1024 ? `${s.slice(0, 1021)}...` : s);
   return {
     instanceId: result.instanceId,
     ...(clientVpcId ? { client: { vpcId: clientVpcId } } : {}),
     trigger,
-    checkedAt: checkedAt.toISOString(),
+    checkedAt: new Date(checkedAt).toISOString(),
     topic: result.topic,
     healthy: result.healthy,
     problems: result.problems.slice(0, 64).map(clip),

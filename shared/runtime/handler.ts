@@ -15,6 +15,7 @@ import {
   parseCloudEvent,
 } from '../events/cloudevents.js';
 import type { CtsTrace, TimerInfo, Transport } from '../events/envelopes.js';
+import { type Clock, systemClock } from '../link/deps.js';
 import * as z from '../zod.js';
 import type { Env, KvlConfig } from './config.js';
 import { coerceFunctionGraphContext, type KvlLambdaContext, toLambdaContext } from './context.js';
@@ -60,7 +61,10 @@ export interface HandlerTools {
   transport: Transport;
   /** Aborted when middy's early timeout fires; long waits should watch it. */
   signal: AbortSignal;
-  /** Epoch ms by which the handler must be done (function timeout minus the early-timeout margin). */
+  /**
+   * Epoch ms by which the handler must be done (function timeout minus the early-timeout margin), on
+   * the deps' clock when they carry one (`LinkDeps.clock`): the domain compares it with that clock.
+   */
   deadline: number;
   remainingMs(): number;
   /**
@@ -168,7 +172,8 @@ export function kvlHandler<D, const A extends Accepts>(
     if (!config) throw new MiddlewareOptionsError('kvlHandler', 'configLoader() did not run');
     const deps = state.deps as D;
     const transport = state.envelope?.transport ?? 'direct';
-    const deadline = Date.now() + context.getRemainingTimeInMillis() - timeoutEarlyInMillis;
+    const clock = clockOf(deps);
+    const deadline = clock.now() + context.getRemainingTimeInMillis() - timeoutEarlyInMillis;
     let retry: unknown;
 
     for (const item of state.work) {
@@ -187,7 +192,7 @@ export function kvlHandler<D, const A extends Accepts>(
         transport,
         signal,
         deadline,
-        remainingMs: () => Math.max(0, deadline - Date.now()),
+        remainingMs: () => Math.max(0, deadline - clock.now()),
         newEvent: (type, data, init = {}) =>
           newCloudEvent(type, {
             source: state.source,
@@ -254,6 +259,15 @@ export function kvlHandler<D, const A extends Accepts>(
     const adapted = toLambdaContext(coerceFunctionGraphContext(context, env ?? process.env));
     return core(event, adapted as KvlInvocationContext);
   };
+}
+
+/**
+ * One clock per invocation: the deps' own (the domain measures its waits with it; tests put the
+ * emulator's there), else the system clock.
+ */
+function clockOf(deps: unknown): Pick<Clock, 'now'> {
+  const clock = (deps as { clock?: Partial<Clock> } | undefined)?.clock;
+  return typeof clock?.now === 'function' ? (clock as Clock) : systemClock;
 }
 
 function isCloudEvent(value: unknown): value is CloudEvent {

@@ -7,12 +7,20 @@ import {
   ConflictError,
   CrossVpcModifyError,
   cloudErrorFromResponse,
+  EndpointBusyError,
   InstanceBusyError,
+  InvalidSubnetError,
   isRetryable,
   NotFoundError,
+  NotWhitelistedError,
+  PortAlreadyServedError,
   parseErrorBody,
+  QuotaExceededError,
   redactSecrets,
+  ServiceInUseError,
+  ServiceNotReadyError,
   ThrottledError,
+  VpcNotFoundError,
 } from '../../shared/cloud/errors.js';
 import { EXAMPLES_DIR } from '../helpers/fake-api-server.js';
 
@@ -88,6 +96,17 @@ describe('cloudErrorFromResponse picks the class', () => {
     [500, { error_code: 'EndPoint.0001', error_msg: 'x' }, CloudApiError, true],
     [502, undefined, CloudApiError, true],
     [400, { error_code: 'EndPoint.0002', error_msg: 'x' }, CloudApiError, false],
+    // The VPCEP answers the domain branches on, by name (reference §B error table).
+    [400, { error_code: 'Endpoint.1018', error_msg: 'x' }, QuotaExceededError, false],
+    [400, { error_code: 'EndPoint.2004', error_msg: 'x' }, ServiceNotReadyError, false],
+    [400, { error_code: 'EndPoint.2018', error_msg: 'x' }, EndpointBusyError, false],
+    [400, { error_code: 'EndPoint.2019', error_msg: 'x' }, EndpointBusyError, false],
+    [400, { error_code: 'EndPoint.3006', error_msg: 'x' }, ServiceInUseError, false],
+    [400, { error: { code: 'EndPoint.3044', message: 'x' } }, PortAlreadyServedError, false],
+    [400, { error_code: 'EndPoint.2001', error_msg: 'x' }, VpcNotFoundError, false],
+    [404, { error_code: 'EndPoint.4004', error_msg: 'x' }, InvalidSubnetError, false],
+    [400, { error_code: 'EndPoint.2037', error_msg: 'x' }, InvalidSubnetError, false],
+    [400, { error_code: 'EndPoint.2012', error_msg: 'x' }, NotWhitelistedError, false],
   ])('HTTP %i %j', (status, body, type, retryable) => {
     // Act
     const error = cloudErrorFromResponse({ service: 'dms', status, body, statusText: 'Status Text' });

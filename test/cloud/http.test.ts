@@ -10,6 +10,7 @@ import {
   ConflictError,
   InstanceBusyError,
   NotFoundError,
+  PortAlreadyServedError,
   ThrottledError,
 } from '../../shared/cloud/errors.js';
 import {
@@ -282,7 +283,7 @@ describe('error mapping', () => {
       name: 'nested error',
       status: 400,
       body: { error: { code: 'EndPoint.3044', message: 'ports conflict' } },
-      type: CloudApiError,
+      type: PortAlreadyServedError,
       code: 'EndPoint.3044',
     },
     {

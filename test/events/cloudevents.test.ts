@@ -421,6 +421,12 @@ describe('salvageEventContext', () => {
         }),
       ),
     ).toEqual({ instanceId: INSTANCE, correlationid: 'req-9' });
+    expect(
+      salvageEventContext(
+        JSON.stringify({ type: 'kvl.link.unlink-requested', id: 'unl-3', data: { instanceId: 42 } }),
+      ),
+    ).toEqual({ correlationid: 'unl-3' });
+    expect(salvageEventContext({ type: 'kvl.link.services-ready', id: 'ev-1', data: {} })).toEqual({});
     expect(salvageEventContext({ data: { instanceId: '../x' }, correlationid: 'c 1' })).toEqual({});
     expect(salvageEventContext('not json')).toEqual({});
   });

@@ -160,6 +160,33 @@ describe('kvlHandler: the happy path', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('measures the deadline with the deps clock, the one the domain compares it with', async () => {
+    // Arrange: deps whose clock reads a fixed epoch far from the wall clock (like the emulator's).
+    const EMULATED_NOW = Date.UTC(2030, 0, 1);
+    const clock = { now: () => EMULATED_NOW, sleep: async () => {} };
+    const seen: HandlerTools[] = [];
+    const handler = kvlHandler(
+      {
+        name: 'create-services',
+        accepts: ['kvl.link.requested'],
+        handle: async (_event, _deps, tools) => {
+          seen.push(tools);
+          return [];
+        },
+      },
+      { createDeps: () => ({ clock }), publisher: () => createMemoryPublisher(), env: ENV },
+    );
+
+    // Act
+    await handler(fixture('smn'), context(30_000));
+
+    // Assert: 30 s function timeout minus the 1 s early-timeout margin, on the deps clock.
+    const [tools] = seen as [HandlerTools];
+    expect(tools.deadline).toBeGreaterThan(EMULATED_NOW + 28_000);
+    expect(tools.deadline).toBeLessThanOrEqual(EMULATED_NOW + 29_000);
+    expect(tools.remainingMs()).toBe(tools.deadline - EMULATED_NOW);
+  });
+
   it('logs JSON lines with requestId, step and instanceId, and no secret', async () => {
     const { handler, sink } = setup(async (e, _d, t) => {
       t.logger.info('working', { credentials: { sk: SK }, note: `token is ${TOKEN}` });

@@ -1,6 +1,6 @@
 /** 4. triggerParser: the trigger envelope unwrapped, each message validated. */
 
-import { EVENT_TYPES, IdSchema, salvageEventContext } from '../../events/cloudevents.js';
+import { correlationOf, EVENT_TYPES, IdSchema, salvageEventContext } from '../../events/cloudevents.js';
 import { type Envelope, parseMessages, unwrapEnvelope } from '../../events/envelopes.js';
 import { InvalidEventError, WHOLE_EVENT } from '../../events/errors.js';
 import * as z from '../../zod.js';
@@ -97,11 +97,7 @@ export function triggerParser(options: TriggerParserOptions): KvlMiddleware {
         }
         const { event } = result;
         const instanceId = (event.data as { instanceId?: string }).instanceId;
-        const correlationid =
-          event.correlationid ??
-          (event.type === 'kvl.link.requested' || event.type === 'kvl.link.unlink-requested'
-            ? event.id
-            : undefined);
+        const correlationid = correlationOf(event);
         state.work.push({
           input: event,
           message: result.message,

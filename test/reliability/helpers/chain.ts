@@ -233,12 +233,10 @@ export class Chain {
       this.credential = this.issueCredential();
     }
     const budget = this.options.budgetMs ?? 300_000;
-    // The handler's deadline is real time + remaining time; the domain compares it with the emulated
-    // clock. Shift the timeout by the clock offset so the budget is `budget` of emulated time.
-    const offset = this.emulator.clock.now() - Date.now();
+    // The handler's deadline is on the deps' clock (the emulator's): `budget` of emulated time.
     const context = createLocalContext({
       functionName: fn,
-      timeoutMs: Math.max(2_000, budget + offset),
+      timeoutMs: budget,
       userData: this.userData(),
       credentials: this.credential,
       projectId: this.config.projectId,
