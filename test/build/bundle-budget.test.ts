@@ -2,6 +2,7 @@
  * Function bundle sizes (issue #15): every bundle is cold-started, so its size is a budget CI enforces.
  * Builds into a temporary directory (not dist/, which other tests load) and checks each bundle.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,23 @@ describe('function bundle budgets', () => {
     expect(built.map((b) => b.name)).toContain('verify');
     expect(built.length).toBeGreaterThan(1);
     expect(overBudget(built)).toEqual([]);
+  });
+
+  it('loads without Node.js fetch (undici) or http2, which no cloud call uses', async () => {
+    // Arrange: each costs milliseconds of every cold start (scripts/build.mjs AXIOS_PATCHES, http2 stub).
+    const built: Built[] = await buildFunctions({ quiet: true, outDir });
+    const bundle = join(outDir, 'create-services', 'index.js');
+    expect(built.map((b) => b.name)).toContain('create-services');
+    const script = `const before = new Set(process.moduleLoadList);
+require(${JSON.stringify(bundle)});
+console.log(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))));`;
+
+    // Act
+    const loaded: string[] = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+
+    // Assert
+    expect(loaded).toContain('NativeModule http');
+    expect(loaded.filter((m) => /undici|http2/.test(m))).toEqual([]);
   });
 
   it('reports a bundle over its budget', () => {
