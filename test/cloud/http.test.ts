@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   AuthError,
@@ -30,6 +31,8 @@ interface Received {
   headers: IncomingMessage['headers'];
   body: Buffer;
   at: number;
+  /** The client's port: the same port for two requests means one kept-alive connection. */
+  clientPort: number | undefined;
 }
 type Handler = (req: Received, res: ServerResponse) => void;
 
@@ -57,6 +60,7 @@ beforeAll(async () => {
         headers: req.headers,
         body: Buffer.concat(chunks),
         at: Date.now(),
+        clientPort: req.socket.remotePort,
       };
       received.push(rec);
       (handlers.shift() ?? fallback)(rec, res);
@@ -247,6 +251,85 @@ describe('request building and signing', () => {
     // Assert
     expect(empty).toEqual({ status: 204, body: undefined, requestId: undefined });
     expect(text.body).toBe('plain');
+  });
+
+  it('decodes gzip, deflate and br answers, errors included', async () => {
+    // Arrange
+    const body = JSON.stringify({ id: 'svc-1', name: 'x'.repeat(300) });
+    const compress = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync };
+    for (const [encoding, encode] of Object.entries(compress)) {
+      handlers.push((_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': encoding });
+        res.end(encode(body));
+      });
+    }
+    handlers.push((_req, res) => {
+      res.writeHead(404, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+      res.end(gzipSync(JSON.stringify({ error_code: 'EndPoint.0005', error_msg: 'not found' })));
+    });
+    const http = client({ retry: { retries: 0 } });
+
+    // Act
+    const answers = [];
+    for (const _ of Object.keys(compress))
+      answers.push((await http.send({ method: 'GET', path: '/z' })).body);
+    const error = await http.send({ method: 'GET', path: '/gone' }).catch((e: unknown) => e);
+
+    // Assert
+    expect(answers).toEqual([JSON.parse(body), JSON.parse(body), JSON.parse(body)]);
+    expect(String(received[0]?.headers['accept-encoding'])).toMatch(/gzip.*deflate.*br/);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error).toMatchObject({ code: 'EndPoint.0005', httpStatus: 404 });
+  });
+
+  it('does not follow redirects: a 3xx is an error and its Location is never requested', async () => {
+    // Arrange
+    handlers.push((_req, res) => {
+      res.writeHead(302, { Location: `${baseUrl}/elsewhere` });
+      res.end();
+    });
+    const http = client({ retry: { retries: 0 } });
+
+    // Act
+    const error = await http.send({ method: 'GET', path: '/moved' }).catch((e: unknown) => e);
+
+    // Assert
+    expect(error).toBeInstanceOf(CloudApiError);
+    expect(error).toMatchObject({ httpStatus: 302 });
+    expect(received.map((r) => r.url)).toEqual(['/moved']);
+  });
+
+  it('ignores HTTP(S)_PROXY: requests go straight to the endpoint', async () => {
+    // Arrange: a proxy address where nothing listens; going through it would fail the call.
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, http_proxy: process.env.http_proxy };
+    process.env.HTTP_PROXY = 'http://127.0.0.1:9';
+    process.env.http_proxy = 'http://127.0.0.1:9';
+    const http = client({ retry: { retries: 0 } });
+
+    // Act
+    const response = await http.send({ method: 'GET', path: '/direct' }).finally(() => {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    });
+
+    // Assert
+    expect(response.status).toBe(200);
+    expect(received.map((r) => r.url)).toEqual(['/direct']);
+  });
+
+  it('keeps the connection alive between calls', async () => {
+    // Arrange
+    const http = client();
+
+    // Act
+    await http.send({ method: 'GET', path: '/one' });
+    await http.send({ method: 'GET', path: '/two' });
+
+    // Assert
+    expect(received).toHaveLength(2);
+    expect(received[1]?.clientPort).toBe(received[0]?.clientPort);
   });
 
   it('encodes the query like the signer and keeps the caller order', () => {
