@@ -189,11 +189,12 @@ export function bundleOptions(entry, outfile, { stubUnusedTransport = true } = {
 
 /**
  * Size budgets per bundle, in bytes (issue #15), checked by `npm run build` and by
- * test/build/bundle-budget.test.ts so CI fails a bundle that grows past them. The goal for the chain
- * functions is 150 KB; the budget is what they reach today plus a few KB, to be lowered as they shrink.
- * verify carries kafkajs (~264 KB of its own) and has its own budget.
+ * test/build/bundle-budget.test.ts so CI fails a bundle that grows past them. Issue #15's goal for the
+ * chain functions is 150 KB, not reached with axios (docs/BENCHMARKS.md §5 says what the bundles are
+ * made of): the budget is the largest chain bundle today (create-services, 181.8 KB) plus a few KB, to
+ * be lowered as they shrink. verify carries kafkajs (~264 KB of its own; 447 KB today) and has its own.
  */
-export const BUNDLE_BUDGET_BYTES = { default: 190 * 1024, verify: 460 * 1024 };
+export const BUNDLE_BUDGET_BYTES = { default: 185 * 1024, verify: 450 * 1024 };
 
 /** The bundles of `results` (from buildFunctions) that exceed their budget. */
 export function overBudget(results) {
