@@ -467,6 +467,20 @@ export function takeDueTransitions<S extends string>(
   return due;
 }
 
+/**
+ * The earliest transition of these resources after `now` (Infinity when none): the moment the core
+ * must wake up at so state machines move without any API call.
+ */
+export function earliestTransitionAfter(
+  resources: Iterable<{ transitions: ReadonlyArray<{ at: number }> }>,
+  now: number,
+): number {
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const r of resources)
+    for (const t of r.transitions) if (t.at > now && t.at < earliest) earliest = t.at;
+  return earliest;
+}
+
 /* ------------------------------------------------------------------ default world */
 
 export interface SeedNetworks {
