@@ -8,8 +8,9 @@ import { kafkaCreatedTrace } from './dms.js';
 import { isRecord } from './gateway/http.js';
 import { EmulatorError } from './gateway/types.js';
 import type { AdminContext, WorldHooks } from './module-kit.js';
+import { applyDueTransitions } from './transitions.js';
 import type { KafkaInstance } from './types.js';
-import { addKafkaInstance, applyDueTransitions } from './world.js';
+import { addKafkaInstance } from './world.js';
 
 export interface DmsWorldOptions {
   /** Emulated ms an admin-created Kafka instance stays CREATING, unless the call says otherwise. */

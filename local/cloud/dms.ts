@@ -24,8 +24,9 @@ import {
   type TagEdit,
   type TagRules,
 } from './tags.js';
+import { applyDueTransitions } from './transitions.js';
 import type { KafkaInstance, ServiceModule, World } from './types.js';
-import { applyDueTransitions, CROSS_VPC_PORT, type IdFactory } from './world.js';
+import { CROSS_VPC_PORT, type IdFactory } from './world.js';
 
 /* ------------------------------------------------------------------ timing and limits */
 

@@ -55,6 +55,7 @@ import {
 import { createIamModule } from './iam.js';
 import type { AdminContext, WorldHooks } from './module-kit.js';
 import { createSmnModule, smnWorldHooks } from './smn.js';
+import { earliestTransitionAfter } from './transitions.js';
 import type {
   EmuClock,
   EmuRequest,
@@ -71,7 +72,6 @@ import {
   createIdFactory,
   createWorld,
   DEFAULT_REGION,
-  earliestTransitionAfter,
   hexId,
   type IdFactory,
   type SeedIds,

@@ -3,6 +3,7 @@
  * available, deleting -> gone; endpoints creating -> accepted / pendingAcceptance, deleting -> gone).
  */
 import { fail } from '../module-kit.js';
+import { takeDueTransitions } from '../transitions.js';
 import type {
   Caller,
   EndpointRecord,
@@ -12,7 +13,6 @@ import type {
   Subnet,
   World,
 } from '../types.js';
-import { takeDueTransitions } from '../world.js';
 import { E } from './constants.js';
 import { timestamp } from './views.js';
 
