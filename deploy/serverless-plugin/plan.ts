@@ -10,7 +10,7 @@
  */
 import * as z from 'zod';
 import { TRIGGER_TYPES } from '../../local/runtime/serverless.js';
-import type { AsyncInvokeConfig, TriggerStatus } from '../../shared/cloud/functiongraph.js';
+import type { AsyncInvokeConfig, TriggerStatus } from '../functiongraph-client.js';
 
 export class DeployConfigError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -3,9 +3,9 @@
  * (the project's signed client, as the deployer uses it), and the SMN topics of the seeded world.
  */
 import { zipSync } from 'fflate';
+import { createFunctionGraphClient, type FunctionGraphClient } from '../../deploy/functiongraph-client.js';
 import type { EmulatorHandle } from '../../local/cloud/server.js';
 import { staticCredentials } from '../../shared/cloud/credentials.js';
-import { createFunctionGraphClient, type FunctionGraphClient } from '../../shared/cloud/functiongraph.js';
 import { createCloudHttp } from '../../shared/cloud/http.js';
 
 /** A zip of the given files (text), paths as given. */

@@ -1,6 +1,6 @@
 /**
  * The official `@huaweicloud/huaweicloud-sdk-functiongraph` client as an oracle for the FunctionGraph
- * operations deploy/ uses (shared/cloud/functiongraph.ts) that test/deploy/functiongraph-emulator.test.ts
+ * operations deploy/ uses (deploy/functiongraph-client.ts) that test/deploy/functiongraph-emulator.test.ts
  * does not drive through the SDK yet: create, update config and code, trigger status and delete,
  * async-invoke configuration, async invocation and delete. The SDK signs with its own code and must
  * be able to read what the emulator answers; the suite's contract checks see these exchanges too.

@@ -9,9 +9,10 @@
  * Models are camelCase; wire names stay in this file. Responses are validated loosely: only the
  * fields the deployer reads are required.
  */
-import * as z from '../zod.js';
-import type { CloudHttp } from './types.js';
-import { compact, numberish, PaginationError, parseBody } from './validate.js';
+
+import type { CloudHttp } from '../shared/cloud/types.js';
+import { compact, numberish, PaginationError, parseBody } from '../shared/cloud/validate.js';
+import * as z from '../shared/zod.js';
 
 /* ------------------------------------------------------------------ errors */
 
