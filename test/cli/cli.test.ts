@@ -5,11 +5,15 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFunctionGraphClient } from '../../deploy/functiongraph-client.js';
 import { main } from '../../local/cli.js';
 import { startEmulator } from '../../local/cloud/index.js';
 import type { EmulatorHandle } from '../../local/cloud/server.js';
 import type { Io } from '../../local/commands/common.js';
 import { firstProbeForSpeed, startRuntime } from '../../local/runtime/index.js';
+import { staticCredentials } from '../../shared/cloud/credentials.js';
+import { createCloudHttp } from '../../shared/cloud/http.js';
+import { testFunction } from '../deploy/support.js';
 
 interface Captured extends Io {
   stdout: string[];
@@ -230,5 +234,55 @@ describe('kafka-vpcep-link emulator', () => {
     const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
+  });
+
+  it('runs what gets deployed to its FunctionGraph with --runtime deployed', async () => {
+    // Arrange: the emulator as docs/DEPLOY.md has a user start it, and a deployer on its endpoint.
+    const child = spawn(
+      process.execPath,
+      ['bin/kafka-vpcep-link.js', 'emulator', '--port', '0', '--runtime', 'deployed', '--speed', '0'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const stderr = createInterface({ input: child.stderr });
+    const started = new Promise<string>((resolve) => {
+      stderr.on('line', (line) => line.startsWith('▶') && resolve(line));
+    });
+    const config = JSON.parse(
+      await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).once('line', resolve);
+        child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+      }),
+    );
+    const http = createCloudHttp({
+      service: 'functiongraph',
+      region: config.region,
+      projectId: config.projectId,
+      credentials: staticCredentials({ ak: config.ak, sk: config.sk }),
+      baseUrl: config.endpoint,
+      retry: { retries: 0 },
+    });
+    const fg = createFunctionGraphClient(http);
+
+    try {
+      // Act: deploy a function, then invoke it asynchronously (the runtime, not the API, runs it).
+      const { funcUrn } = await fg.createFunction(testFunction('cli'));
+      await fg.invokeAsync(funcUrn, { n: 1 });
+
+      // Assert
+      expect(await started).toBe('▶ kvl-test-cli (invoke-async)');
+    } finally {
+      const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+    }
+  });
+
+  it('refuses a --runtime it does not know, as a usage error', async () => {
+    const io = captureIo();
+
+    const code = await cli(io, 'emulator', '--runtime', 'lambda');
+
+    expect(code).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/--runtime <source>' argument 'lambda' is invalid/);
   });
 });
