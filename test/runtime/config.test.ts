@@ -39,6 +39,8 @@ describe('loadConfig', () => {
       logLevel: 'info',
       autoLinkPolicy: [],
       endpoints: {},
+      fastPath: true,
+      reconcileRepair: true,
     });
     expect(requireTopics(config).events).toBe(TOPICS.KVL_TOPIC_EVENTS);
   });
@@ -63,6 +65,19 @@ describe('loadConfig', () => {
   it('reads the first-probe delay, and 0 means probe at once', () => {
     expect(loadConfig({ env: { ...BASE, KVL_FIRST_PROBE_AFTER_MS: '250' } }).firstProbeAfterMs).toBe(250);
     expect(loadConfig({ env: { ...BASE, KVL_FIRST_PROBE_AFTER_MS: '0' } }).firstProbeAfterMs).toBe(0);
+  });
+
+  it.each([
+    ['false', false],
+    ['OFF', false],
+    ['0', false],
+    ['no', false],
+    ['true', true],
+    ['on', true],
+    ['1', true],
+    ['Yes', true],
+  ])('reads KVL_RECONCILE_REPAIR=%s as %s', (value, expected) => {
+    expect(loadConfig({ env: { ...BASE, KVL_RECONCILE_REPAIR: value } }).reconcileRepair).toBe(expected);
   });
 
   it('treats empty strings as unset', () => {
@@ -113,6 +128,12 @@ describe('loadConfig', () => {
     ['first probe over 10 min', { ...BASE, KVL_FIRST_PROBE_AFTER_MS: '600001' }, 'KVL_FIRST_PROBE_AFTER_MS'],
     ['accept timeout too big', { ...BASE, KVL_ACCEPT_TIMEOUT_MS: '999999999999' }, 'KVL_ACCEPT_TIMEOUT_MS'],
     ['bad log level', { ...BASE, KVL_LOG_LEVEL: 'chatty' }, 'KVL_LOG_LEVEL'],
+    ['bad reconcile repair', { ...BASE, KVL_RECONCILE_REPAIR: 'maybe' }, 'KVL_RECONCILE_REPAIR'],
+    [
+      'reconcile repair from the prototype',
+      { ...BASE, KVL_RECONCILE_REPAIR: 'constructor' },
+      'KVL_RECONCILE_REPAIR',
+    ],
     ['bad topic', { ...BASE, KVL_TOPIC_EVENTS: 'arn:aws:sns:x' }, 'KVL_TOPIC_EVENTS'],
     ['endpoint not a URL', { ...BASE, HUAWEICLOUD_ENDPOINT_DMS: 'localhost' }, 'HUAWEICLOUD_ENDPOINT_DMS'],
     ['policy not JSON', { ...BASE, KVL_AUTOLINK_POLICY: '[{' }, 'KVL_AUTOLINK_POLICY'],
