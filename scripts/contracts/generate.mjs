@@ -70,7 +70,7 @@ const SERVICES = [
       },
       {
         id: 'ShowKafkaTags',
-        calledBy: ['shared/cloud/dms.ts'],
+        calledBy: [],
         success: [200],
         doc: 'https://support.huaweicloud.com/intl/en-us/api-kafka/ShowKafkaTags.html',
       },

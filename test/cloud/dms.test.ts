@@ -337,19 +337,6 @@ describe('DMS client', () => {
   describe('instance tags', () => {
     const TAGS_PATH = `/v2/${PROJECT_ID}/kafka/${INSTANCE}/tags`;
 
-    it('reads the tags of an instance', async () => {
-      server.on('GET', TAGS_PATH, { body: readFixture('dms-show-instance-tags.response.json').body });
-
-      const tags = await dms.showInstanceTags(INSTANCE);
-
-      expect(server.requests[0]?.path).toBe(TAGS_PATH);
-      expectSigned(server.requests[0]);
-      expect(tags).toEqual([
-        { key: 'key1', value: 'value1' },
-        { key: 'key2', value: 'value2' },
-      ]);
-    });
-
     it('creates tags with the create action (204, no body)', async () => {
       server.on('POST', `${TAGS_PATH}/action`, { status: 204 });
 

@@ -130,7 +130,9 @@ describe('SMN and IAM clients', () => {
     it('wires every service to its own base URL from the env overrides', async () => {
       const other = await startFakeApiServer();
       try {
-        server.on('GET', `/v2/${PROJECT_ID}/kafka/inst-1/tags`, { body: { tags: [] } });
+        server.on('GET', `/v2/${PROJECT_ID}/instances/inst-1`, {
+          body: { instance_id: 'inst-1', status: 'RUNNING' },
+        });
         server.on('GET', `/v1/${PROJECT_ID}/quotas`, { body: { quotas: { resources: [] } } });
         server.on('GET', `/v1/${PROJECT_ID}/subnets/s-1`, {
           body: { subnet: { id: 's-1', vpc_id: 'v', cidr: '10.0.0.0/24' } },
@@ -145,7 +147,7 @@ describe('SMN and IAM clients', () => {
           retry: { retries: 0 },
         });
 
-        await clients.dms.showInstanceTags('inst-1');
+        await clients.dms.showInstance('inst-1');
         await clients.vpcep.getQuotas();
         await clients.vpc.getSubnet('s-1');
         await clients.smn.publish(TOPIC, { message: 'hello' });
@@ -153,7 +155,7 @@ describe('SMN and IAM clients', () => {
 
         expect(projectId).toBe('p-1');
         expect(server.requests.map((r) => r.path)).toEqual([
-          `/v2/${PROJECT_ID}/kafka/inst-1/tags`,
+          `/v2/${PROJECT_ID}/instances/inst-1`,
           `/v1/${PROJECT_ID}/quotas`,
           `/v1/${PROJECT_ID}/subnets/s-1`,
           PUBLISH_PATH,

@@ -156,18 +156,16 @@ describe('VPCEP client', () => {
   });
 
   describe('whitelist and connections', () => {
-    it('adds and removes permissions with the action body', async () => {
+    it('adds permissions with the action body, and sends nothing for none', async () => {
       server.on('POST', `${SERVICES}/svc-1/permissions/action`, (request) => ({
         body: { permissions: (request.json() as { permissions: string[] }).permissions },
       }));
 
       await vpcep.addServicePermissions('svc-1', ['iam:domain::d1']);
-      await vpcep.removeServicePermissions('svc-1', ['iam:domain::d2']);
       await vpcep.addServicePermissions('svc-1', []);
 
       expect(server.requests.map((r) => r.body.toString())).toEqual([
         '{"permissions":["iam:domain::d1"],"action":"add"}',
-        '{"permissions":["iam:domain::d2"],"action":"remove"}',
       ]);
     });
 
@@ -338,11 +336,11 @@ describe('VPCEP client', () => {
       expect(server.requests).toHaveLength(0);
     });
 
-    it('creates and deletes resource tags on the typed path', async () => {
+    it('creates resource tags on the typed path', async () => {
       server.on('POST', /\/tags\/action$/, { status: 204 });
 
       await vpcep.createResourceTags('endpoint_service', 'svc-1', [{ key: 'kvl-phase', value: 'linked' }]);
-      await vpcep.deleteResourceTags('endpoint', 'ep-1', [{ key: 'kvl-phase' }]);
+      await vpcep.createResourceTags('endpoint', 'ep-1', [{ key: 'kvl-phase', value: 'linked' }]);
 
       expect(server.requests.map((r) => r.path)).toEqual([
         `/v1/${PROJECT_ID}/endpoint_service/svc-1/tags/action`,
@@ -350,7 +348,7 @@ describe('VPCEP client', () => {
       ]);
       expect(server.requests.map((r) => r.json())).toEqual([
         { action: 'create', tags: [{ key: 'kvl-phase', value: 'linked' }] },
-        { action: 'delete', tags: [{ key: 'kvl-phase' }] },
+        { action: 'create', tags: [{ key: 'kvl-phase', value: 'linked' }] },
       ]);
     });
 

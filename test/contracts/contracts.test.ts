@@ -169,7 +169,6 @@ const CALLS: Record<string, Record<string, (client: any) => Promise<unknown>>> =
     showInstance: (c) => c.showInstance('inst-1'),
     listInstances: (c) => c.listInstances({ name: 'kafka', status: 'RUNNING' }),
     modifyCrossVpc: (c) => c.modifyCrossVpc('inst-1', { '10.0.0.1': '10.1.0.1' }),
-    showInstanceTags: (c) => c.showInstanceTags('inst-1'),
     createInstanceTags: (c) => c.createInstanceTags('inst-1', [{ key: 'kvl-client-vpc', value: 'vpc-1' }]),
     deleteInstanceTags: (c) => c.deleteInstanceTags('inst-1', [{ key: 'kvl-client-vpc' }]),
   },
@@ -190,8 +189,6 @@ const CALLS: Record<string, Record<string, (client: any) => Promise<unknown>>> =
     deleteEndpointService: (c) => c.deleteEndpointService('svc-1'),
     addServicePermissions: (c) =>
       c.addServicePermissions('svc-1', ['iam:domain::0123456789abcdef0123456789abcdef']),
-    removeServicePermissions: (c) =>
-      c.removeServicePermissions('svc-1', ['iam:domain::0123456789abcdef0123456789abcdef']),
     listServicePermissions: (c) => c.listServicePermissions('svc-1'),
     listServiceConnections: (c) => c.listServiceConnections('svc-1'),
     createEndpoint: (c) =>
@@ -206,7 +203,6 @@ const CALLS: Record<string, Record<string, (client: any) => Promise<unknown>>> =
     deleteEndpoint: (c) => c.deleteEndpoint('ep-1'),
     createResourceTags: (c) =>
       c.createResourceTags('endpoint', 'ep-1', [{ key: 'kvl-phase', value: 'linked' }]),
-    deleteResourceTags: (c) => c.deleteResourceTags('endpoint', 'ep-1', [{ key: 'kvl-phase' }]),
     queryResourcesByTags: (c) =>
       c.queryResourcesByTags('endpoint_service', { tags: [{ key: 'kvl-instance', values: ['inst-1'] }] }),
     getQuotas: (c) => c.getQuotas('endpoint'),
