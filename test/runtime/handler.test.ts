@@ -10,8 +10,6 @@ import {
   clearRegisteredSecrets,
   configLoader,
   createLocalContext,
-  createMemoryPublisher,
-  createMemorySink,
   type DepsContext,
   dependencies,
   functionGraphContext,
@@ -24,6 +22,8 @@ import {
   triggerParser,
   UnknownOptionError,
 } from '../../shared/runtime/index.js';
+import { createMemoryPublisher } from '../helpers/memory-publisher.js';
+import { createMemorySink } from '../helpers/memory-sink.js';
 
 afterEach(() => clearRegisteredSecrets());
 

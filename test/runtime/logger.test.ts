@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   clearRegisteredSecrets,
   createLogger,
-  createMemorySink,
   isSecretKey,
   LoggerOptionsError,
   redact,
@@ -10,6 +9,7 @@ import {
   registerSecret,
   serializeError,
 } from '../../shared/runtime/index.js';
+import { createMemorySink } from '../helpers/memory-sink.js';
 
 afterEach(() => clearRegisteredSecrets());
 

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { SmnClient } from '../../shared/cloud/types.js';
 import { type CloudEvent, newCloudEvent } from '../../shared/events/index.js';
 import {
-  createMemoryPublisher,
   createSmnPublisher,
   PublishError,
   PublisherOptionsError,
   type TopicUrns,
   topicFor,
 } from '../../shared/runtime/index.js';
+import { createMemoryPublisher } from '../helpers/memory-publisher.js';
 
 const INSTANCE = '2a9b6c1d-3e4f-5a6b-7c8d-9e0f1a2b3c4d';
 const client = { vpcId: 'vpc-1', subnetId: 'sub-1' };
@@ -142,7 +142,7 @@ describe('createSmnPublisher', () => {
   });
 });
 
-describe('createMemoryPublisher', () => {
+describe('createMemoryPublisher (test/helpers)', () => {
   it('collects copies in order, filterable by type', async () => {
     const publisher = createMemoryPublisher();
     for (const event of events) await publisher.publish(event);
