@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-vi.mock('../../shared/runtime/link-deps.js', () => import('./helpers/link-deps.mock.js'));
+vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
 import { Chain } from './helpers/chain.js';
 import { completionProblems, linkProblems, resourcesOf, securityGroupRules } from './helpers/invariants.js';

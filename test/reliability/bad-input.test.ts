@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-vi.mock('../../shared/runtime/link-deps.js', () => import('./helpers/link-deps.mock.js'));
+vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudClients, InvalidIdError } from '../../shared/cloud/index.js';

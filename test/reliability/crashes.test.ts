@@ -14,7 +14,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-vi.mock('../../shared/runtime/link-deps.js', () => import('./helpers/link-deps.mock.js'));
+vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
 import { Chain } from './helpers/chain.js';
 import { type CallCounter, type CrashMode, instrument, isCrash, isWrite } from './helpers/crash.js';

@@ -9,7 +9,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-vi.mock('../../shared/runtime/link-deps.js', () => import('./helpers/link-deps.mock.js'));
+vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
 import { startKafkaInstance } from '../../local/cloud/world.js';
 import type { CloudEvent } from '../../shared/events/cloudevents.js';

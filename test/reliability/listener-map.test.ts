@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-vi.mock('../../shared/runtime/link-deps.js', () => import('./helpers/link-deps.mock.js'));
+vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
 import type { EmuRequest } from '../../local/cloud/types.js';
 import { staticCredentials } from '../../shared/cloud/credentials.js';

@@ -6,7 +6,7 @@
  * (as a FunctionGraph SMN trigger event). Deterministic and fast: nothing sleeps.
  *
  * Test files using it must install the dependency stand-in first:
- *   vi.mock('../../shared/runtime/link-deps.js', () => import('./helpers/link-deps.mock.js'));
+ *   vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
  */
 import { randomUUID } from 'node:crypto';
 import { handler as buyEndpoints } from '../../../functions/buy-endpoints/handler.js';
@@ -30,7 +30,7 @@ import { createSmnClient } from '../../../shared/cloud/smn.js';
 import { type CloudEvent, newCloudEvent } from '../../../shared/events/cloudevents.js';
 import { createLocalContext } from '../../../shared/runtime/context.js';
 import type { FunctionDeps } from '../../../shared/runtime/link-deps.js';
-import { type DepsOverrides, useDepsOverrides } from './link-deps.mock.js';
+import { type DepsOverrides, useDepsOverrides } from '../../helpers/link-deps.mock.js';
 
 export const CHAIN_FUNCTIONS = {
   'create-services': createServices,

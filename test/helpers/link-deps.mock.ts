@@ -1,5 +1,5 @@
 /**
- * Stand-in for `shared/runtime/link-deps.ts` in the reliability tests (installed with `vi.mock`), so the
+ * Stand-in for `shared/runtime/link-deps.ts` in the tests that run the real handlers (installed with `vi.mock`), so the
  * real function handlers (`functions/<name>/handler.ts`, whole middy stack included) run against the
  * frozen-clock emulator:
  *
@@ -15,16 +15,16 @@
  * Everything else (config, credentials, logger, publisher) is exactly what the handler would use.
  */
 
-import { type AccountClients, createAgencyClients } from '../../../shared/cloud/agency.js';
-import type { RetryOptions } from '../../../shared/cloud/http.js';
-import { createCloudClients } from '../../../shared/cloud/index.js';
+import { type AccountClients, createAgencyClients } from '../../shared/cloud/agency.js';
+import type { RetryOptions } from '../../shared/cloud/http.js';
+import { createCloudClients } from '../../shared/cloud/index.js';
 import {
   type ClientAccountFactory,
   type Clock,
   DEFAULT_SETTINGS,
   systemClock,
-} from '../../../shared/link/deps.js';
-import type { FunctionDeps, LinkDepsInput } from '../../../shared/runtime/link-deps.js';
+} from '../../shared/link/deps.js';
+import type { FunctionDeps, LinkDepsInput } from '../../shared/runtime/link-deps.js';
 
 export interface DepsOverrides {
   clock: Clock;
