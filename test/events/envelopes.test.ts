@@ -1,6 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InvalidEventError, parseMessages, unwrapEnvelope, validEvents } from '../../shared/events/index.js';
+import {
+  type CloudEvent,
+  InvalidEventError,
+  type ParsedMessage,
+  parseMessages,
+  unwrapEnvelope,
+} from '../../shared/events/index.js';
+
+/** The valid events of an envelope, in order. */
+function validEvents(results: ReadonlyArray<ParsedMessage>): CloudEvent[] {
+  return results.flatMap((r) => (r.ok ? [r.event as CloudEvent] : []));
+}
 
 function fixture(name: string): Record<string, unknown> {
   return JSON.parse(
