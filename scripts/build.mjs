@@ -129,7 +129,7 @@ export function bundleOptions(entry, outfile, { stubUnusedTransport = true } = {
 
 /**
  * Size budgets per bundle, in bytes (issue #15), checked by `npm run build` and by
- * test/build/bundle-budget.test.ts so CI fails a bundle that grows past them. The goal for the chain
+ * test/scripts/bundle-budget.test.ts so CI fails a bundle that grows past them. The goal for the chain
  * functions is 150 KB; the budget is what they reach today plus a few KB, to be lowered as they shrink.
  * verify carries kafkajs (~264 KB of its own) and has its own budget.
  */

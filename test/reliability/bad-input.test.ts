@@ -14,7 +14,7 @@ vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudClients, InvalidIdError } from '../../shared/cloud/index.js';
 import type { CloudEvent } from '../../shared/events/cloudevents.js';
-import { Chain, type FunctionName } from './helpers/chain.js';
+import { Chain, type FunctionName } from '../helpers/reliability/chain.js';
 import {
   badId,
   brokenEnvelope,
@@ -24,8 +24,8 @@ import {
   malformedLinkData,
   malformedUnlinkData,
   notJson,
-} from './helpers/malformed.js';
-import { recordSize, seedOr, size } from './helpers/report.js';
+} from '../helpers/reliability/malformed.js';
+import { recordSize, seedOr, size } from '../helpers/reliability/report.js';
 
 let chain: Chain;
 beforeAll(async () => {
