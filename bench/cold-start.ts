@@ -20,7 +20,7 @@ import { BUNDLE_BUDGET_BYTES } from '../scripts/build.mjs';
 import { newCloudEvent } from '../shared/events/cloudevents.js';
 import { buildBundles, median, REPO_ROOT, startBenchCloud } from './lib/common.js';
 
-/** Per-bundle size budgets (issue #15), the same the build and test/build/bundle-budget.test.ts enforce. */
+/** Per-bundle size budgets (issue #15), the same the build and test/scripts/bundle-budget.test.ts enforce. */
 export const BUNDLE_BUDGETS = BUNDLE_BUDGET_BYTES as { default: number; verify: number };
 const budgetOf = (name: string): number =>
   (BUNDLE_BUDGETS as Record<string, number>)[name] ?? BUNDLE_BUDGETS.default;

@@ -216,7 +216,7 @@ export function bundleOptions(entry, outfile, { stubUnusedTransport = true } = {
 
 /**
  * Size budgets per bundle, in bytes (issue #15), checked by `npm run build` and by
- * test/build/bundle-budget.test.ts so CI fails a bundle that grows past them. Issue #15's goal for the
+ * test/scripts/bundle-budget.test.ts so CI fails a bundle that grows past them. Issue #15's goal for the
  * chain functions is 150 KB, not reached with axios (docs/BENCHMARKS.md §5 says what the bundles are
  * made of): the budget is the largest chain bundle today (create-services, 181.8 KB) plus a few KB, to
  * be lowered as they shrink. verify carries kafkajs (~206 KB of its 390 KB) and has its own.
