@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import {
   AuthError,
   CloudApiError,
-  CloudNetworkError,
   ConflictError,
   CrossVpcModifyError,
   cloudErrorFromResponse,
@@ -154,20 +153,6 @@ describe('cloudErrorFromResponse picks the class', () => {
     );
     expect(error.cause).toBe(cause);
     expect(error.name).toBe('NotFoundError');
-  });
-});
-
-describe('isRetryable', () => {
-  it('covers network errors, timeouts and other errors', () => {
-    expect(isRetryable(new CloudNetworkError({ service: 'dms', code: 'TIMEOUT', serverMessage: 't' }))).toBe(
-      true,
-    );
-    expect(isRetryable(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(true);
-    expect(isRetryable(Object.assign(new Error('x'), { code: 'EACCES' }))).toBe(false);
-    expect(isRetryable(new Error('plain'))).toBe(false);
-    expect(isRetryable({ retryable: true })).toBe(true);
-    expect(isRetryable('string')).toBe(false);
-    expect(isRetryable(undefined)).toBe(false);
   });
 });
 
