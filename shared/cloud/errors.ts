@@ -4,6 +4,7 @@
  * (reference §A.7, §B.7, §C, §E). Messages carry service, method, path, status, code and the server's
  * message; never headers, credentials or signatures.
  */
+import { redactText } from '../redaction.js';
 import type { CloudService, CrossVpcModifyResult } from './types.js';
 
 /** Codes that mean "slow down"; DMS's flow control even comes back as HTTP 404 (§A.7). */
@@ -39,18 +40,8 @@ export interface CloudApiErrorInit {
   cause?: unknown;
 }
 
-// Defensive: a gateway that echoes the Authorization header must not leak it into logs.
-const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
-  [/Signature=[0-9A-Fa-f]+/g, 'Signature=[redacted]'],
-  [/Access=[^,\s]+/g, 'Access=[redacted]'],
-  [/(X-Security-Token|X-Auth-Token)(["']?\s*[:=]\s*["']?)[^\s"',]+/gi, '$1$2[redacted]'],
-];
-
-export function redactSecrets(text: string): string {
-  let out = text;
-  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
-  return out;
-}
+/** Secrets a gateway may echo (its Authorization header, tokens) cut out of a server's message. */
+export const redactSecrets: (text: string) => string = redactText;
 
 function describe(init: CloudApiErrorInit): string {
   const where = [init.service, init.method, init.path].filter(Boolean).join(' ');

@@ -171,7 +171,7 @@ describe('secrets', () => {
 
     // Assert
     for (const secret of ['AKX', 'abcdef0123', 'tok123']) expect(error.message).not.toContain(secret);
-    expect(redactSecrets('X-Auth-Token=abc')).toBe('X-Auth-Token=[redacted]');
+    expect(redactSecrets('X-Auth-Token=abc')).toBe('X-Auth-Token=***');
   });
 });
 
