@@ -7,6 +7,7 @@
  * with `errorBody` and its own request id.
  */
 
+import { IPV4_PATTERN as IPV4 } from '../../shared/input.js';
 import { dispatch, fail, isObject, type JsonObject, type Route, type RouteHandler } from './module-kit.js';
 import type {
   EmuRequest,
@@ -63,8 +64,6 @@ function v3Timestamp(ms: number): string {
 }
 
 const EPOCH_STAMP = v3Timestamp(0);
-
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 function isIpv4Cidr(value: string): boolean {
   const [ip, prefix, ...rest] = value.split('/');

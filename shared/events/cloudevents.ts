@@ -7,27 +7,29 @@
  * cloud client sees it (the clients check again; this is the first line, not the only one).
  */
 import { randomUUID } from 'node:crypto';
+import { ID_CHARACTERS, ID_PATTERN, IPV4_PATTERN, MAX_ID_LENGTH } from '../input.js';
 import * as z from '../zod.js';
 import { describeValue, formatPath, InvalidEventError, WHOLE_EVENT } from './errors.js';
 
 /* ------------------------------------------------------------------ building blocks */
 
-/** Huawei ids are UUIDs or 32-hex strings; the wider set also covers the emulator's ids. */
-export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** The one id rule (shared/input.ts), re-exported for the event contracts' users. */
+export { ID_PATTERN };
 
 // `.max` before `.regex` so an oversized value is reported as too long (the first issue wins).
 export const IdSchema = z
   .string()
   .check(z.minLength(1, 'must not be empty'))
-  .check(z.maxLength(64, 'must be at most 64 characters'))
-  .check(z.regex(ID_PATTERN, 'may only contain [A-Za-z0-9_-]'));
+  .check(z.maxLength(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`))
+  .check(z.regex(ID_PATTERN, `may only contain ${ID_CHARACTERS}`));
 
 export const TimestampSchema = z.iso.datetime({
   offset: true,
   error: 'must be an RFC 3339 timestamp (e.g. 2026-11-25T10:00:00Z)',
 });
 
-export const Ipv4Schema = z.ipv4({ error: 'must be an IPv4 address' });
+/** The one IPv4 rule (shared/input.ts), which the tags encoding and the emulator use too. */
+export const Ipv4Schema = z.string().check(z.regex(IPV4_PATTERN, 'must be an IPv4 address'));
 
 /** Short free text (steps, codes): bounded so a message cannot flood logs or topics. */
 const text = (max: number) =>
