@@ -68,8 +68,12 @@ export function clearRegisteredSecrets(): void {
 /* ------------------------------------------------------------------ text */
 
 // `key=value`, `key: value` and `"key":"value"` pairs in free text: the value is cut when the key is
-// secret by the table above; otherwise the value is searched again (it may hold `password=…` itself).
-const PAIR = /([A-Za-z][A-Za-z0-9_.-]*)(["']?\s*[:=]\s*["']?)(?!\*\*\*)([^\s"',&;]+)/g;
+// secret by the table above; otherwise scanning goes on inside the value (it may hold `password=…`).
+// A key starts only where no key character precedes it: without that anchor every position of a long
+// word would be tried as a key start, which is quadratic in its length (and a denial of service).
+const PAIR_START =
+  /(?<![A-Za-z0-9_.-])([A-Za-z][A-Za-z0-9_.-]*)(["']?\s*[:=]\s*["']?)(?!\*\*\*)(?=[^\s"',&;])/g;
+const VALUE_END = /[\s"',&;]/g;
 // Forms whose key does not say "secret": the AK in an SDK-HMAC-SHA256 Authorization header (a
 // gateway may echo it), bearer tokens.
 const TEXT_FORMS: ReadonlyArray<[RegExp, string]> = [
@@ -78,9 +82,20 @@ const TEXT_FORMS: ReadonlyArray<[RegExp, string]> = [
 ];
 
 function redactPairs(text: string): string {
-  return text.replace(PAIR, (_pair, key: string, separator: string, value: string) =>
-    isSecretKey(key) ? `${key}${separator}${REDACTED}` : `${key}${separator}${redactPairs(value)}`,
-  );
+  const pairs = new RegExp(PAIR_START);
+  const ends = new RegExp(VALUE_END);
+  let out = '';
+  let copied = 0;
+  for (let pair = pairs.exec(text); pair !== null; pair = pairs.exec(text)) {
+    if (!isSecretKey(pair[1] ?? '')) continue;
+    const valueStart = pair.index + pair[0].length;
+    ends.lastIndex = valueStart;
+    const valueEnd = ends.exec(text)?.index ?? text.length;
+    out += `${text.slice(copied, valueStart)}${REDACTED}`;
+    copied = valueEnd;
+    pairs.lastIndex = valueEnd;
+  }
+  return out + text.slice(copied);
 }
 
 /** Removes registered secret values, secret `key=value` pairs and credential forms from free text. */

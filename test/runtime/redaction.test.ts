@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { redactSecrets as redactExchange } from '../../local/cloud/exchange-log.js';
 import { CloudApiError } from '../../shared/cloud/errors.js';
-import { clearRegisteredSecrets, REDACTED, registerSecret } from '../../shared/redaction.js';
+import { clearRegisteredSecrets, REDACTED, redactText, registerSecret } from '../../shared/redaction.js';
 import { createLogger, createMemorySink } from '../../shared/runtime/logger.js';
 
 afterEach(() => clearRegisteredSecrets());
@@ -78,5 +78,19 @@ describe('every secret kind is redacted in every output', () => {
       serverMessage: 'body: password=hunter2secret',
     });
     expect(error.message).not.toContain('hunter2secret');
+  });
+
+  it('scans long untrusted text in linear time (no backtracking blow-up)', () => {
+    // Arrange: a long word, a long run of pairs, a long secret value.
+    const inputs = ['A'.repeat(100_000), 'a='.repeat(50_000), `token=${'x'.repeat(100_000)} tail`];
+
+    // Act
+    const started = performance.now();
+    const outputs = inputs.map(redactText);
+    const elapsed = performance.now() - started;
+
+    // Assert: the quadratic version took seconds already at 10 000 characters.
+    expect(elapsed).toBeLessThan(2_000);
+    expect(outputs[2]).toBe(`token=${REDACTED} tail`);
   });
 });
