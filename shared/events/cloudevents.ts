@@ -472,7 +472,11 @@ export interface NewCloudEventInit<T extends EventType> {
   data: EventDataInputByType[T];
   correlationid?: string;
   id?: string;
-  time?: string | Date;
+  /**
+   * When it happened, on the producer's clock (epoch ms, a Date or RFC 3339 text). Required: this
+   * module reads no clock, so a test or the emulator's clock decides every event's `time`.
+   */
+  time: number | string | Date;
 }
 
 /**
@@ -485,7 +489,12 @@ export function newCloudEvent<const T extends EventType>(
 ): CloudEventOf<T> {
   const data = init.data as { instanceId?: unknown };
   const subject = init.subject ?? (typeof data.instanceId === 'string' ? data.instanceId : undefined);
-  const time = init.time instanceof Date ? init.time.toISOString() : (init.time ?? new Date().toISOString());
+  const time =
+    typeof init.time === 'number'
+      ? new Date(init.time).toISOString()
+      : init.time instanceof Date
+        ? init.time.toISOString()
+        : init.time;
   const candidate = {
     specversion: '1.0',
     id: init.id ?? randomUUID(),

@@ -7,9 +7,7 @@
  * things that do not exist are refused with the field and no write; ids are checked before any URL.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-
-vi.mock('../../shared/runtime/link-deps.js', () => import('./helpers/link-deps.mock.js'));
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudClients, InvalidIdError } from '../../shared/cloud/index.js';
