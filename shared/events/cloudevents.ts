@@ -482,6 +482,7 @@ export interface NewCloudEventInit<T extends EventType> {
 /**
  * Builds and validates an outgoing event (defaults applied, subject = instance id). Throws
  * `InvalidEventError` when the data breaks its contract, so a bad event never leaves the function.
+ * The event comes back frozen and counts as validated (`outgoingEvent` does not check it again).
  */
 export function newCloudEvent<const T extends EventType>(
   type: T,
@@ -508,7 +509,35 @@ export function newCloudEvent<const T extends EventType>(
   };
   const parsed = EVENT_SCHEMAS[type].safeParse(candidate);
   if (!parsed.success) throw issueToError(parsed.error.issues);
-  return parsed.data;
+  return seal(parsed.data);
+}
+
+/* ------------------------------------------------------------------ outgoing */
+
+// Events that passed the outgoing validation; frozen then, so none can change after its check.
+const VALIDATED = new WeakSet<object>();
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const inner of Object.values(value)) deepFreeze(inner);
+}
+
+function seal<E extends object>(event: E): E {
+  deepFreeze(event);
+  VALIDATED.add(event);
+  return event;
+}
+
+/**
+ * The one validation of an outgoing event. An event built by `newCloudEvent` was validated (and
+ * frozen) there and passes as it is; anything else (a hand-built object, JSON text) is validated now,
+ * throwing `InvalidEventError`. A handler's outputs and the publishers both go through here, so every
+ * event is checked exactly once however many hands it passes through.
+ */
+export function outgoingEvent(value: unknown): CloudEvent {
+  if (typeof value === 'object' && value !== null && VALIDATED.has(value)) return value as CloudEvent;
+  return seal(parseCloudEvent(value) as CloudEvent);
 }
 
 /** The requests that open a chain: their own id is the chain's correlation id when they carry none. */

@@ -12,7 +12,7 @@ import {
   type EventOf,
   type EventType,
   newCloudEvent,
-  parseCloudEvent,
+  outgoingEvent,
 } from '../events/cloudevents.js';
 import type { CtsTrace, TimerInfo, Transport } from '../events/envelopes.js';
 import type { Clock } from '../link/deps.js';
@@ -156,12 +156,13 @@ function validate(schema: z.ZodMiniType, value: unknown, what: string): void {
 }
 
 function normalizeOutput(output: unknown, item: WorkItem): CloudEvent {
-  const event = parseCloudEvent(output) as CloudEvent;
   // Outputs descend from the input: keep the chain's correlation id unless the handler set one.
-  if (event.correlationid === undefined && item.correlationid !== undefined) {
-    return { ...event, correlationid: item.correlationid };
-  }
-  return event;
+  const uncorrelated =
+    item.correlationid !== undefined &&
+    typeof output === 'object' &&
+    output !== null &&
+    (output as { correlationid?: unknown }).correlationid === undefined;
+  return outgoingEvent(uncorrelated ? { ...output, correlationid: item.correlationid } : output);
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   type EventType,
   InvalidEventError,
   newCloudEvent,
+  outgoingEvent,
   parseCloudEvent,
   salvageEventContext,
 } from '../../shared/events/index.js';
@@ -411,6 +412,44 @@ describe('newCloudEvent', () => {
       data: { step: 'x', reason: 'not JSON' },
     });
     expect(failed.data.instanceId).toBeUndefined();
+  });
+});
+
+describe('outgoingEvent: every outgoing event is validated once', () => {
+  const built = () =>
+    newCloudEvent('kvl.link.unlink-requested', {
+      source: 'kvl/test',
+      time: '2026-11-25T10:00:00Z',
+      data: { instanceId: INSTANCE },
+    });
+
+  it('passes an event built by newCloudEvent as it is: validated and frozen when it was built', () => {
+    // Arrange
+    const event = built();
+
+    // Act
+    const passed = outgoingEvent(event);
+
+    // Assert: the same object (not parsed again), which nothing can change after its check.
+    expect(passed).toBe(event);
+    expect(Object.isFrozen(event.data)).toBe(true);
+    expect(() => {
+      (event.data as { instanceId: string }).instanceId = '../x';
+    }).toThrow(TypeError);
+  });
+
+  it('validates a hand-built event, once', () => {
+    // Arrange
+    const text = JSON.stringify(built());
+
+    // Act
+    const checked = outgoingEvent(JSON.parse(text));
+
+    // Assert
+    expect(checked).toEqual(JSON.parse(text));
+    expect(outgoingEvent(checked)).toBe(checked);
+    const broken = { ...JSON.parse(text), data: { instanceId: '../x' } };
+    expect(() => outgoingEvent(broken)).toThrow(InvalidEventError);
   });
 });
 

@@ -157,10 +157,10 @@ describe('createMemoryPublisher', () => {
     for (const event of events) await publisher.publish(event);
     expect(publisher.events).toHaveLength(events.length);
     expect(publisher.ofType('kvl.link.failed')).toHaveLength(1);
+    // Copies: the producer's event (frozen once validated) and the collected one are distinct.
     const first = events[0] as CloudEvent;
-    (first.data as { instanceId: string }).instanceId = 'mutated';
-    expect((publisher.events[0]?.data as { instanceId?: string } | undefined)?.instanceId).toBe(INSTANCE);
-    (first.data as { instanceId: string }).instanceId = INSTANCE;
+    expect(publisher.events[0]).toEqual(first);
+    expect(publisher.events[0]).not.toBe(first);
     publisher.clear();
     expect(publisher.events).toHaveLength(0);
   });
