@@ -223,8 +223,8 @@ function buildHandler<D, const A extends Accepts>(
           newCloudEvent(type, {
             source: state.source,
             data,
-            time: clock.now(),
             ...init,
+            time: init.time ?? clock.now(),
             ...(item.correlationid ? { correlationid: item.correlationid } : {}),
           }),
       };
