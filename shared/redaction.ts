@@ -81,13 +81,20 @@ const TEXT_FORMS: ReadonlyArray<[RegExp, string]> = [
   [/\bBearer\s+[A-Za-z0-9._~+/=-]+/g, `Bearer ${REDACTED}`],
 ];
 
+// `KVL_KAFKA_PASSWORD: required…` is how errors name a variable (they never print its value); an
+// assignment (`KVL_KAFKA_PASSWORD=…`) or a quoted value is still cut.
+const VARIABLE_NAME = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/;
+function namesVariable(key: string, separator: string): boolean {
+  return separator.trim() === ':' && VARIABLE_NAME.test(key);
+}
+
 function redactPairs(text: string): string {
   const pairs = new RegExp(PAIR_START);
   const ends = new RegExp(VALUE_END);
   let out = '';
   let copied = 0;
   for (let pair = pairs.exec(text); pair !== null; pair = pairs.exec(text)) {
-    if (!isSecretKey(pair[1] ?? '')) continue;
+    if (!isSecretKey(pair[1] ?? '') || namesVariable(pair[1] ?? '', pair[2] ?? '')) continue;
     const valueStart = pair.index + pair[0].length;
     ends.lastIndex = valueStart;
     const valueEnd = ends.exec(text)?.index ?? text.length;

@@ -70,6 +70,21 @@ describe('every secret kind is redacted in every output', () => {
     });
   });
 
+  it('keeps an error naming a secret variable, and cuts the variable assigned', () => {
+    // Arrange
+    const sink = createMemorySink();
+
+    // Act
+    createLogger({ sink, now: () => new Date(0) }).error(
+      'KVL_KAFKA_PASSWORD: required when the instance uses SASL_SSL; env KVL_KAFKA_PASSWORD=hunter2x',
+    );
+
+    // Assert
+    expect(sink.lines[0]).toContain('KVL_KAFKA_PASSWORD: required when');
+    expect(sink.lines[0]).toContain(`KVL_KAFKA_PASSWORD=${REDACTED}`);
+    expect(sink.lines[0]).not.toContain('hunter2x');
+  });
+
   it('finds a secret pair inside the value of an ordinary one', () => {
     const error = new CloudApiError({
       service: 'iam',
