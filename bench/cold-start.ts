@@ -183,16 +183,26 @@ export async function runColdStart(options: { samples: number }): Promise<ColdSt
     const events: Record<(typeof PROBED)[number], unknown> = {
       'create-services': newCloudEvent('kvl.link.requested', {
         source,
+        time: Date.now(),
         data: { instanceId, client, options: { dryRun: true } },
       }),
-      'buy-endpoints': newCloudEvent('kvl.link.services-ready', { source, data: { instanceId, client } }),
+      'buy-endpoints': newCloudEvent('kvl.link.services-ready', {
+        source,
+        time: Date.now(),
+        data: { instanceId, client },
+      }),
       'patch-listeners': newCloudEvent('kvl.link.endpoints-accepted', {
         source,
+        time: Date.now(),
         data: { instanceId, client },
       }),
       'poll-acceptance': timerEvent({ triggerName: 'kvl-poll-acceptance', userEvent: '', now: Date.now() }),
     };
-    const comparisonEvent = newCloudEvent('kvl.link.requested', { source, data: { instanceId, client } });
+    const comparisonEvent = newCloudEvent('kvl.link.requested', {
+      source,
+      time: Date.now(),
+      data: { instanceId, client },
+    });
 
     const variants: Array<{ name: string; file: string; event: unknown }> = [
       { name: 'read-instance (project clients)', file: comparisonFiles.project, event: comparisonEvent },

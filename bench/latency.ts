@@ -68,6 +68,7 @@ export interface LatencyRow {
 function linkRequest(instanceId: string, cloud: BenchCloud) {
   return newCloudEvent('kvl.link.requested', {
     source: 'kvl/bench',
+    time: Date.now(),
     subject: instanceId,
     data: {
       instanceId,

@@ -135,6 +135,7 @@ export async function runScale(options: {
         'create-services',
         newCloudEvent('kvl.link.requested', {
           source: 'kvl/bench',
+          time: Date.now(),
           subject: instance.instanceId,
           data: {
             instanceId: instance.instanceId,

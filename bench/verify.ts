@@ -9,9 +9,10 @@ import { startEmulator } from '../local/cloud/index.js';
 import { staticCredentials } from '../shared/cloud/credentials.js';
 import { createCloudClients } from '../shared/cloud/index.js';
 import { createKafkajsProbe } from '../shared/kafka/kafkajs-probe.js';
-import { type Clock, DEFAULT_SETTINGS, systemClock } from '../shared/link/deps.js';
+import { type Clock, DEFAULT_SETTINGS } from '../shared/link/deps.js';
 import { driveLink } from '../shared/link/drive.js';
 import { type VerifyResult, verifyLink } from '../shared/link/verify.js';
+import { systemClock } from '../shared/runtime/clock.js';
 import { silentLogger } from '../shared/runtime/logger.js';
 
 export interface VerifyBenchRow {

@@ -2,8 +2,9 @@
  * CTS `DMS:kafka:createDMSInstanceTaskSuccess` → link the new instance when its tags declare a client
  * or the auto-link policy (`KVL_AUTOLINK_POLICY`) names one for it → link.requested; else a log line.
  */
-import { NotFoundError } from '../../shared/cloud/errors.js';
 import { checkInstanceCreatedTrace, decideAutoLink } from '../../shared/link/auto-link.js';
+import { InstanceNotFoundError } from '../../shared/link/errors.js';
+import { loadInstance } from '../../shared/link/instance.js';
 import { matchAutoLinkRule } from '../../shared/runtime/config.js';
 import { kvlHandler } from '../../shared/runtime/handler.js';
 import { createLinkDeps } from '../../shared/runtime/link-deps.js';
@@ -19,12 +20,12 @@ export const handler = kvlHandler(
         return [];
       }
       const { instanceId } = check;
-      let instance: Awaited<ReturnType<typeof deps.dms.showInstance>>;
+      let instance: Awaited<ReturnType<typeof loadInstance>>;
       try {
-        instance = await deps.dms.showInstance(instanceId);
+        instance = await loadInstance(deps, instanceId, 'on-instance-created');
       } catch (error) {
         // Deleted again before we looked: nothing to link, and nothing a retry could change.
-        if (error instanceof NotFoundError) {
+        if (error instanceof InstanceNotFoundError) {
           tools.logger.info('new Kafka instance is already gone; nothing to link', { instanceId });
           return [];
         }

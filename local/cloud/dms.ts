@@ -14,6 +14,7 @@
  * if a real account showed such a window.
  */
 
+import { IPV4_PATTERN as IPV4 } from '../../shared/input.js';
 import { dispatch, fail, isObject, type JsonObject, type Route, type RouteHandler } from './module-kit.js';
 import {
   addTags,
@@ -87,7 +88,6 @@ export const DMS_TAG_RULES: TagRules = {
 
 type Handler = RouteHandler;
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 /** RFC 1123 host name with at least one dot and one letter somewhere (so `300.1.1.1` is not a name). */
 const DOMAIN_NAME =
   /^(?=.{1,253}$)(?=.*[A-Za-z])([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;

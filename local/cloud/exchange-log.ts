@@ -5,6 +5,7 @@
  * appends them as JSON lines to the file named by KVL_EMULATOR_EXCHANGE_FILE instead.
  */
 import { appendFileSync } from 'node:fs';
+import { isSecretKey, REDACTED, redactText } from '../../shared/redaction.js';
 
 export interface Exchange {
   /** Emulated time, ISO-8601. */
@@ -33,17 +34,19 @@ export const exchangeObservers: Set<ExchangeObserver> = new Set();
 
 export const EXCHANGE_FILE_ENV = 'KVL_EMULATOR_EXCHANGE_FILE';
 
-const SECRET_KEY =
-  /password|passcode|secret|private_?key|^sk$|securitytoken|security_token|^token$|auth_token|encrypted_user_data/i;
-const REDACTED = '[REDACTED]';
 // Code packages travel base64 in FunctionGraph bodies; a log keeps their type, not their megabytes.
 const MAX_STRING = 4096;
 
-/** A copy with every string under a secret-looking key replaced, and very long strings shortened. */
+/**
+ * A copy with every string under a secret-looking key (the product's one table, shared/redaction.ts)
+ * replaced, secrets in other strings cut out, and very long strings shortened. Only strings are
+ * replaced: the contract checks still see each body's shape.
+ */
 export function redactSecrets(value: unknown, key = '', depth = 0): unknown {
   if (typeof value === 'string') {
-    if (SECRET_KEY.test(key)) return REDACTED;
-    return value.length > MAX_STRING ? `${value.slice(0, 64)}…(${value.length} chars)` : value;
+    if (key !== '' && isSecretKey(key)) return REDACTED;
+    const text = redactText(value);
+    return text.length > MAX_STRING ? `${text.slice(0, 64)}…(${text.length} chars)` : text;
   }
   if (depth > 32 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item, key, depth + 1));

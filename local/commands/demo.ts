@@ -12,8 +12,8 @@ import { createSmnClient } from '../../shared/cloud/smn.js';
 import { type CloudEvent, newCloudEvent, parseCloudEvent } from '../../shared/events/cloudevents.js';
 import { createKafkajsProbe } from '../../shared/kafka/kafkajs-probe.js';
 import { probeOptionsFor } from '../../shared/kafka/settings.js';
-import { systemClock } from '../../shared/link/deps.js';
 import { type VerifyResult, verifyLink } from '../../shared/link/verify.js';
+import { systemClock } from '../../shared/runtime/clock.js';
 import { silentLogger } from '../../shared/runtime/logger.js';
 import { startEmulator } from '../cloud/index.js';
 import type { EmulatorHandle } from '../cloud/server.js';
@@ -76,6 +76,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<number> {
     );
     const request = newCloudEvent('kvl.link.requested', {
       source: 'kvl/demo',
+      time: systemClock.now(),
       subject: config.world.instanceId,
       data: {
         instanceId: config.world.instanceId,

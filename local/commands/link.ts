@@ -71,6 +71,7 @@ export function linkRequestFromOptions(options: LinkCommandOptions): LinkRequest
 export function completionEvent(completion: LinkCompletion, startedAt: number, finishedAt: number) {
   return newCloudEvent('kvl.link.completed', {
     source: 'kvl/cli',
+    time: finishedAt,
     subject: completion.instanceId,
     data: {
       instanceId: completion.instanceId,
@@ -190,6 +191,7 @@ export async function runLink(
     const topics = requireTopics(ctx.config);
     const event = newCloudEvent('kvl.link.requested', {
       source: 'kvl/cli',
+      time: ctx.deps.clock.now(),
       subject: request.instanceId,
       data: request,
     });

@@ -30,7 +30,11 @@ export interface ReconcileOptions extends OutputOptions {
 
 /** The same report the reconcile function publishes (shared/link/reconcile.ts builds both). */
 export function reportEvent(result: ReconcileResult, source: string): CloudEvent {
-  return newCloudEvent('kvl.reconcile.report', { source, data: reconcileReportData(result) });
+  return newCloudEvent('kvl.reconcile.report', {
+    source,
+    time: result.checkedAt,
+    data: reconcileReportData(result),
+  });
 }
 
 export async function runReconcile(
@@ -102,11 +106,13 @@ async function carryOut(
       action.kind === 'request-link'
         ? newCloudEvent('kvl.link.requested', {
             source: 'kvl/cli',
+            time: ctx.deps.clock.now(),
             subject: action.instanceId,
             data: action.request,
           })
         : newCloudEvent('kvl.link.unlink-requested', {
             source: 'kvl/cli',
+            time: ctx.deps.clock.now(),
             subject: action.instanceId,
             data: { instanceId: action.instanceId },
           }),

@@ -36,6 +36,7 @@ export async function runUnlink(
   if (options.via === 'queue') {
     const event = newCloudEvent('kvl.link.unlink-requested', {
       source: 'kvl/cli',
+      time: ctx.deps.clock.now(),
       subject: options.instance,
       data: { instanceId: options.instance },
     });
@@ -56,6 +57,7 @@ export async function runUnlink(
   }
   const event = newCloudEvent('kvl.link.removed', {
     source: 'kvl/cli',
+    time: ctx.deps.clock.now(),
     subject: options.instance,
     data: {
       instanceId: options.instance,

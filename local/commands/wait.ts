@@ -101,6 +101,7 @@ async function fromCloud(ctx: CommandContext, instanceId: string): Promise<Cloud
   if (status.state === 'failed' || !status.desired) {
     return newCloudEvent('kvl.link.failed', {
       source: 'kvl/cli',
+      time: ctx.deps.clock.now(),
       subject: instanceId,
       data: { instanceId, step: 'wait', reason: status.reasons.join('; ') || 'the link failed' },
     });
@@ -114,6 +115,7 @@ async function fromCloud(ctx: CommandContext, instanceId: string): Promise<Cloud
   );
   return newCloudEvent('kvl.link.completed', {
     source: 'kvl/cli',
+    time: ctx.deps.clock.now(),
     subject: instanceId,
     data: {
       instanceId,

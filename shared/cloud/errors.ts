@@ -4,6 +4,7 @@
  * (reference §A.7, §B.7, §C, §E). Messages carry service, method, path, status, code and the server's
  * message; never headers, credentials or signatures.
  */
+import { redactText } from '../redaction.js';
 import type { CloudService, CrossVpcModifyResult } from './types.js';
 
 /** Codes that mean "slow down"; DMS's flow control even comes back as HTTP 404 (§A.7). */
@@ -39,18 +40,8 @@ export interface CloudApiErrorInit {
   cause?: unknown;
 }
 
-// Defensive: a gateway that echoes the Authorization header must not leak it into logs.
-const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
-  [/Signature=[0-9A-Fa-f]+/g, 'Signature=[redacted]'],
-  [/Access=[^,\s]+/g, 'Access=[redacted]'],
-  [/(X-Security-Token|X-Auth-Token)(["']?\s*[:=]\s*["']?)[^\s"',]+/gi, '$1$2[redacted]'],
-];
-
-export function redactSecrets(text: string): string {
-  let out = text;
-  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
-  return out;
-}
+/** Secrets a gateway may echo (its Authorization header, tokens) cut out of a server's message. */
+export const redactSecrets: (text: string) => string = redactText;
 
 function describe(init: CloudApiErrorInit): string {
   const where = [init.service, init.method, init.path].filter(Boolean).join(' ');
@@ -303,7 +294,8 @@ export function parseErrorBody(body: unknown): ParsedErrorBody {
   return { requestId };
 }
 
-export function isRetryableStatusOrCode(status: number, code: string): boolean {
+/** Huawei's answers that may succeed later: 429, 5xx, throttle codes and the busy instance. */
+function isRetryableStatusOrCode(status: number, code: string): boolean {
   return status === 429 || status >= 500 || THROTTLE_CODES.has(code) || code === INSTANCE_BUSY_CODE;
 }
 
@@ -347,32 +339,8 @@ export function cloudErrorFromResponse(response: ErrorResponse): CloudApiError {
   return new CloudApiError(init);
 }
 
-const NETWORK_CODES: ReadonlySet<string> = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-  'UND_ERR_SOCKET',
-]);
-
 /**
- * True when the failure may succeed later: 429, 5xx, throttle codes, instance busy, network errors
- * and timeouts. Also honours a boolean `retryable` property on other errors.
+ * Retryable vs terminal is decided by one rule for every layer (shared/retry.ts); a `CloudApiError`
+ * takes part through its `retryable` flag, set from the status and code above.
  */
-export function isRetryable(err: unknown): boolean {
-  if (err instanceof CloudApiError) return err.retryable;
-  if (!isRecord(err) && !(err instanceof Error)) return false;
-  const record = err as unknown as Record<string, unknown>;
-  if (typeof record.retryable === 'boolean') return record.retryable;
-  return typeof record.code === 'string' && NETWORK_CODES.has(record.code);
-}
-
-export function isNetworkErrorCode(code: string | undefined): boolean {
-  return code !== undefined && NETWORK_CODES.has(code);
-}
+export { isNetworkErrorCode, isRetryable } from '../retry.js';

@@ -3,6 +3,7 @@
  * put into a URL, zod parsing of response bodies into a clear error, wire-format quirks (numbers sent
  * as strings, `null` lists) and the two pagination styles of Huawei Cloud (offset/limit and marker).
  */
+import { describeValue, ID_CHARACTERS, ID_PATTERN, MAX_ID_LENGTH } from '../input.js';
 import * as z from '../zod.js';
 import type { CloudResponse, CloudService, Tag } from './types.js';
 
@@ -55,26 +56,19 @@ export class PaginationError extends Error {
   }
 }
 
-function describeValue(value: unknown): string {
-  if (typeof value !== 'string') return `(${value === null ? 'null' : typeof value})`;
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-}
-
 /* ------------------------------------------------------------------ ids */
 
-// Huawei resource ids are UUIDs or 32-hex strings; the wider [A-Za-z0-9_-] set also covers the
-// emulator's and the docs' ids. Anything else could change the meaning of the URL ('../', '?', '#', '%').
-const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
-const MAX_ID_LENGTH = 64;
-
-/** Returns `value` when it is safe as one URL path segment; throws `InvalidIdError` otherwise. */
+/**
+ * Returns `value` when it is safe as one URL path segment (the one id rule, shared/input.ts); throws
+ * `InvalidIdError` otherwise.
+ */
 export function assertId(field: string, value: unknown): string {
   if (typeof value !== 'string') throw new InvalidIdError(field, value, 'must be a string');
   if (value.length === 0) throw new InvalidIdError(field, value, 'must not be empty');
   if (value.length > MAX_ID_LENGTH) {
     throw new InvalidIdError(field, value, `must be at most ${MAX_ID_LENGTH} characters`);
   }
-  if (!ID_PATTERN.test(value)) throw new InvalidIdError(field, value, 'may only contain [A-Za-z0-9_-]');
+  if (!ID_PATTERN.test(value)) throw new InvalidIdError(field, value, `may only contain ${ID_CHARACTERS}`);
   return value;
 }
 

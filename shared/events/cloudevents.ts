@@ -7,27 +7,29 @@
  * cloud client sees it (the clients check again; this is the first line, not the only one).
  */
 import { randomUUID } from 'node:crypto';
+import { ID_CHARACTERS, ID_PATTERN, IPV4_PATTERN, MAX_ID_LENGTH } from '../input.js';
 import * as z from '../zod.js';
 import { describeValue, formatPath, InvalidEventError, WHOLE_EVENT } from './errors.js';
 
 /* ------------------------------------------------------------------ building blocks */
 
-/** Huawei ids are UUIDs or 32-hex strings; the wider set also covers the emulator's ids. */
-export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** The one id rule (shared/input.ts), re-exported for the event contracts' users. */
+export { ID_PATTERN };
 
 // `.max` before `.regex` so an oversized value is reported as too long (the first issue wins).
 export const IdSchema = z
   .string()
   .check(z.minLength(1, 'must not be empty'))
-  .check(z.maxLength(64, 'must be at most 64 characters'))
-  .check(z.regex(ID_PATTERN, 'may only contain [A-Za-z0-9_-]'));
+  .check(z.maxLength(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`))
+  .check(z.regex(ID_PATTERN, `may only contain ${ID_CHARACTERS}`));
 
 export const TimestampSchema = z.iso.datetime({
   offset: true,
   error: 'must be an RFC 3339 timestamp (e.g. 2026-11-25T10:00:00Z)',
 });
 
-export const Ipv4Schema = z.ipv4({ error: 'must be an IPv4 address' });
+/** The one IPv4 rule (shared/input.ts), which the tags encoding and the emulator use too. */
+export const Ipv4Schema = z.string().check(z.regex(IPV4_PATTERN, 'must be an IPv4 address'));
 
 /** Short free text (steps, codes): bounded so a message cannot flood logs or topics. */
 const text = (max: number) =>
@@ -470,12 +472,17 @@ export interface NewCloudEventInit<T extends EventType> {
   data: EventDataInputByType[T];
   correlationid?: string;
   id?: string;
-  time?: string | Date;
+  /**
+   * When it happened, on the producer's clock (epoch ms, a Date or RFC 3339 text). Required: this
+   * module reads no clock, so a test or the emulator's clock decides every event's `time`.
+   */
+  time: number | string | Date;
 }
 
 /**
  * Builds and validates an outgoing event (defaults applied, subject = instance id). Throws
  * `InvalidEventError` when the data breaks its contract, so a bad event never leaves the function.
+ * The event comes back frozen and counts as validated (`outgoingEvent` does not check it again).
  */
 export function newCloudEvent<const T extends EventType>(
   type: T,
@@ -483,7 +490,12 @@ export function newCloudEvent<const T extends EventType>(
 ): CloudEventOf<T> {
   const data = init.data as { instanceId?: unknown };
   const subject = init.subject ?? (typeof data.instanceId === 'string' ? data.instanceId : undefined);
-  const time = init.time instanceof Date ? init.time.toISOString() : (init.time ?? new Date().toISOString());
+  const time =
+    typeof init.time === 'number'
+      ? new Date(init.time).toISOString()
+      : init.time instanceof Date
+        ? init.time.toISOString()
+        : init.time;
   const candidate = {
     specversion: '1.0',
     id: init.id ?? randomUUID(),
@@ -497,7 +509,35 @@ export function newCloudEvent<const T extends EventType>(
   };
   const parsed = EVENT_SCHEMAS[type].safeParse(candidate);
   if (!parsed.success) throw issueToError(parsed.error.issues);
-  return parsed.data;
+  return seal(parsed.data);
+}
+
+/* ------------------------------------------------------------------ outgoing */
+
+// Events that passed the outgoing validation; frozen then, so none can change after its check.
+const VALIDATED = new WeakSet<object>();
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const inner of Object.values(value)) deepFreeze(inner);
+}
+
+function seal<E extends object>(event: E): E {
+  deepFreeze(event);
+  VALIDATED.add(event);
+  return event;
+}
+
+/**
+ * The one validation of an outgoing event. An event built by `newCloudEvent` was validated (and
+ * frozen) there and passes as it is; anything else (a hand-built object, JSON text) is validated now,
+ * throwing `InvalidEventError`. A handler's outputs and the publishers both go through here, so every
+ * event is checked exactly once however many hands it passes through.
+ */
+export function outgoingEvent(value: unknown): CloudEvent {
+  if (typeof value === 'object' && value !== null && VALIDATED.has(value)) return value as CloudEvent;
+  return seal(parseCloudEvent(value) as CloudEvent);
 }
 
 /** The requests that open a chain: their own id is the chain's correlation id when they carry none. */

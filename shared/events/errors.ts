@@ -3,6 +3,7 @@
  * contract. It is terminal by nature — redelivering the same bytes can never make them valid — so it
  * carries `retryable = false` / `terminal = true`, the flags shared/runtime's error handling reads.
  */
+import { describeValue, printable } from '../input.js';
 
 export interface InvalidEventErrorInit {
   /** Path of the offending field inside the CloudEvent (`data.client.vpcId`), or `(event)` for the whole. */
@@ -57,19 +58,7 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 function sanitizeSegment(segment: string): string {
-  // Control characters could forge log lines; long keys could flood them.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  const clean = segment.replace(/[\u0000-\u001f\u007f]/g, '?');
-  return clean.length > MAX_SEGMENT ? `${clean.slice(0, MAX_SEGMENT)}…` : clean;
+  return printable(segment, MAX_SEGMENT);
 }
 
-/** A short, safe rendering of an untrusted scalar for error reasons (`"abc…"`). */
-export function describeValue(value: unknown, max = 40): string {
-  if (typeof value === 'string') {
-    const cut = value.length > max ? `${value.slice(0, max)}…` : value;
-    return JSON.stringify(sanitizeSegment(cut));
-  }
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : typeof value;
-}
+export { describeValue };

@@ -53,11 +53,6 @@ export interface LinkDeps {
   settings: LinkSettings;
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-
 /** How long one invocation may keep working: an absolute deadline in clock time. */
 export interface Budget {
   deadline: number;

@@ -4,6 +4,7 @@
  * limits (key ≤ 36, value ≤ 43 chars of [A-Za-z0-9_@-]), so IPs are written with `-` for `.`.
  */
 import type { Tag } from '../cloud/types.js';
+import { isIpv4 } from '../input.js';
 
 export const TAG = {
   /** Desired state, on the Kafka instance. */
@@ -37,11 +38,8 @@ export type LinkPhase = 'pending' | 'linked' | 'failed';
 
 const TAG_VALUE = /^[A-Za-z0-9_@-]{0,43}$/;
 const TAG_KEY = /^[A-Za-z0-9_@-]{1,36}$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-export function isIpv4(value: string): boolean {
-  return IPV4.test(value);
-}
+export { isIpv4 };
 
 /** `10.0.0.11` → `10-0-0-11` (IPv4 has no `-`, so the encoding is reversible). */
 export function encodeIp(ip: string): string {

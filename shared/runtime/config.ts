@@ -9,6 +9,7 @@
 
 import { IdSchema, LinkClientSchema } from '../events/cloudevents.js';
 import { formatPath } from '../events/errors.js';
+import { DEFAULT_SETTINGS } from '../link/deps.js';
 import * as z from '../zod.js';
 import type { FunctionGraphContext } from './context.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from './logger.js';
@@ -166,11 +167,12 @@ export interface LoadConfigOptions {
 /** The smallest `KVL_POLL_INTERVAL_MS`: polls faster than this only spend the API rate. */
 export const MIN_POLL_INTERVAL_MS = 100;
 
+/** The link settings' defaults are the domain's own (DEFAULT_SETTINGS); config only reads overrides. */
 export const DEFAULTS = {
-  pollIntervalMs: 3_000,
-  firstProbeAfterMs: 60_000,
-  acceptTimeoutMs: 15 * 60_000,
-  redriveAfterMs: 5 * 60_000,
+  pollIntervalMs: DEFAULT_SETTINGS.pollIntervalMs,
+  firstProbeAfterMs: DEFAULT_SETTINGS.firstProbeAfterMs,
+  acceptTimeoutMs: DEFAULT_SETTINGS.acceptTimeoutMs,
+  redriveAfterMs: DEFAULT_SETTINGS.redriveAfterMs,
   logLevel: 'info' as LogLevel,
   fastPath: true,
   reconcileRepair: true,

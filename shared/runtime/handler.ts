@@ -12,11 +12,12 @@ import {
   type EventOf,
   type EventType,
   newCloudEvent,
-  parseCloudEvent,
+  outgoingEvent,
 } from '../events/cloudevents.js';
 import type { CtsTrace, TimerInfo, Transport } from '../events/envelopes.js';
-import { type Clock, systemClock } from '../link/deps.js';
+import type { Clock } from '../link/deps.js';
 import * as z from '../zod.js';
+import { isClock } from './clock.js';
 import type { Env, KvlConfig } from './config.js';
 import { coerceFunctionGraphContext, type KvlLambdaContext, toLambdaContext } from './context.js';
 import {
@@ -100,9 +101,23 @@ export interface KvlHandlerOptions<D> {
   logLevel?: LogLevel;
   /** Stop this long before the function timeout and let the message be retried (default 1000). */
   timeoutEarlyInMillis?: number;
+  /**
+   * The runtime's clock (default the system clock): deadline, event `time`, and the clock
+   * `createDeps` receives. Deps that bring their own clock are measured with theirs.
+   */
+  clock?: Clock;
 }
 
 export type FunctionGraphHandler = (event: unknown, context?: unknown) => Promise<HandlerSummary>;
+
+/** A function's handler, which can be rebuilt with other options (the same spec, other deps or clock). */
+export interface KvlFunction<D> extends FunctionGraphHandler {
+  /**
+   * The same step with some options replaced: how tests and harnesses give a real function their
+   * clock and dependencies (e.g. `createLinkDeps` with overrides) without replacing modules.
+   */
+  with(overrides: Partial<KvlHandlerOptions<D>>): KvlFunction<D>;
+}
 
 const isFunction = (v: unknown) => typeof v === 'function';
 
@@ -124,6 +139,7 @@ const OptionsSchema = z.strictObject({
   logSink: z.optional(z.unknown()),
   timeoutEarlyInMillis: z.optional(z.int().check(z.gte(0)).check(z.lte(60_000))),
   logLevel: z.optional(z.custom<LogLevel>(isLogLevel, { error: 'must be debug, info, warn or error' })),
+  clock: z.optional(z.custom<Clock>(isClock, { error: 'must have now() and sleep(ms)' })),
 });
 
 function validate(schema: z.ZodMiniType, value: unknown, what: string): void {
@@ -140,12 +156,13 @@ function validate(schema: z.ZodMiniType, value: unknown, what: string): void {
 }
 
 function normalizeOutput(output: unknown, item: WorkItem): CloudEvent {
-  const event = parseCloudEvent(output) as CloudEvent;
   // Outputs descend from the input: keep the chain's correlation id unless the handler set one.
-  if (event.correlationid === undefined && item.correlationid !== undefined) {
-    return { ...event, correlationid: item.correlationid };
-  }
-  return event;
+  const uncorrelated =
+    item.correlationid !== undefined &&
+    typeof output === 'object' &&
+    output !== null &&
+    (output as { correlationid?: unknown }).correlationid === undefined;
+  return outgoingEvent(uncorrelated ? { ...output, correlationid: item.correlationid } : output);
 }
 
 /**
@@ -154,6 +171,15 @@ function normalizeOutput(output: unknown, item: WorkItem): CloudEvent {
  * rethrown for FunctionGraph's async retry.
  */
 export function kvlHandler<D, const A extends Accepts>(
+  spec: KvlHandlerSpec<D, A>,
+  options: KvlHandlerOptions<D>,
+): KvlFunction<D> {
+  const handler = buildHandler(spec, options) as KvlFunction<D>;
+  handler.with = (overrides) => kvlHandler(spec, { ...options, ...overrides });
+  return handler;
+}
+
+function buildHandler<D, const A extends Accepts>(
   spec: KvlHandlerSpec<D, A>,
   options: KvlHandlerOptions<D>,
 ): FunctionGraphHandler {
@@ -172,7 +198,7 @@ export function kvlHandler<D, const A extends Accepts>(
     if (!config) throw new MiddlewareOptionsError('kvlHandler', 'configLoader() did not run');
     const deps = state.deps as D;
     const transport = state.envelope?.transport ?? 'direct';
-    const clock = clockOf(deps);
+    const clock = state.clock;
     const deadline = clock.now() + context.getRemainingTimeInMillis() - timeoutEarlyInMillis;
     let retry: unknown;
 
@@ -198,6 +224,7 @@ export function kvlHandler<D, const A extends Accepts>(
             source: state.source,
             data,
             ...init,
+            time: init.time ?? clock.now(),
             ...(item.correlationid ? { correlationid: item.correlationid } : {}),
           }),
       };
@@ -239,7 +266,7 @@ export function kvlHandler<D, const A extends Accepts>(
       throw new InvocationTimeoutError(timeoutEarlyInMillis);
     },
   })
-    .use(functionGraphContext({ step: spec.name, env }))
+    .use(functionGraphContext({ step: spec.name, env, ...(options.clock ? { clock: options.clock } : {}) }))
     .use(structuredLogger({ sink: options.logSink, level: options.logLevel, env }))
     .use(configLoader({ env, requireTopics: options.publisher === undefined }))
     .use(triggerParser({ accepts: spec.accepts }))
@@ -259,15 +286,6 @@ export function kvlHandler<D, const A extends Accepts>(
     const adapted = toLambdaContext(coerceFunctionGraphContext(context, env ?? process.env));
     return core(event, adapted as KvlInvocationContext);
   };
-}
-
-/**
- * One clock per invocation: the deps' own (the domain measures its waits with it; tests put the
- * emulator's there), else the system clock.
- */
-function clockOf(deps: unknown): Pick<Clock, 'now'> {
-  const clock = (deps as { clock?: Partial<Clock> } | undefined)?.clock;
-  return typeof clock?.now === 'function' ? (clock as Clock) : systemClock;
 }
 
 function isCloudEvent(value: unknown): value is CloudEvent {

@@ -1,8 +1,11 @@
 /**
  * Wires the link domain to the real cloud clients for one invocation (functions) or one command
- * (CLI): config and credentials in, `LinkDeps` plus the SMN client out.
+ * (CLI): config and credentials in, `LinkDeps` plus the SMN client out. `overrides` is how tests and
+ * harnesses change what they must (the emulator's clock, fast client retries, client-account clients
+ * kept across invocations like a warm instance keeps them) while everything else stays the product's.
  */
-import { createAgencyClients } from '../cloud/agency.js';
+import { type AccountClients, createAgencyClients } from '../cloud/agency.js';
+import type { RetryOptions } from '../cloud/http.js';
 import { createCloudClients } from '../cloud/index.js';
 import type { SmnPublisher } from '../cloud/smn.js';
 import type { CredentialsProvider, Logger } from '../cloud/types.js';
@@ -11,8 +14,9 @@ import {
   type Clock,
   DEFAULT_SETTINGS,
   type LinkDeps,
-  systemClock,
+  type LinkSettings,
 } from '../link/deps.js';
+import { systemClock } from './clock.js';
 import type { KvlConfig } from './config.js';
 
 export type FunctionDeps = LinkDeps & { smn: SmnPublisher };
@@ -21,25 +25,42 @@ export interface LinkDepsInput {
   config: KvlConfig;
   credentials: CredentialsProvider;
   logger: Logger;
+  /** The runtime's clock (kvlHandler passes it); default the system clock. */
   clock?: Clock;
 }
 
-export function createLinkDeps({
-  config,
-  credentials,
-  logger,
-  clock = systemClock,
-}: LinkDepsInput): FunctionDeps {
+export interface LinkDepsOverrides {
+  /** Replaces the runtime's clock (e.g. the emulator's, whose `sleep` advances emulated time). */
+  clock?: Clock;
+  /** Per-attempt timeout of a cloud call, ms. */
+  timeoutMs?: number;
+  retry?: RetryOptions;
+  /**
+   * Client-account clients by `domainId/agencyName`. Default: a new map per call; a harness passes
+   * one map to every invocation to keep them like a warm function instance does.
+   */
+  accounts?: Map<string, Promise<AccountClients>>;
+  settings?: Partial<LinkSettings>;
+}
+
+export function createLinkDeps(input: LinkDepsInput, overrides: LinkDepsOverrides = {}): FunctionDeps {
+  const { config, credentials, logger } = input;
+  const clock = overrides.clock ?? input.clock ?? systemClock;
+  const transport = {
+    ...(overrides.timeoutMs === undefined ? {} : { timeoutMs: overrides.timeoutMs }),
+    ...(overrides.retry === undefined ? {} : { retry: overrides.retry }),
+  };
   const clients = createCloudClients({
     region: config.region,
     projectId: config.projectId,
     credentials,
     env: config.cloudEnv,
     logger,
+    ...transport,
   });
-  // One set of client-account clients per agency for this process; their credentials are assumed
-  // again whenever they near expiry. A failed set-up is forgotten, so the next call retries it.
-  const accounts = new Map<string, ReturnType<ClientAccountFactory>>();
+  // One set of client-account clients per agency; their credentials are assumed again whenever they
+  // near expiry. A failed set-up is forgotten, so the next call retries it.
+  const accounts = overrides.accounts ?? new Map<string, Promise<AccountClients>>();
   const clientAccount: ClientAccountFactory = (agency) => {
     const key = `${agency.domainId}/${agency.agencyName}`;
     let pending = accounts.get(key);
@@ -52,6 +73,7 @@ export function createLinkDeps({
         env: config.cloudEnv,
         logger,
         now: () => clock.now(),
+        ...transport,
       });
       pending.catch(() => accounts.delete(key));
       accounts.set(key, pending);
@@ -75,12 +97,14 @@ export function createLinkDeps({
     smn: clients.smn,
     clock,
     logger,
+    // The link settings' defaults are the domain's (DEFAULT_SETTINGS); config only carries overrides.
     settings: {
       ...DEFAULT_SETTINGS,
       pollIntervalMs: config.pollIntervalMs,
       firstProbeAfterMs: config.firstProbeAfterMs,
       acceptTimeoutMs: config.acceptTimeoutMs,
-      redriveAfterMs: config.redriveAfterMs ?? DEFAULT_SETTINGS.redriveAfterMs,
+      redriveAfterMs: config.redriveAfterMs,
+      ...overrides.settings,
     },
   };
 }

@@ -4,86 +4,19 @@
  *
  * Redaction happens here, at the last point before bytes leave the process, so no caller can forget
  * it: values under secret-looking keys become `***`, and every registered secret value (agency SK,
- * security token, IAM token) is cut out of every string, including error messages and stacks.
+ * security token, IAM token) is cut out of every string, including error messages and stacks. What is
+ * secret is the one table of shared/redaction.ts.
  */
 import type { Logger } from '../cloud/types.js';
+import { isSecretKey, REDACTED, redactText } from '../redaction.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
-export const REDACTED = '***';
+export { clearRegisteredSecrets, isSecretKey, REDACTED, registerSecret } from '../redaction.js';
 
-/* ------------------------------------------------------------------ secrets */
-
-const secrets = new Set<string>();
-let secretsByLength: string[] = [];
-
-// Shorter values would be replaced inside ordinary words; real AK/SK/tokens are 20+ characters.
-const MIN_SECRET_LENGTH = 6;
-
-/** Registers a value that must never be printed (process-wide, so every logger redacts it). */
-export function registerSecret(value: string | null | undefined): void {
-  if (typeof value !== 'string') return;
-  const trimmed = value.trim();
-  if (trimmed.length < MIN_SECRET_LENGTH || secrets.has(trimmed)) return;
-  secrets.add(trimmed);
-  // Longest first, so a secret containing another one is removed whole.
-  secretsByLength = [...secrets].sort((a, b) => b.length - a.length);
-}
-
-/** Forgets every registered secret (tests). */
-export function clearRegisteredSecrets(): void {
-  secrets.clear();
-  secretsByLength = [];
-}
-
-// Whole-word keys: `ak`/`sk` must not match `task`, `disk` or `mask`.
-const SECRET_WORDS = new Set(['ak', 'sk']);
-// Substrings: `X-Security-Token`, `clientSecret`, `db_password`, `Authorization`, `accessKey`…
-const SECRET_SUBSTRINGS = [
-  'secret',
-  'token',
-  'password',
-  'passwd',
-  'authorization',
-  'signature',
-  'accesskey',
-  'apikey',
-  'privatekey',
-  'credential',
-];
-
-/** True when a field name says its value is secret. */
-export function isSecretKey(key: string): boolean {
-  const words = key
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter(Boolean);
-  if (words.some((w) => SECRET_WORDS.has(w))) return true;
-  const joined = words.join('');
-  return SECRET_SUBSTRINGS.some((s) => joined.includes(s));
-}
-
-// Credentials inside free text: SDK-HMAC-SHA256 headers, `sk=…` style pairs, bearer tokens.
-const TEXT_PATTERNS: ReadonlyArray<[RegExp, string]> = [
-  [/\b(Access|Signature)=[^,\s"']+/g, `$1=${REDACTED}`],
-  [
-    /\b(ak|sk|secret|password|token|security[_-]?token|x-auth-token|x-security-token|authorization)(["']?\s*[:=]\s*["']?)(?!\*\*\*)[^\s"',&;]+/gi,
-    `$1$2${REDACTED}`,
-  ],
-  [/\bBearer\s+[A-Za-z0-9._~+/=-]+/g, `Bearer ${REDACTED}`],
-];
-
-/** Removes registered secret values and credential-looking pairs from free text. */
-export function redactString(value: string): string {
-  let out = value;
-  for (const secret of secretsByLength) {
-    if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  }
-  for (const [pattern, replacement] of TEXT_PATTERNS) out = out.replace(pattern, replacement);
-  return out;
-}
+/** Removes registered secret values and credential-looking pairs from free text (shared/redaction.ts). */
+export const redactString: (value: string) => string = redactText;
 
 const MAX_DEPTH = 8;
 const MAX_ARRAY = 100;

@@ -3,7 +3,7 @@
  * so the chain's wiring (which topic feeds which function) is in one place.
  */
 import type { SmnClient } from '../cloud/types.js';
-import { type CloudEvent, type EventType, parseCloudEvent } from '../events/cloudevents.js';
+import { type CloudEvent, type EventType, outgoingEvent } from '../events/cloudevents.js';
 
 export interface EventPublisher {
   publish(event: CloudEvent): Promise<void>;
@@ -67,15 +67,10 @@ export class PublishError extends Error {
   }
 }
 
-export interface PublisherOptions {
-  /** Re-validate every event against its schema before it leaves (default true). */
-  validate?: boolean;
-}
-
-function validated(event: CloudEvent, validate: boolean): CloudEvent {
-  if (!validate) return event;
+/** An event that breaks its contract never leaves: the one outgoing check (`outgoingEvent`). */
+function validated(event: CloudEvent): CloudEvent {
   try {
-    return parseCloudEvent(event) as CloudEvent;
+    return outgoingEvent(event);
   } catch (cause) {
     throw new PublishError(event, 'the event breaks its contract', { retryable: false, cause });
   }
@@ -93,11 +88,7 @@ const TOPIC_KEYS: ReadonlyArray<keyof TopicUrns> = [
  * Publishes through SMN: the topic by event type, `subject` = event type (so SMN subscriptions can
  * filter), `message` = the CloudEvent JSON (what the SMN trigger hands the next function).
  */
-export function createSmnPublisher(
-  smn: SmnClient,
-  topics: TopicUrns,
-  options: PublisherOptions = {},
-): EventPublisher {
+export function createSmnPublisher(smn: SmnClient, topics: TopicUrns): EventPublisher {
   if (typeof smn?.publish !== 'function')
     throw new PublisherOptionsError('smn must implement SmnClient.publish');
   for (const key of TOPIC_KEYS) {
@@ -107,10 +98,9 @@ export function createSmnPublisher(
     }
   }
   const routes: TopicUrns = { ...topics };
-  const validate = options.validate ?? true;
   return {
     async publish(input) {
-      const event = validated(input, validate);
+      const event = validated(input);
       const topic = routes[topicFor(event.type)];
       const message = JSON.stringify(event);
       if (Buffer.byteLength(message, 'utf8') > MAX_SMN_MESSAGE_BYTES) {

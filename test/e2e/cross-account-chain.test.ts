@@ -9,8 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAgencyClients } from '../../shared/cloud/agency.js';
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudClients } from '../../shared/cloud/index.js';
-import { DEFAULT_SETTINGS, type LinkDeps, systemClock } from '../../shared/link/deps.js';
+import { DEFAULT_SETTINGS, type LinkDeps } from '../../shared/link/deps.js';
 import { assessLinks, takeSnapshot } from '../../shared/link/status.js';
+import { systemClock } from '../../shared/runtime/clock.js';
 import { silentLogger } from '../../shared/runtime/logger.js';
 import { type RuntimeCloud, startRuntimeCloud } from '../helpers/runtime-cloud.js';
 

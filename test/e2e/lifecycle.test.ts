@@ -16,9 +16,10 @@ import {
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudClients } from '../../shared/cloud/index.js';
 import { type CloudEvent, newCloudEvent, parseCloudEvent } from '../../shared/events/cloudevents.js';
-import { DEFAULT_SETTINGS, type LinkDeps, systemClock } from '../../shared/link/deps.js';
+import { DEFAULT_SETTINGS, type LinkDeps } from '../../shared/link/deps.js';
 import { assessLinks, takeSnapshot } from '../../shared/link/status.js';
 import { TAG, tagValue } from '../../shared/link/tags.js';
+import { systemClock } from '../../shared/runtime/clock.js';
 import { silentLogger } from '../../shared/runtime/logger.js';
 
 interface RuntimeCloud {
@@ -283,7 +284,11 @@ describe('reconcile and unlink functions', () => {
     expectMappedCorrectly(cloud, instanceId);
 
     // Act 2: an unlink request on its topic.
-    const request = newCloudEvent('kvl.link.unlink-requested', { source: 'kvl/test', data: { instanceId } });
+    const request = newCloudEvent('kvl.link.unlink-requested', {
+      source: 'kvl/test',
+      time: Date.now(),
+      data: { instanceId },
+    });
     await deps.smn.publish(cloud.config.topics.unlinkRequests, {
       subject: request.type,
       message: JSON.stringify(request),

@@ -1,11 +1,9 @@
 /** functions/buy-endpoints: `kvl.link.services-ready` → one endpoint per service, accepted → `kvl.link.endpoints-accepted`. */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/buy-endpoints/handler.js';
 import { handler as createServices } from '../../functions/create-services/handler.js';
 import { newCloudEvent } from '../../shared/events/cloudevents.js';
 import { type FunctionHarness, startFunctionHarness } from '../helpers/function-harness.js';
-
-vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
 let h: FunctionHarness;
 beforeEach(async () => {
@@ -18,7 +16,11 @@ afterEach(async () => {
 describe('buy-endpoints', () => {
   it('buys an endpoint per service and publishes kvl.link.endpoints-accepted (fast path)', async () => {
     // Arrange: what create-services published.
-    const requested = newCloudEvent('kvl.link.requested', { source: 'kvl/test', data: h.request });
+    const requested = newCloudEvent('kvl.link.requested', {
+      source: 'kvl/test',
+      time: h.emulator.clock.now(),
+      data: h.request,
+    });
     const [servicesReady] = (await h.invoke(createServices, h.smnEvent(requested))).published;
 
     // Act
@@ -33,7 +35,11 @@ describe('buy-endpoints', () => {
 
   it('with KVL_FAST_PATH off leaves acceptance to the timer: buys, publishes nothing', async () => {
     // Arrange
-    const requested = newCloudEvent('kvl.link.requested', { source: 'kvl/test', data: h.request });
+    const requested = newCloudEvent('kvl.link.requested', {
+      source: 'kvl/test',
+      time: h.emulator.clock.now(),
+      data: h.request,
+    });
     const [servicesReady] = (await h.invoke(createServices, h.smnEvent(requested))).published;
 
     // Act

@@ -1,10 +1,8 @@
 /** functions/create-services: `kvl.link.requested` → one endpoint service per broker → `kvl.link.services-ready`. */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/create-services/handler.js';
 import { newCloudEvent } from '../../shared/events/cloudevents.js';
 import { type FunctionHarness, startFunctionHarness } from '../helpers/function-harness.js';
-
-vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
 let h: FunctionHarness;
 beforeEach(async () => {
@@ -17,7 +15,11 @@ afterEach(async () => {
 describe('create-services', () => {
   it('creates a service per broker and publishes kvl.link.services-ready', async () => {
     // Arrange
-    const requested = newCloudEvent('kvl.link.requested', { source: 'kvl/test', data: h.request });
+    const requested = newCloudEvent('kvl.link.requested', {
+      source: 'kvl/test',
+      time: h.emulator.clock.now(),
+      data: h.request,
+    });
 
     // Act
     const run = await h.invoke(handler, h.smnEvent(requested));
@@ -36,6 +38,7 @@ describe('create-services', () => {
     // Arrange
     const other = newCloudEvent('kvl.link.unlink-requested', {
       source: 'kvl/test',
+      time: h.emulator.clock.now(),
       data: { instanceId: h.request.instanceId },
     });
 

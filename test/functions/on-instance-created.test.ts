@@ -1,10 +1,8 @@
 /** functions/on-instance-created: a CTS trace of a new Kafka instance → `kvl.link.requested` when a policy names a client. */
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/on-instance-created/handler.js';
 import { type FunctionHarness, startFunctionHarness } from '../helpers/function-harness.js';
-
-vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
 const FIXTURE = JSON.parse(readFileSync(new URL('../fixtures/events/cts.json', import.meta.url), 'utf8')) as {
   cts: Record<string, unknown>;

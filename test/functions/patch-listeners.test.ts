@@ -1,12 +1,10 @@
 /** functions/patch-listeners: `kvl.link.endpoints-accepted` → advertised IPs patched → `kvl.link.completed`. */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler as buyEndpoints } from '../../functions/buy-endpoints/handler.js';
 import { handler as createServices } from '../../functions/create-services/handler.js';
 import { handler } from '../../functions/patch-listeners/handler.js';
 import { newCloudEvent } from '../../shared/events/cloudevents.js';
 import { type FunctionHarness, startFunctionHarness } from '../helpers/function-harness.js';
-
-vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
 let h: FunctionHarness;
 beforeEach(async () => {
@@ -19,7 +17,11 @@ afterEach(async () => {
 describe('patch-listeners', () => {
   it('advertises the endpoint IPs and publishes kvl.link.completed', async () => {
     // Arrange: the two steps before it.
-    const requested = newCloudEvent('kvl.link.requested', { source: 'kvl/test', data: h.request });
+    const requested = newCloudEvent('kvl.link.requested', {
+      source: 'kvl/test',
+      time: h.emulator.clock.now(),
+      data: h.request,
+    });
     const [servicesReady] = (await h.invoke(createServices, h.smnEvent(requested))).published;
     const [accepted] = (await h.invoke(buyEndpoints, h.smnEvent(servicesReady!))).published;
 
@@ -38,7 +40,13 @@ describe('patch-listeners', () => {
 
   it('rejects a message that is not JSON: reports it, patches nothing', async () => {
     // Arrange
-    const event = h.smnEvent(newCloudEvent('kvl.link.requested', { source: 'kvl/test', data: h.request }));
+    const event = h.smnEvent(
+      newCloudEvent('kvl.link.requested', {
+        source: 'kvl/test',
+        time: h.emulator.clock.now(),
+        data: h.request,
+      }),
+    );
     const record = (event.record as Array<{ smn: { message: string; subject: string } }>)[0]!;
     record.smn.message = '{not json';
     record.smn.subject = 'kvl.link.endpoints-accepted';

@@ -1,12 +1,10 @@
 /** functions/poll-acceptance: a timer tick moves pending links on (here: a link left to the timer). */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler as buyEndpoints } from '../../functions/buy-endpoints/handler.js';
 import { handler as createServices } from '../../functions/create-services/handler.js';
 import { handler } from '../../functions/poll-acceptance/handler.js';
 import { newCloudEvent } from '../../shared/events/cloudevents.js';
 import { type FunctionHarness, startFunctionHarness } from '../helpers/function-harness.js';
-
-vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
 let h: FunctionHarness;
 beforeEach(async () => {
@@ -29,7 +27,11 @@ describe('poll-acceptance', () => {
 
   it('publishes kvl.link.endpoints-accepted for a link whose endpoints were accepted since', async () => {
     // Arrange: endpoints bought without the inline wait (fast path off), then accepted.
-    const requested = newCloudEvent('kvl.link.requested', { source: 'kvl/test', data: h.request });
+    const requested = newCloudEvent('kvl.link.requested', {
+      source: 'kvl/test',
+      time: h.emulator.clock.now(),
+      data: h.request,
+    });
     const [servicesReady] = (await h.invoke(createServices, h.smnEvent(requested))).published;
     await h.invoke(buyEndpoints, h.smnEvent(servicesReady!), { userData: { KVL_FAST_PATH: 'off' } });
     h.advance(120_000);

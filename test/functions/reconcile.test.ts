@@ -1,9 +1,7 @@
 /** functions/reconcile: a timer tick reports drift, and repairs it unless told not to. */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/reconcile/handler.js';
 import { type FunctionHarness, startFunctionHarness } from '../helpers/function-harness.js';
-
-vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
 let h: FunctionHarness;
 beforeEach(async () => {

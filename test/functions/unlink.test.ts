@@ -1,10 +1,8 @@
 /** functions/unlink: `kvl.link.unlink-requested` → the reverse of a link → `kvl.link.removed`. */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/unlink/handler.js';
 import { newCloudEvent } from '../../shared/events/cloudevents.js';
 import { type FunctionHarness, startFunctionHarness } from '../helpers/function-harness.js';
-
-vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
 let h: FunctionHarness;
 beforeEach(async () => {
@@ -19,6 +17,7 @@ describe('unlink', () => {
     // Arrange
     const requested = newCloudEvent('kvl.link.unlink-requested', {
       source: 'kvl/test',
+      time: h.emulator.clock.now(),
       data: { instanceId: h.request.instanceId },
     });
 

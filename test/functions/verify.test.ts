@@ -51,6 +51,7 @@ function context(data: Record<string, string>) {
 function completedEvent() {
   const event = newCloudEvent('kvl.link.completed', {
     source: 'kvl/patch-listeners',
+    time: '2026-11-25T10:00:00Z',
     data: {
       instanceId: cloud.request.instanceId,
       client: cloud.request.client,

@@ -5,18 +5,19 @@
  * emulator. Each invocation reports the handler's summary (or its error) and the CloudEvents it
  * published to the emulator's SMN topics.
  *
- * Test files install the dependency stand-in first, so the domain's clock is the emulator's:
- *   vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
+ * The handler runs rebuilt with `with`: the runtime's and the domain's clock is the emulator's, and
+ * its dependencies are the product's own (`createLinkDeps`), so no module is replaced.
  */
 import { randomUUID } from 'node:crypto';
 import { type EmulatorHandle, startEmulator } from '../../local/cloud/index.js';
 import type { CloudEvent } from '../../shared/events/cloudevents.js';
+import type { Clock } from '../../shared/link/deps.js';
 import type { LinkRequest } from '../../shared/link/desired.js';
 import { createLocalContext } from '../../shared/runtime/context.js';
-import type { FunctionGraphHandler } from '../../shared/runtime/handler.js';
+import type { KvlFunction } from '../../shared/runtime/handler.js';
+import { createLinkDeps, type FunctionDeps } from '../../shared/runtime/link-deps.js';
 import type { HandlerSummary } from '../../shared/runtime/middleware/state.js';
 import { topicFor } from '../../shared/runtime/publisher.js';
-import { useDepsOverrides } from './link-deps.mock.js';
 
 export interface Invocation {
   /** The handler's summary; undefined when it threw (FunctionGraph would retry the event). */
@@ -38,7 +39,7 @@ export interface FunctionHarness {
   config: ReturnType<EmulatorHandle['config']>;
   /** The seeded instance linked to the seeded client VPC. */
   request: LinkRequest;
-  invoke(handler: FunctionGraphHandler, event: unknown, options?: InvokeOptions): Promise<Invocation>;
+  invoke(handler: KvlFunction<FunctionDeps>, event: unknown, options?: InvokeOptions): Promise<Invocation>;
   /** FunctionGraph's SMN trigger event delivering `event` from the topic its type goes to. */
   smnEvent(event: CloudEvent): Record<string, unknown>;
   /** FunctionGraph's TIMER trigger event; `userEvent` is the trigger's configured text. */
@@ -54,15 +55,13 @@ export async function startFunctionHarness(): Promise<FunctionHarness> {
   const emulator = await startEmulator({ port: 0, speed: 0 });
   const config = emulator.config();
   const clock = emulator.clock;
-  useDepsOverrides({
-    clock: {
-      now: () => clock.now(),
-      sleep: async (ms) => {
-        clock.advance(ms);
-        emulator.settle();
-      },
+  const emulatedClock: Clock = {
+    now: () => clock.now(),
+    sleep: async (ms) => {
+      clock.advance(ms);
+      emulator.settle();
     },
-  });
+  };
   // What serverless.yml and the deployment give every function (keys instead of an agency).
   const userData: Record<string, string> = {
     HUAWEICLOUD_REGION: config.region,
@@ -98,7 +97,11 @@ export async function startFunctionHarness(): Promise<FunctionHarness> {
       });
       let outcome: Pick<Invocation, 'summary' | 'error'>;
       try {
-        outcome = { summary: await handler(event, context) };
+        const underTest = handler.with({
+          clock: emulatedClock,
+          createDeps: (ctx) => createLinkDeps(ctx, { clock: emulatedClock }),
+        });
+        outcome = { summary: await underTest(event, context) };
       } catch (error) {
         outcome = { error };
       }
@@ -140,7 +143,6 @@ export async function startFunctionHarness(): Promise<FunctionHarness> {
       emulator.settle();
     },
     async close() {
-      useDepsOverrides(undefined);
       await emulator.close();
     },
   };

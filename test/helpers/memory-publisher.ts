@@ -4,12 +4,7 @@
  */
 import type { SmnClient } from '../../shared/cloud/types.js';
 import type { CloudEvent, CloudEventOf, EventType } from '../../shared/events/cloudevents.js';
-import {
-  createSmnPublisher,
-  type EventPublisher,
-  type PublisherOptions,
-  type TopicUrns,
-} from '../../shared/runtime/publisher.js';
+import { createSmnPublisher, type EventPublisher, type TopicUrns } from '../../shared/runtime/publisher.js';
 
 export interface MemoryPublisher extends EventPublisher {
   /** Every published event, in order (copies: later mutation by the producer does not show). */
@@ -26,7 +21,7 @@ const TOPICS: TopicUrns = {
   events: 'urn:smn:eu-west-101:0123456789abcdef0123456789abcdef:kvl-events',
 };
 
-export function createMemoryPublisher(options: PublisherOptions = {}): MemoryPublisher {
+export function createMemoryPublisher(): MemoryPublisher {
   const events: CloudEvent[] = [];
   const smn: SmnClient = {
     async publish(_topic, { message }) {
@@ -35,7 +30,7 @@ export function createMemoryPublisher(options: PublisherOptions = {}): MemoryPub
       return { messageId: `m-${events.length}` };
     },
   };
-  const publisher = createSmnPublisher(smn, TOPICS, options);
+  const publisher = createSmnPublisher(smn, TOPICS);
   return {
     events,
     publish: (event) => publisher.publish(event),

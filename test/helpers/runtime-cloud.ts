@@ -89,7 +89,11 @@ export async function startRuntimeCloud(
       return event.id;
     },
     async publishUnlinkRequest(instanceId) {
-      const event = newCloudEvent('kvl.link.unlink-requested', { source: 'kvl/test', data: { instanceId } });
+      const event = newCloudEvent('kvl.link.unlink-requested', {
+        source: 'kvl/test',
+        time: Date.now(),
+        data: { instanceId },
+      });
       await smn.publish(config.topics.unlinkRequests, {
         subject: event.type,
         message: JSON.stringify(event),

@@ -7,9 +7,7 @@
  * says `redelivered: true`, see docs/RELIABILITY.md).
  */
 import fc from 'fast-check';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-
-vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
+import { afterEach, describe, expect, it } from 'vitest';
 
 import { Chain } from '../helpers/reliability/chain.js';
 import {

@@ -7,9 +7,7 @@
  * things that do not exist are refused with the field and no write; ids are checked before any URL.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-
-vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudClients, InvalidIdError } from '../../shared/cloud/index.js';
@@ -383,6 +381,29 @@ describe('ids are checked before they reach a URL', () => {
     // Assert
     recordSize(import.meta.filename, { traces: runs, seed });
     expect(failures.slice(0, 20)).toEqual([]);
+  });
+
+  it('a CTS trace of an instance deleted again before the function looked: nothing to link, no failure', async () => {
+    // Arrange: a well-formed id DMS does not know (answers DMS.00404022).
+    const gone = '9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a';
+    const messagesBefore = chain.emulator.world.messages.length;
+
+    // Act
+    const result = await chain.invoke('on-instance-created', {
+      cts: {
+        service_type: 'DMS',
+        resource_type: 'kafka',
+        trace_name: 'createDMSInstanceTaskSuccess',
+        trace_status: 'normal',
+        trace_type: 'SystemAction',
+        resource_id: gone,
+        time: chain.emulator.clock.now(),
+      },
+    });
+
+    // Assert
+    expect(result).toMatchObject({ ok: true, summary: { processed: 1, failed: 0, published: 0 } });
+    expect(chain.emulator.world.messages.slice(messagesBefore)).toEqual([]);
   });
 
   it('every client call taking an id refuses a bad one without sending anything', async () => {

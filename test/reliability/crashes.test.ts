@@ -12,9 +12,7 @@
  * Every run must converge — through the redelivery, the poll-acceptance timer or reconcile — to the
  * single-run result: one service and one endpoint per broker, the right map, one rule, no failure.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
-
-vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
+import { afterEach, describe, expect, it } from 'vitest';
 
 import { Chain } from '../helpers/reliability/chain.js';
 import {

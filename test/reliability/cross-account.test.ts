@@ -5,9 +5,7 @@
  * endpoint per broker, the endpoints in the partner's project and VPC, each broker advertising its
  * own endpoint's IP, exactly one first completion, no failure.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
-
-vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
+import { afterEach, describe, expect, it } from 'vitest';
 
 import { Chain } from '../helpers/reliability/chain.js';
 import { type CallCounter, instrument, isCrash } from '../helpers/reliability/crash.js';

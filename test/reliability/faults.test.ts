@@ -7,9 +7,7 @@
  *   DMS refusing the map): the link ends in `kvl.link.failed` naming the cause, no completion, and
  *   the advertised map is either untouched or complete — never partial.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
-
-vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
+import { afterEach, describe, expect, it } from 'vitest';
 
 import { startKafkaInstance } from '../../local/cloud/world.js';
 import type { CloudEvent } from '../../shared/events/cloudevents.js';

@@ -6,9 +6,7 @@
  * mapped to the IP of the endpoint whose service uses that listener's port_id.
  */
 import fc from 'fast-check';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-
-vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
+import { afterEach, describe, expect, it } from 'vitest';
 
 import type { EmuRequest } from '../../local/cloud/types.js';
 import { staticCredentials } from '../../shared/cloud/credentials.js';

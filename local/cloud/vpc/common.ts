@@ -2,6 +2,7 @@
  * Limits, error codes and the request helpers (request ids, timestamps, CIDR and port checks,
  * paging) the VPC module's handlers share.
  */
+import { IPV4_PATTERN as IPV4 } from '../../../shared/input.js';
 import { fail, type RouteHandler } from '../module-kit.js';
 import type { EmuRequest, ServiceContext } from '../types.js';
 
@@ -48,8 +49,6 @@ export function v3Timestamp(ms: number): string {
 }
 
 export const EPOCH_STAMP = v3Timestamp(0);
-
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 export function isIpv4Cidr(value: string): boolean {
   const [ip, prefix, ...rest] = value.split('/');

@@ -2,6 +2,7 @@
  * Request parsing of the VPCEP module: bodies, paging, sorting (tags and tag filters: ../tags.ts). Each refusal
  * names the field and answers the documented EndPoint code.
  */
+import { IPV4_PATTERN } from '../../../shared/input.js';
 import { fail, isObject, type JsonObject, type RouteHandler } from '../module-kit.js';
 import type { EmuRequest } from '../types.js';
 import {
@@ -21,7 +22,8 @@ export function bodyObject(req: EmuRequest): JsonObject {
   return req.body;
 }
 
-export const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+/** The product's IPv4 rule: VPCEP documents `port_ip` as an IPv4 address, the same dotted quad. */
+export const IPV4 = IPV4_PATTERN;
 export const SERVICE_NAME = /^[A-Za-z0-9_-]+$/;
 export function optionalString(body: JsonObject, field: string): string | undefined {
   const value = body[field];

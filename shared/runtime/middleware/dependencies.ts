@@ -2,7 +2,9 @@
 
 import { fromEnv, fromFunctionGraphContext } from '../../cloud/credentials.js';
 import type { CredentialsProvider, SmnClient } from '../../cloud/types.js';
+import type { Clock } from '../../link/deps.js';
 import * as z from '../../zod.js';
+import { clockOf } from '../clock.js';
 import { createReader, type Env, type KvlConfig, requireTopics } from '../config.js';
 import type { KvlLambdaContext } from '../context.js';
 import { MiddlewareOptionsError } from '../errors.js';
@@ -16,6 +18,8 @@ export interface DepsContext {
   credentials: CredentialsProvider;
   logger: KvlLogger;
   context: KvlLambdaContext;
+  /** The runtime's clock: the deps' clock unless the deps bring their own. */
+  clock: Clock;
 }
 
 export interface DependenciesOptions<D> {
@@ -96,9 +100,11 @@ export function dependencies<D>(options: DependenciesOptions<D>): KvlMiddleware 
         credentials: state.credentials,
         logger: state.logger,
         context: request.context,
+        clock: state.clock,
       };
       const deps = await opts.createDeps(ctx);
       state.deps = deps;
+      state.clock = clockOf(deps, state.clock);
       if (opts.publisher) state.publisher = opts.publisher(deps, ctx);
       else if (hasSmn(deps)) state.publisher = createSmnPublisher(deps.smn, requireTopics(config));
       else {

@@ -9,7 +9,7 @@ const MAX_REASON = 1024;
 
 /** A `kvl.link.failed` for `error` (redacted; carries step, field, code and the correlation). */
 export function failedEventFor(
-  state: Pick<InvocationState, 'step' | 'source'>,
+  state: Pick<InvocationState, 'step' | 'source' | 'clock'>,
   error: unknown,
   item?: Pick<WorkItem, 'instanceId' | 'correlationid'>,
 ): CloudEvent {
@@ -27,6 +27,7 @@ export function failedEventFor(
   const step = details.step && /^[A-Za-z0-9_.:-]{1,64}$/.test(details.step) ? details.step : state.step;
   return newCloudEvent('kvl.link.failed', {
     source: state.source,
+    time: state.clock.now(),
     data: {
       ...(item?.instanceId ? { instanceId: item.instanceId } : {}),
       step,

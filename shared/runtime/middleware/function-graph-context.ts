@@ -1,5 +1,7 @@
 /** 1. functionGraphContext: the adapted context and fresh invocation state. */
+import type { Clock } from '../../link/deps.js';
 import * as z from '../../zod.js';
+import { isClock, systemClock } from '../clock.js';
 import type { Env } from '../config.js';
 import { coerceFunctionGraphContext, toLambdaContext } from '../context.js';
 import { silentLogger } from '../logger.js';
@@ -9,6 +11,8 @@ import type { KvlInvocationContext, KvlMiddleware, KvlRequest } from './state.js
 export interface FunctionGraphContextOptions {
   step: string;
   env?: Env;
+  /** The runtime's clock (default the system clock; tests and the local runtime pass theirs). */
+  clock?: Clock;
 }
 
 /**
@@ -17,9 +21,13 @@ export interface FunctionGraphContextOptions {
  * still gives later middlewares `awsRequestId` and friends when middy is used directly.
  */
 export function functionGraphContext(options: FunctionGraphContextOptions): KvlMiddleware {
-  const { step, env } = validateOptions(
+  const { step, env, clock } = validateOptions(
     'functionGraphContext',
-    z.strictObject({ step: StepSchema, env: z.optional(z.record(z.string(), z.optional(z.string()))) }),
+    z.strictObject({
+      step: StepSchema,
+      env: z.optional(z.record(z.string(), z.optional(z.string()))),
+      clock: z.optional(z.custom<Clock>(isClock, { error: 'must have now() and sleep(ms)' })),
+    }),
     options,
   );
   return {
@@ -34,6 +42,7 @@ export function functionGraphContext(options: FunctionGraphContextOptions): KvlM
         step,
         source: `kvl/${step}`,
         logger: silentLogger,
+        clock: clock ?? systemClock,
         work: [],
         outputs: [],
         summary: { processed: 0, published: 0, rejected: 0, failed: 0 },

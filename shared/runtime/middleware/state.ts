@@ -6,6 +6,7 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import type { CredentialsProvider } from '../../cloud/types.js';
 import type { CloudEvent, EventType } from '../../events/cloudevents.js';
 import type { Envelope, EnvelopeMessage } from '../../events/envelopes.js';
+import type { Clock } from '../../link/deps.js';
 import type { KvlConfig } from '../config.js';
 import type { KvlLambdaContext } from '../context.js';
 import { MiddlewareOptionsError } from '../errors.js';
@@ -41,6 +42,8 @@ export interface InvocationState {
   /** Producer id of every event this function emits. */
   readonly source: string;
   logger: KvlLogger;
+  /** The invocation's clock: the runtime's, then the deps' own once they exist (event `time`, deadline). */
+  clock: Clock;
   config?: KvlConfig;
   credentials?: CredentialsProvider;
   deps?: unknown;

@@ -5,8 +5,16 @@
  * emulator's SMN topics, and the test decides when, in what order and how often it is delivered
  * (as a FunctionGraph SMN trigger event). Deterministic and fast: nothing sleeps.
  *
- * Test files using it must install the dependency stand-in first:
- *   vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
+ * Each function runs with the product's own dependencies (`createLinkDeps`), given through the
+ * handler's `with` (no module is replaced):
+ *
+ * - the runtime's and the domain's clock is the emulator's: a `sleep(ms)` advances emulated time by
+ *   `ms`, so services and endpoints walk their state machines exactly as the steps wait;
+ * - the cloud clients get a short per-attempt timeout and fast backoff, so injected timeouts and 5xx
+ *   cost milliseconds instead of seconds;
+ * - cross-account links keep their client-account clients across invocations, like a warm function
+ *   instance, so their credentials age with the emulated clock and expire mid-chain;
+ * - `useDeps(wrap)` lets a test put a proxy around the dependencies (crash after a given call).
  */
 import { randomUUID } from 'node:crypto';
 import { handler as buyEndpoints } from '../../../functions/buy-endpoints/handler.js';
@@ -24,13 +32,16 @@ import {
   startEmulator,
 } from '../../../local/cloud/index.js';
 import type { EmuRequest, KafkaInstance, TemporaryCredential } from '../../../local/cloud/types.js';
+import type { AccountClients } from '../../../shared/cloud/agency.js';
 import { staticCredentials } from '../../../shared/cloud/credentials.js';
+import type { RetryOptions } from '../../../shared/cloud/http.js';
 import { createCloudHttp } from '../../../shared/cloud/http.js';
 import { createSmnClient } from '../../../shared/cloud/smn.js';
 import { type CloudEvent, newCloudEvent } from '../../../shared/events/cloudevents.js';
+import type { Clock } from '../../../shared/link/deps.js';
 import { createLocalContext } from '../../../shared/runtime/context.js';
-import type { FunctionDeps } from '../../../shared/runtime/link-deps.js';
-import { type DepsOverrides, useDepsOverrides } from '../link-deps.mock.js';
+import type { FunctionGraphHandler } from '../../../shared/runtime/handler.js';
+import { createLinkDeps, type FunctionDeps } from '../../../shared/runtime/link-deps.js';
 
 export const CHAIN_FUNCTIONS = {
   'create-services': createServices,
@@ -79,7 +90,11 @@ export interface ChainOptions {
   credentials?: Pick<TemporaryCredential, 'ak' | 'sk' | 'securityToken'>;
   idSeed?: number;
   faultSeed?: number;
-  deps?: Partial<Omit<DepsOverrides, 'clock'>>;
+  deps?: {
+    /** Per-attempt timeout of a cloud call in real ms (an injected `timeout` fault costs this much). */
+    timeoutMs?: number;
+    retry?: RetryOptions;
+  };
   /** Keep the functions' log lines (stderr) in `logs` instead of printing them. Default true. */
   captureLogs?: boolean;
   /** Sees every cloud request the DMS, VPCEP and VPC modules serve (after auth, faults, throttling). */
@@ -112,6 +127,7 @@ export class Chain {
   /** The function being invoked right now (invocations are sequential unless a test pairs them). */
   running: FunctionName | undefined;
   private cursor = 0;
+  private handlers = new Map<FunctionName, FunctionGraphHandler>();
   private credential: Pick<TemporaryCredential, 'ak' | 'sk' | 'securityToken'> & { expiresAt: number };
   private restoreStderr: (() => void) | undefined;
 
@@ -165,20 +181,32 @@ export class Chain {
     return found;
   }
 
-  /** Installs this chain's clock and client settings for the handlers' dependencies. */
-  useDeps(wrap?: (deps: FunctionDeps) => FunctionDeps): void {
-    const clock = this.emulator.clock;
-    useDepsOverrides({
-      clock: {
-        now: () => clock.now(),
-        sleep: async (ms) => {
-          clock.advance(ms);
-          this.emulator.settle();
-        },
+  /**
+   * Builds the functions with this chain's clock and client settings (and `wrap` around their
+   * dependencies). Client-account clients are kept until the next call, as a warm instance keeps them.
+   */
+  useDeps(wrap: (deps: FunctionDeps) => FunctionDeps = (deps) => deps): void {
+    const emulated = this.emulator.clock;
+    const clock: Clock = {
+      now: () => emulated.now(),
+      sleep: async (ms) => {
+        emulated.advance(ms);
+        this.emulator.settle();
       },
-      ...this.options.deps,
-      ...(wrap ? { wrap } : {}),
-    });
+    };
+    const accounts = new Map<string, Promise<AccountClients>>();
+    const overrides = {
+      clock,
+      accounts,
+      timeoutMs: this.options.deps?.timeoutMs ?? 400,
+      retry: this.options.deps?.retry ?? { retries: 4, baseDelayMs: 2, maxDelayMs: 10, maxRetryAfterMs: 50 },
+    };
+    this.handlers = new Map(
+      Object.entries(CHAIN_FUNCTIONS).map(([name, fn]) => [
+        name as FunctionName,
+        fn.with({ clock, createDeps: (ctx) => wrap(createLinkDeps(ctx, overrides)) }),
+      ]),
+    );
   }
 
   /** The user data every function gets (what serverless.yml + deploy would set). */
@@ -244,7 +272,9 @@ export class Chain {
     let result: InvocationResult;
     this.running = fn;
     try {
-      const summary = await CHAIN_FUNCTIONS[fn](event, context);
+      const handler = this.handlers.get(fn);
+      if (!handler) throw new Error(`no handler for ${fn}`);
+      const summary = await handler(event, context);
       result = { fn, ok: true, summary };
     } catch (error) {
       result = { fn, ok: false, error };
@@ -302,6 +332,7 @@ export class Chain {
   requestEvent(link: LinkTarget, options: Record<string, unknown> = {}): CloudEvent {
     return newCloudEvent('kvl.link.requested', {
       source: 'kvl/reliability-test',
+      time: this.emulator.clock.now(),
       data: { instanceId: link.instanceId, client: link.client, options },
     }) as CloudEvent;
   }
@@ -380,7 +411,6 @@ export class Chain {
 
   async close(): Promise<void> {
     this.restoreStderr?.();
-    useDepsOverrides(undefined);
     await this.emulator.close();
   }
 }

@@ -95,7 +95,7 @@ describe('the request log', () => {
     expect(answer).not.toContain(temporary.json.credential.secret);
     expect(answer).not.toContain(temporary.json.credential.securitytoken);
     expect(emu.requests()[0]?.body).toMatchObject({
-      auth: { identity: { methods: ['password'], password: { user: { password: '[REDACTED]' } } } },
+      auth: { identity: { methods: ['password'], password: { user: { password: '***' } } } },
     });
   });
 
@@ -127,7 +127,7 @@ describe('exchanges of emulators nobody observes in-process', () => {
     };
     const redacted = {
       ...exchange,
-      responseBody: { credential: { access: 'AK', secret: '[REDACTED]', securitytoken: '[REDACTED]' } },
+      responseBody: { credential: { access: 'AK', secret: '***', securitytoken: '***' } },
     };
     try {
       // Act

@@ -7,6 +7,7 @@ import {
   type EventType,
   InvalidEventError,
   newCloudEvent,
+  outgoingEvent,
   parseCloudEvent,
   salvageEventContext,
 } from '../../../shared/events/index.js';
@@ -362,15 +363,16 @@ describe('parseCloudEvent: every invalid field is named', () => {
 });
 
 describe('newCloudEvent', () => {
-  it('fills id, time, subject and content type, and validates', () => {
+  it("fills id, subject and content type, stamps time from the producer's clock, and validates", () => {
     const event = newCloudEvent('kvl.link.requested', {
       source: 'kvl/cli',
+      time: Date.UTC(2031, 0, 2, 3, 4, 5),
       data: { instanceId: INSTANCE, client },
     });
     expect(event.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(event.subject).toBe(INSTANCE);
     expect(event.datacontenttype).toBe('application/json');
-    expect(Number.isNaN(Date.parse(event.time))).toBe(false);
+    expect(event.time).toBe('2031-01-02T03:04:05.000Z');
     expect(event.data.options.securityGroupRule).toBe(true);
     expect(parseCloudEvent(JSON.parse(JSON.stringify(event)))).toEqual(event);
   });
@@ -390,6 +392,7 @@ describe('newCloudEvent', () => {
     const error = rejection(() =>
       newCloudEvent('kvl.link.requested', {
         source: 'kvl/cli',
+        time: '2026-11-25T10:00:00Z',
         data: { instanceId: INSTANCE, client: { vpcId: 'vpc/../x', subnetId: SUBNET } },
       }),
     );
@@ -399,14 +402,54 @@ describe('newCloudEvent', () => {
   it('builds events without an instance (reconcile report, failure of unparseable input)', () => {
     const report = newCloudEvent('kvl.reconcile.report', {
       source: 'kvl/reconcile',
+      time: '2026-11-25T10:00:00Z',
       data: VALID['kvl.reconcile.report'],
     });
     expect(report.subject).toBeUndefined();
     const failed = newCloudEvent('kvl.link.failed', {
       source: 'kvl/x',
+      time: '2026-11-25T10:00:00Z',
       data: { step: 'x', reason: 'not JSON' },
     });
     expect(failed.data.instanceId).toBeUndefined();
+  });
+});
+
+describe('outgoingEvent: every outgoing event is validated once', () => {
+  const built = () =>
+    newCloudEvent('kvl.link.unlink-requested', {
+      source: 'kvl/test',
+      time: '2026-11-25T10:00:00Z',
+      data: { instanceId: INSTANCE },
+    });
+
+  it('passes an event built by newCloudEvent as it is: validated and frozen when it was built', () => {
+    // Arrange
+    const event = built();
+
+    // Act
+    const passed = outgoingEvent(event);
+
+    // Assert: the same object (not parsed again), which nothing can change after its check.
+    expect(passed).toBe(event);
+    expect(Object.isFrozen(event.data)).toBe(true);
+    expect(() => {
+      (event.data as { instanceId: string }).instanceId = '../x';
+    }).toThrow(TypeError);
+  });
+
+  it('validates a hand-built event, once', () => {
+    // Arrange
+    const text = JSON.stringify(built());
+
+    // Act
+    const checked = outgoingEvent(JSON.parse(text));
+
+    // Assert
+    expect(checked).toEqual(JSON.parse(text));
+    expect(outgoingEvent(checked)).toBe(checked);
+    const broken = { ...JSON.parse(text), data: { instanceId: '../x' } };
+    expect(() => outgoingEvent(broken)).toThrow(InvalidEventError);
   });
 });
 

@@ -157,6 +157,7 @@ describe('reconcile: a converged cloud', () => {
 
     const event = newCloudEvent('kvl.reconcile.report', {
       source: 'kvl/test',
+      time: '2026-11-25T10:00:00Z',
       data: reconcileReportData(result),
     });
 

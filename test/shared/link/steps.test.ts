@@ -97,7 +97,10 @@ describe('create-services', () => {
 
     // Act
     const error = await createServices(cloud.deps, cloud.request, cloud.budget()).catch((e: unknown) => e);
-    const event = failedEventFor({ step: 'create-services', source: 'kvl/create-services' }, error);
+    const event = failedEventFor(
+      { step: 'create-services', source: 'kvl/create-services', clock: cloud.deps.clock },
+      error,
+    );
 
     // Assert
     expect(error).toBeInstanceOf(LinkRejectedError);

@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createKafkajsProbe } from '../../../shared/kafka/kafkajs-probe.js';
-import { systemClock } from '../../../shared/link/deps.js';
 import { driveLink } from '../../../shared/link/drive.js';
 import { reconcile } from '../../../shared/link/reconcile.js';
 import { type KafkaProbe, type VerifyResult, verifyLink } from '../../../shared/link/verify.js';
+import { systemClock } from '../../../shared/runtime/clock.js';
 import { silentLogger } from '../../../shared/runtime/logger.js';
 import { startTestCloud, type TestCloud } from '../../helpers/test-cloud.js';
 

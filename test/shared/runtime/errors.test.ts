@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { CredentialsError } from '../../../shared/cloud/credentials.js';
-import { CloudApiError, CloudNetworkError, ThrottledError } from '../../../shared/cloud/errors.js';
+import {
+  CloudApiError,
+  CloudNetworkError,
+  isRetryable as cloudIsRetryable,
+  ThrottledError,
+} from '../../../shared/cloud/errors.js';
 import { InvalidEventError } from '../../../shared/events/index.js';
 import { LinkNotReadyError, LinkRejectedError } from '../../../shared/link/errors.js';
 import {
@@ -37,6 +42,23 @@ describe('classifyError', () => {
     ['LinkNotReadyError', new LinkNotReadyError('s', 'not yet'), 'retryable'],
     ['the early timeout', new InvocationTimeoutError(1000), 'retryable'],
     ['a raw ECONNRESET', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'retryable'],
+    [
+      'an undici connect timeout',
+      Object.assign(new Error('t'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
+      'retryable',
+    ],
+    [
+      'a socket timeout',
+      Object.assign(new Error('t'), { code: 'ERR_SOCKET_CONNECTION_TIMEOUT' }),
+      'retryable',
+    ],
+    ['a local errno such as EACCES', Object.assign(new Error('x'), { code: 'EACCES' }), 'terminal'],
+    ['a fetch abort', Object.assign(new Error('aborted'), { name: 'AbortError' }), 'retryable'],
+    ['a plain object flagged retryable', { retryable: true }, 'retryable'],
+    ['undefined', undefined, 'terminal'],
+    ['a 404 CloudApiError', api(404, 'EndPoint.2006'), 'terminal'],
+    ['DMS busy instance', api(400, 'DMS.00400026'), 'retryable'],
+    ['DMS flow control (a 404)', api(404, 'DMS.10240407'), 'retryable'],
     ['a wrapper around a 503', new Error('wrapped', { cause: api(503, 'X') }), 'retryable'],
     ['a terminal wrapper around a 503', new TerminalError('give up', { cause: api(503, 'X') }), 'terminal'],
     ['ConfigError', new ConfigError('HUAWEICLOUD_REGION', 'is not set'), 'fatal'],
@@ -45,6 +67,8 @@ describe('classifyError', () => {
     expect(classifyError(error)).toBe(expected);
     expect(isRetryable(error)).toBe(expected === 'retryable');
     expect(isTerminal(error)).toBe(expected === 'terminal');
+    // The cloud clients' isRetryable is this same rule, not a second one.
+    expect(cloudIsRetryable(error)).toBe(expected === 'retryable');
   });
 
   it('TerminalError carries step, field, code and cause', () => {

@@ -59,6 +59,7 @@ function context(timeoutMs = 30_000) {
 function request(id: string, vpcId = client.vpcId): CloudEventOf<'kvl.link.requested'> {
   return newCloudEvent('kvl.link.requested', {
     source: 'kvl/cli',
+    time: '2026-11-25T10:00:00Z',
     id,
     data: { instanceId: INSTANCE, client: { ...client, vpcId } },
   });
@@ -185,6 +186,68 @@ describe('kvlHandler: the happy path', () => {
     expect(tools.deadline).toBeGreaterThan(EMULATED_NOW + 28_000);
     expect(tools.deadline).toBeLessThanOrEqual(EMULATED_NOW + 29_000);
     expect(tools.remainingMs()).toBe(tools.deadline - EMULATED_NOW);
+  });
+
+  it("stamps every event's time with the runtime's clock, which createDeps receives", async () => {
+    // Arrange: a runtime clock far from the wall clock; deps without a clock of their own.
+    const RUNTIME_NOW = Date.UTC(2031, 5, 1, 12, 0, 0);
+    const clock = { now: () => RUNTIME_NOW, sleep: async () => {} };
+    const given: DepsContext[] = [];
+    const publisher = createMemoryPublisher();
+    const handler = kvlHandler(
+      {
+        name: 'create-services',
+        accepts: ['kvl.link.requested'],
+        handle: async (event, _deps, tools) => {
+          if (event.data.client.vpcId === 'vpc-bad') throw new TerminalError('no such VPC');
+          return [servicesReady(event, tools)];
+        },
+      },
+      {
+        createDeps: (ctx) => {
+          given.push(ctx);
+          return { marker: 'deps' };
+        },
+        publisher: () => publisher,
+        env: ENV,
+      },
+    ).with({ clock });
+
+    // Act: one good request, one that fails terminally, one invalid message.
+    await handler(smnOf(request('r-ok'), request('r-bad', 'vpc-bad'), '{"not":"an event"}'), context());
+
+    // Assert
+    expect(given[0]?.clock.now()).toBe(RUNTIME_NOW);
+    expect(publisher.events.map((e) => e.type).sort()).toEqual([
+      'kvl.link.failed',
+      'kvl.link.failed',
+      'kvl.link.services-ready',
+    ]);
+    for (const event of publisher.events) expect(event.time).toBe(new Date(RUNTIME_NOW).toISOString());
+  });
+
+  it("prefers the deps' own clock for event time, the clock the domain waits with", async () => {
+    // Arrange
+    const DEPS_NOW = Date.UTC(2032, 0, 1);
+    const publisher = createMemoryPublisher();
+    const handler = kvlHandler(
+      {
+        name: 'create-services',
+        accepts: ['kvl.link.requested'],
+        handle: async (event, _deps, tools) => [servicesReady(event, tools)],
+      },
+      {
+        createDeps: () => ({ clock: { now: () => DEPS_NOW, sleep: async () => {} } }),
+        publisher: () => publisher,
+        env: ENV,
+      },
+    );
+
+    // Act
+    await handler(fixture('smn'), context());
+
+    // Assert
+    expect(publisher.events[0]?.time).toBe(new Date(DEPS_NOW).toISOString());
   });
 
   it('logs JSON lines with requestId, step and instanceId, and no secret', async () => {

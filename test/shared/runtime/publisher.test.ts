@@ -45,20 +45,27 @@ function fakeSmn(fail?: (topic: string) => Error | undefined) {
 }
 
 const source = 'kvl/test';
+const time = '2026-11-25T10:00:00Z';
 const events: CloudEvent[] = [
-  newCloudEvent('kvl.link.requested', { source, data: { instanceId: INSTANCE, client } }),
+  newCloudEvent('kvl.link.requested', { source, time, data: { instanceId: INSTANCE, client } }),
   newCloudEvent('kvl.link.services-ready', {
     source,
+    time,
     data: {
       instanceId: INSTANCE,
       client,
       services: [{ listenerIp: '192.168.0.11', portId: 'port-a', serviceId: 'svc-a', serviceName: 'svc.a' }],
     },
   }),
-  newCloudEvent('kvl.link.endpoints-accepted', { source, data: { instanceId: INSTANCE, client, endpoints } }),
-  newCloudEvent('kvl.link.unlink-requested', { source, data: { instanceId: INSTANCE } }),
+  newCloudEvent('kvl.link.endpoints-accepted', {
+    source,
+    time,
+    data: { instanceId: INSTANCE, client, endpoints },
+  }),
+  newCloudEvent('kvl.link.unlink-requested', { source, time, data: { instanceId: INSTANCE } }),
   newCloudEvent('kvl.link.completed', {
     source,
+    time,
     data: {
       instanceId: INSTANCE,
       client,
@@ -69,13 +76,15 @@ const events: CloudEvent[] = [
       timings: { completedAt: '2026-11-25T10:00:00Z' },
     },
   }),
-  newCloudEvent('kvl.link.failed', { source, data: { step: 's', reason: 'r' } }),
+  newCloudEvent('kvl.link.failed', { source, time, data: { step: 's', reason: 'r' } }),
   newCloudEvent('kvl.link.removed', {
     source,
+    time,
     data: { instanceId: INSTANCE, deleted: { endpoints: 1, services: 1, securityGroupRule: false } },
   }),
   newCloudEvent('kvl.reconcile.report', {
     source,
+    time,
     data: { checkedAt: '2026-11-25T10:00:00Z', links: [], counts: {}, repaired: [] },
   }),
 ];
@@ -148,10 +157,10 @@ describe('createMemoryPublisher (test/helpers)', () => {
     for (const event of events) await publisher.publish(event);
     expect(publisher.events).toHaveLength(events.length);
     expect(publisher.ofType('kvl.link.failed')).toHaveLength(1);
+    // Copies: the producer's event (frozen once validated) and the collected one are distinct.
     const first = events[0] as CloudEvent;
-    (first.data as { instanceId: string }).instanceId = 'mutated';
-    expect((publisher.events[0]?.data as { instanceId?: string } | undefined)?.instanceId).toBe(INSTANCE);
-    (first.data as { instanceId: string }).instanceId = INSTANCE;
+    expect(publisher.events[0]).toEqual(first);
+    expect(publisher.events[0]).not.toBe(first);
     publisher.clear();
     expect(publisher.events).toHaveLength(0);
   });
