@@ -14,17 +14,16 @@ import {
 } from '../cloud/errors.js';
 import type { Endpoint, EndpointService, KafkaInstance, VpcepClient } from '../cloud/types.js';
 import { agencyError, type ClientSide, clientSide } from './client-account.js';
-import { firstProbe, markPhase } from './create-services.js';
-import { type Budget, type LinkDeps, pollUntil } from './deps.js';
+import { type Budget, firstProbe, type LinkDeps, pollUntil } from './deps.js';
 import type { DesiredLink } from './desired.js';
 import { LinkNotReadyError, LinkRejectedError } from './errors.js';
 import { declaredLink } from './instance.js';
 import { type LinkInventory, preferredEndpoint, preferredService, readInventory } from './inventory.js';
 import { type BrokerLink, pairBrokers } from './mapping.js';
+import { markPhase } from './phase.js';
 import { markFailed, markFailedOnTerminal } from './poll-acceptance.js';
+import { STEP_BUY_ENDPOINTS } from './steps.js';
 import { resourceTags, TAG, tagValue } from './tags.js';
-
-export const STEP_BUY_ENDPOINTS = 'buy-endpoints';
 
 export type BuyEndpointsResult =
   | { outcome: 'accepted'; instance: KafkaInstance; desired: DesiredLink; links: BrokerLink[] }

@@ -3,12 +3,7 @@
  * desired state on the instance, find-or-create one endpoint service per listener port, whitelist
  * the client account, and wait (briefly) for the services to become available.
  */
-import {
-  CloudApiError,
-  NotFoundError,
-  PortAlreadyServedError,
-  QUOTA_EXCEEDED_CODE,
-} from '../cloud/errors.js';
+import { CloudApiError, NotFoundError, PortAlreadyServedError } from '../cloud/errors.js';
 import type { EndpointService, KafkaInstance, KafkaListener, Tag } from '../cloud/types.js';
 import {
   agencyError,
@@ -17,7 +12,7 @@ import {
   clientSide,
   requireAgencyForOtherAccount,
 } from './client-account.js';
-import { type Budget, type LinkDeps, pollUntil } from './deps.js';
+import { type Budget, firstProbe, type LinkDeps, pollUntil } from './deps.js';
 import {
   desiredLinkOf,
   desiredTags,
@@ -28,13 +23,11 @@ import {
 import { LinkNotReadyError, LinkRejectedError } from './errors.js';
 import { requireListeners, runningInstance } from './instance.js';
 import { type LinkInventory, preferredService, readInventory } from './inventory.js';
+import { markPhase } from './phase.js';
+import { checkQuotas } from './quotas.js';
+import { STEP_CREATE_SERVICES } from './steps.js';
 import { resourceTags, TAG, tagValue } from './tags.js';
-
-export const STEP_CREATE_SERVICES = 'create-services';
-
-/** The network VPCEP uses for its own traffic; client subnets must not overlap it. */
-export const VPCEP_SERVICE_CIDR = '198.19.128.0/17';
-export const KAFKA_CROSS_VPC_PORT = 9011;
+import { cidrsOverlap, KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './vpcep-network.js';
 
 export interface ServiceRef {
   listenerIp: string;
@@ -278,25 +271,6 @@ function serviceNameFor(instance: KafkaInstance, listener: KafkaListener): strin
   return `kvl-${id}-${octet}`.slice(0, 16);
 }
 
-/** Sets `kvl-phase` on endpoint services (tag create overwrites the value of an existing key). */
-export async function markPhase(
-  deps: Pick<LinkDeps, 'vpcep' | 'clock'>,
-  services: ReadonlyArray<{ id: string }>,
-  phase: 'pending' | 'linked' | 'failed',
-): Promise<void> {
-  // Back to pending starts a new wait: the acceptance timer measures timeouts from `kvl-since`.
-  const tags =
-    phase === 'pending'
-      ? [
-          { key: TAG.phase, value: phase },
-          { key: TAG.since, value: String(Math.floor(deps.clock.now() / 1000)) },
-        ]
-      : [{ key: TAG.phase, value: phase }];
-  for (const service of services) {
-    await deps.vpcep.createResourceTags('endpoint_service', service.id, tags);
-  }
-}
-
 async function createServiceFor(
   deps: LinkDeps,
   instance: KafkaInstance,
@@ -447,57 +421,4 @@ async function checkClientSubnet(client: ClientSide, request: LinkRequest): Prom
       'SUBNET_OVERLAPS_VPCEP',
     );
   }
-}
-
-/**
- * Refuses up front when a quota cannot hold the resources still to create (one read for all types).
- * A quota consumed by someone else between this check and a create still fails that create, with
- * the same code.
- */
-export async function checkQuotas(
-  deps: Pick<LinkDeps, 'vpcep'>,
-  needed: Partial<Record<'endpoint_service' | 'endpoint', number>>,
-  step: string,
-): Promise<void> {
-  const types = (Object.keys(needed) as Array<keyof typeof needed>).filter((t) => (needed[t] ?? 0) > 0);
-  if (types.length === 0) return;
-  const quotas = await deps.vpcep.getQuotas(types.length === 1 ? types[0] : undefined);
-  for (const type of types) {
-    const quota = quotas.find((q) => q.type === type);
-    if (!quota) continue;
-    const free = quota.quota - quota.used;
-    const want = needed[type] ?? 0;
-    if (free < want) {
-      throw new LinkRejectedError(
-        step,
-        `VPCEP ${type} quota too small: ${want} needed, ${free} free (${quota.used}/${quota.quota} used)`,
-        undefined,
-        QUOTA_EXCEEDED_CODE,
-      );
-    }
-  }
-}
-
-/** The first check of resources created at `createdAt` waits for the documented creation time. */
-export function firstProbe(
-  deps: Pick<LinkDeps, 'settings'>,
-  createdAt: number | undefined,
-): { notBefore?: number } {
-  return createdAt === undefined ? {} : { notBefore: createdAt + deps.settings.firstProbeAfterMs };
-}
-
-function ipv4ToInt(ip: string): number {
-  return ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
-}
-
-export function cidrsOverlap(a: string, b: string): boolean {
-  const range = (cidr: string): [number, number] => {
-    const [ip = '0.0.0.0', bits = '32'] = cidr.split('/');
-    const size = 2 ** (32 - Number(bits));
-    const start = Math.floor(ipv4ToInt(ip) / size) * size;
-    return [start, start + size - 1];
-  };
-  const [a0, a1] = range(a);
-  const [b0, b1] = range(b);
-  return a0 <= b1 && b0 <= a1;
 }

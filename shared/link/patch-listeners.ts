@@ -6,7 +6,6 @@
 import { InstanceBusyError } from '../cloud/errors.js';
 import type { KafkaInstance, Tag } from '../cloud/types.js';
 import { clientSide } from './client-account.js';
-import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './create-services.js';
 import { type Budget, type LinkDeps, remainingMs } from './deps.js';
 import type { DesiredLink } from './desired.js';
 import { LinkNotReadyError } from './errors.js';
@@ -20,14 +19,9 @@ import {
   pairBrokers,
 } from './mapping.js';
 import { markFailedOnTerminal } from './poll-acceptance.js';
+import { STEP_PATCH_LISTENERS } from './steps.js';
 import { TAG, tagValue } from './tags.js';
-
-export const STEP_PATCH_LISTENERS = 'patch-listeners';
-
-/** Marks our rules, so reconcile and unlink recognise them. */
-export function ruleDescription(instanceId: string): string {
-  return `kafka-vpcep-link ${instanceId}`;
-}
+import { KAFKA_CROSS_VPC_PORT, ruleDescription, VPCEP_SERVICE_CIDR } from './vpcep-network.js';
 
 export interface LinkCompletion {
   instanceId: string;

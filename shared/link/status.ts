@@ -5,11 +5,11 @@
  */
 import type { Endpoint, EndpointService, KafkaInstance, SecurityGroupRule } from '../cloud/types.js';
 import { agencyError, clientAccountOf } from './client-account.js';
-import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './create-services.js';
 import type { LinkDeps } from './deps.js';
 import { type DesiredLink, desiredLinkOf } from './desired.js';
 import { TRANSIENT_STATUSES } from './instance.js';
 import { TAG, tagValue } from './tags.js';
+import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './vpcep-network.js';
 
 export type LinkState = 'linked' | 'in-progress' | 'drifted' | 'failed' | 'orphan';
 
