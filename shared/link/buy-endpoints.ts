@@ -129,16 +129,20 @@ async function buyForHandedServices(
     services.filter((s) => s.phase).map((s) => [s.serviceId, s.phase!]),
   ) as Record<string, LinkPhase>;
   const endpointIds = new Set(endpoints.map((e) => e.id));
-  const links = await waitForAcceptance(
-    deps,
-    budget,
-    client.vpcep,
-    input.instanceId,
-    vpcId,
-    endpointIds,
-    (current) => pairHanded(services, current, vpcId),
-    createdAt,
-  );
+  // Nothing bought and every endpoint just listed is accepted (a repeat): no second look needed.
+  const listedNow = createdAt === undefined ? pairHanded(services, endpoints, vpcId) : undefined;
+  const links =
+    listedNow ??
+    (await waitForAcceptance(
+      deps,
+      budget,
+      client.vpcep,
+      input.instanceId,
+      vpcId,
+      endpointIds,
+      (current) => pairHanded(services, current, vpcId),
+      createdAt,
+    ));
   if (links) return { outcome: 'accepted', links, servicePhases };
   await handOverToTimer(
     deps,
