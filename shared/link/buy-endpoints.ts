@@ -139,7 +139,9 @@ async function buyForHandedServices(
       client.vpcep,
       input.instanceId,
       vpcId,
-      endpointIds,
+      // Every endpoint of these services, not only this run's: concurrent deliveries that each
+      // bought one then agree on the same (preferred) endpoint per broker.
+      (e) => ids.has(e.endpointServiceId),
       (current) => pairHanded(services, current, vpcId),
       createdAt,
     ));
@@ -184,7 +186,8 @@ async function waitForAcceptance(
   vpcep: VpcepClient,
   instanceId: string,
   vpcId: string,
-  ids: ReadonlySet<string>,
+  /** Which endpoints of the listing the wait is about. */
+  concerns: (endpoint: Endpoint) => boolean,
   pair: (current: Endpoint[]) => BrokerLink[] | undefined,
   createdAt: number | undefined,
 ): Promise<BrokerLink[] | undefined> {
@@ -192,7 +195,7 @@ async function waitForAcceptance(
     deps,
     budget,
     async () => {
-      const current = (await vpcep.listEndpoints({ vpcId })).filter((e) => ids.has(e.id));
+      const current = (await vpcep.listEndpoints({ vpcId })).filter(concerns);
       const broken = current.find((e) => e.status === 'rejected' || e.status === 'failed');
       if (broken) {
         await markFailed(deps, instanceId);
@@ -273,7 +276,7 @@ async function buyEndpointsOnce(
     client.vpcep,
     instance.instanceId,
     vpcId,
-    ids,
+    (e) => ids.has(e.id),
     (current) => {
       const paired = pairBrokers(instance.listeners, services, current, vpcId);
       return paired.problems.length === 0 ? paired.links : undefined;

@@ -10,7 +10,7 @@ import { type Budget, type LinkDeps, remainingMs } from './deps.js';
 import type { DesiredLink } from './desired.js';
 import { LinkNotReadyError } from './errors.js';
 import { declaredLink, runningInstance } from './instance.js';
-import { readInventory } from './inventory.js';
+import { preferredEndpoint, readInventory } from './inventory.js';
 import {
   advertisesExactly,
   type BrokerLink,
@@ -121,7 +121,10 @@ async function patchListenersOnce(
   if (desired.networkAclRule) await ensureNetworkAclRule(deps, instance);
 
   // Only resources with a phase tag are written: the fast path leaves none, so it writes nothing here.
-  const alreadyLinked = alreadyAdvertised && verified.phased.length === 0;
+  // A map already in place was announced by an earlier completion: this one repeats it, even when
+  // it still has phase tags to clear (the timer following a link a fast-path run has completed, or
+  // a message whose phases were read before a hand-over).
+  const alreadyLinked = alreadyAdvertised;
   await markLinked(deps, verified.phased, client.vpcep);
 
   return {
@@ -176,6 +179,15 @@ async function verifyHanded(
       endpoint.ip !== link.endpointIp
     ) {
       return `endpoint ${link.endpointId} of ${link.listenerIp} is ${endpoint ? endpoint.status : 'gone'}`;
+    }
+    // Concurrent deliveries may each have bought one: every patch must send the same, preferred one.
+    const preferred = preferredEndpoint(
+      endpoints.filter(
+        (e) => e.endpointServiceId === link.serviceId && e.vpcId === vpcId && e.status !== 'deleting',
+      ),
+    );
+    if (preferred?.id !== endpoint.id) {
+      return `service ${link.serviceId} has more than one endpoint; ${endpoint.id} is not the one kept`;
     }
   }
   const phased = phasedOf(links, phases);
