@@ -13,24 +13,23 @@
  */
 import { newCloudEvent } from '../shared/events/cloudevents.js';
 import { MIN_POLL_INTERVAL_MS } from '../shared/runtime/config.js';
+import { type CallsRow, callGoal } from './calls.js';
 import {
+  ACCEPTANCE_SPREAD_MS,
   addInstance,
   type BenchCloud,
   type CallCount,
   CloudWatcher,
   countCalls,
+  countWrites,
   publishedEvents,
+  SPREAD_SEED,
   spreadAcceptance,
   startBenchCloud,
   startBenchRuntime,
   waitFor,
 } from './lib/common.js';
 import { terraformApply } from './terraform-like.js';
-
-/** Endpoint acceptance lands 60–66 s after creation (see spreadAcceptance): two poll intervals. */
-const ACCEPTANCE_SPREAD_MS = 6_000;
-/** The same seed in every configuration: the n-th endpoint of each emulator gets the same delay. */
-const SPREAD_SEED = 7;
 
 export type LatencyConfig = 'fast-path' | 'fast-poll' | 'timer-only' | 'terraform-like';
 export const LATENCY_CONFIGS: readonly LatencyConfig[] = [
@@ -60,7 +59,7 @@ export interface LatencyRow {
   detectS?: number;
   patchS?: number;
   calls: CallCount;
-  /** 3 per broker + 5: the issue's target for the fast path. */
+  /** The issue's goal for a link through the chain (≤ 20 for 3 brokers, ≤ 3 per extra broker). */
   callTarget: number;
   failed?: string;
 }
@@ -105,6 +104,8 @@ async function productRuns(
   config: 'fast-path' | 'fast-poll' | 'timer-only',
   speed: number,
   brokerCounts: readonly number[],
+  /** Chain figures per link (the fast path's, first link and repeat): filled when given. */
+  chainCalls?: CallsRow[],
 ): Promise<LatencyRow[]> {
   const cloud = await startBenchCloud({ speed });
   const runtime = await startBenchRuntime(cloud, {
@@ -120,12 +121,13 @@ async function productRuns(
       cloud.emulator.clearRequests();
       const requestedAt = cloud.now();
       runtime.invokeAsync('create-services', linkRequest(instance.instanceId, cloud));
-      const outcome = () =>
-        publishedEvents(cloud).find(
+      const outcomes = () =>
+        publishedEvents(cloud).filter(
           (e) =>
             e.event.subject === instance.instanceId &&
             (e.event.type === 'kvl.link.completed' || e.event.type === 'kvl.link.failed'),
         );
+      const outcome = () => outcomes()[0];
       // A link needs ~2 emulated minutes; 15 emulated minutes is the product's acceptance timeout.
       await waitFor(() => outcome() !== undefined, (15 * 60_000) / speed + 30_000, `${config} link`);
       const done = outcome()!;
@@ -150,11 +152,34 @@ async function productRuns(
           ? { detectS: (detected - accepted) / 1000, patchS: (done.time - detected) / 1000 }
           : {}),
         calls: countCalls(cloud.emulator.requests()),
-        callTarget: 3 * brokers + 5,
+        callTarget: callGoal('chain', brokers),
         ...(done.event.type === 'kvl.link.failed'
           ? { failed: String((done.event.data as { reason?: unknown }).reason) }
           : {}),
       });
+      if (chainCalls) {
+        const log = cloud.emulator.requests();
+        chainCalls.push({
+          mode: 'chain',
+          scenario: 'link',
+          brokers,
+          calls: countCalls(log),
+          writes: countWrites(log),
+        });
+        // The same request again, for a link that is complete: what does repeating it cost?
+        cloud.emulator.clearRequests();
+        runtime.invokeAsync('create-services', linkRequest(instance.instanceId, cloud));
+        await waitFor(() => outcomes().length > 1, (15 * 60_000) / speed + 30_000, `${config} repeat`);
+        await runtime.idle();
+        const again = cloud.emulator.requests();
+        chainCalls.push({
+          mode: 'chain',
+          scenario: 'repeat',
+          brokers,
+          calls: countCalls(again),
+          writes: countWrites(again),
+        });
+      }
     }
   } finally {
     stopSpread();
@@ -189,7 +214,7 @@ async function terraformRun(speed: number, brokers: number): Promise<LatencyRow>
       usableOverheadS: (live - accepted) / 1000,
       overheadRealMs: (finishedAt - accepted) / speed,
       calls: countCalls(cloud.emulator.requests()),
-      callTarget: 3 * brokers + 5,
+      callTarget: callGoal('chain', brokers),
     };
   } finally {
     stopSpread();
@@ -201,6 +226,8 @@ async function terraformRun(speed: number, brokers: number): Promise<LatencyRow>
 export async function runLatency(options: {
   speed: number;
   brokerCounts: readonly number[];
+  /** Filled with the fast path's calls per link (first link, then the same request repeated). */
+  chainCalls?: CallsRow[];
 }): Promise<LatencyRow[]> {
   const { speed, brokerCounts } = options;
   // The configurations run side by side (separate emulators): the baseline's sequential waits are
@@ -211,7 +238,7 @@ export async function runLatency(options: {
   const fastPollPossible = Math.round(FAST_POLL_INTERVAL_MS / speed) >= MIN_POLL_INTERVAL_MS;
   const [[fast, fastPoll], timer, terraform] = await Promise.all([
     (async () => [
-      await productRuns('fast-path', speed, brokerCounts),
+      await productRuns('fast-path', speed, brokerCounts, options.chainCalls),
       fastPollPossible ? await productRuns('fast-poll', speed, brokerCounts) : [],
     ])(),
     productRuns('timer-only', speed, brokerCounts),

@@ -370,6 +370,25 @@ export class LogCollector {
   }
 }
 
+/** Endpoint acceptance lands 60–66 s after creation (see spreadAcceptance): two poll intervals. */
+export const ACCEPTANCE_SPREAD_MS = 6_000;
+/** The same seed in every configuration: the n-th endpoint of each emulator gets the same delay. */
+export const SPREAD_SEED = 7;
+
+/**
+ * Writes to the cloud's resources (DMS, VPCEP, VPC): creates, tags, modify, rules, deletes. Tag
+ * queries (a POST that reads) and SMN publishes (the chain's hops) are not writes to a resource.
+ */
+export function countWrites(entries: readonly RequestLogEntry[]): number {
+  return entries.filter(
+    (e) =>
+      e.status !== 429 &&
+      e.method !== 'GET' &&
+      (e.service === 'dms' || e.service === 'vpcep' || e.service === 'vpc') &&
+      !e.path.endsWith('/resource_instances/action'),
+  ).length;
+}
+
 export function countCalls(entries: readonly RequestLogEntry[]): CallCount {
   const byApi: Record<string, number> = {};
   let calls = 0;

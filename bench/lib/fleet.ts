@@ -8,10 +8,13 @@
 import { createPort } from '../../local/cloud/index.js';
 import type { EndpointRecord, EndpointServiceRecord, KafkaInstance } from '../../local/cloud/types.js';
 import { VPCEP_ENDPOINT_DEVICE_OWNER } from '../../local/cloud/vpcep.js';
-import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from '../../shared/link/create-services.js';
 import { desiredTags } from '../../shared/link/desired.js';
-import { ruleDescription } from '../../shared/link/patch-listeners.js';
 import { resourceTags, TAG } from '../../shared/link/tags.js';
+import {
+  KAFKA_CROSS_VPC_PORT,
+  ruleDescription,
+  VPCEP_SERVICE_CIDR,
+} from '../../shared/link/vpcep-network.js';
 import { addInstance, type BenchCloud } from './common.js';
 
 /** VPCEP timestamps: UTC seconds. */

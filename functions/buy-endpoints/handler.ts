@@ -1,4 +1,5 @@
 /** services-ready → one endpoint per service in the client VPC; fast path → endpoints-accepted. */
+import { correlationOf } from '../../shared/events/cloudevents.js';
 import { buyEndpoints } from '../../shared/link/buy-endpoints.js';
 import { kvlHandler } from '../../shared/runtime/handler.js';
 import { createLinkDeps } from '../../shared/runtime/link-deps.js';
@@ -8,10 +9,21 @@ export const handler = kvlHandler(
     name: 'buy-endpoints',
     accepts: ['kvl.link.services-ready'],
     async handle(event, deps, tools) {
-      const { instanceId, client, options } = event.data;
+      const { instanceId, client, options, services } = event.data;
+      const correlationId = correlationOf(event);
       // KVL_FAST_PATH=off: a zero budget (deadline now) checks once and leaves the wait to the timer.
       const deadline = tools.config.fastPath ? tools.deadline : deps.clock.now();
-      const result = await buyEndpoints(deps, { instanceId, client }, { deadline });
+      // The services the message names spare re-reading them (buy-endpoints verifies them by use).
+      const result = await buyEndpoints(
+        deps,
+        {
+          instanceId,
+          client,
+          ...(services ? { services } : {}),
+          ...(correlationId ? { correlationId } : {}),
+        },
+        { deadline },
+      );
       if (result.outcome === 'stale') {
         tools.logger.info('stale message ignored', { reason: result.reason });
         return [];
@@ -23,7 +35,13 @@ export const handler = kvlHandler(
       return [
         tools.newEvent(
           'kvl.link.endpoints-accepted',
-          { instanceId, client, options, endpoints: result.links },
+          {
+            instanceId,
+            client,
+            options,
+            endpoints: result.links,
+            ...(Object.keys(result.servicePhases).length > 0 ? { servicePhases: result.servicePhases } : {}),
+          },
           { subject: instanceId },
         ),
       ];

@@ -8,8 +8,18 @@ export const handler = kvlHandler(
     name: 'patch-listeners',
     accepts: ['kvl.link.endpoints-accepted'],
     async handle(event, deps, tools) {
-      const { instanceId, client } = event.data;
-      const result = await patchListeners(deps, { instanceId, client }, { deadline: tools.deadline });
+      const { instanceId, client, endpoints, servicePhases } = event.data;
+      // The links the message names are verified against the instance (and the cloud) before use.
+      const result = await patchListeners(
+        deps,
+        {
+          instanceId,
+          client,
+          ...(endpoints ? { endpoints } : {}),
+          ...(servicePhases ? { servicePhases } : {}),
+        },
+        { deadline: tools.deadline },
+      );
       if (result.outcome === 'stale') {
         tools.logger.info('stale message ignored', { reason: result.reason });
         return [];

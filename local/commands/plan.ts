@@ -4,10 +4,10 @@
  * create-services already planned. Nothing is written.
  */
 import type { PlannedAction } from '../../shared/link/create-services.js';
-import { VPCEP_SERVICE_CIDR } from '../../shared/link/create-services.js';
 import type { LinkDeps } from '../../shared/link/deps.js';
 import type { LinkRequest } from '../../shared/link/desired.js';
 import { assessLinks, hasVpcepRule, takeSnapshot } from '../../shared/link/status.js';
+import { VPCEP_SERVICE_CIDR } from '../../shared/link/vpcep-network.js';
 
 export interface PlanLine {
   change: '+' | '~' | '-';

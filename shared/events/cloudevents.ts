@@ -94,6 +94,8 @@ export const ServiceRefSchema = z.object({
   portId: IdSchema,
   serviceId: IdSchema,
   serviceName: ServiceNameSchema,
+  /** The service's `kvl-phase` tag when it carries one: the step that completes the link clears it. */
+  phase: z.optional(z.enum(['pending', 'linked', 'failed'])),
 });
 
 export const EndpointRefSchema = z.object({
@@ -145,6 +147,11 @@ export const ServicesReadyDataSchema = z.extend(ChainDataSchema, {
 
 export const EndpointsAcceptedDataSchema = z.extend(ChainDataSchema, {
   endpoints: z.optional(brokerList(EndpointRefSchema)),
+  /**
+   * Services (by id) of `endpoints` that carry a `kvl-phase` tag, with its value: patch-listeners
+   * marks them linked (only those among the services of `endpoints`; other names are ignored).
+   */
+  servicePhases: z.optional(z.record(IdSchema, z.enum(['pending', 'linked', 'failed']))),
 });
 
 const BOOTSTRAP_PATTERN = /^\d{1,3}(\.\d{1,3}){3}:\d{1,5}(,\d{1,3}(\.\d{1,3}){3}:\d{1,5})*$/;

@@ -12,37 +12,204 @@ import {
   ServiceNotReadyError,
   VpcNotFoundError,
 } from '../cloud/errors.js';
-import type { Endpoint, EndpointService, KafkaInstance, VpcepClient } from '../cloud/types.js';
+import type { Endpoint, EndpointService, VpcepClient } from '../cloud/types.js';
 import { agencyError, type ClientSide, clientSide } from './client-account.js';
-import { firstProbe, markPhase } from './create-services.js';
-import { type Budget, type LinkDeps, pollUntil } from './deps.js';
-import type { DesiredLink } from './desired.js';
+import { type Budget, firstProbe, type LinkDeps, pollUntil } from './deps.js';
+import type { ClientTarget } from './desired.js';
 import { LinkNotReadyError, LinkRejectedError } from './errors.js';
 import { declaredLink } from './instance.js';
 import { type LinkInventory, preferredEndpoint, preferredService, readInventory } from './inventory.js';
-import { type BrokerLink, pairBrokers } from './mapping.js';
+import { type BrokerLink, pairBrokers, type ServiceRef } from './mapping.js';
+import { handOverToTimer } from './phase.js';
 import { markFailed, markFailedOnTerminal } from './poll-acceptance.js';
-import { resourceTags, TAG, tagValue } from './tags.js';
-
-export const STEP_BUY_ENDPOINTS = 'buy-endpoints';
+import { STEP_BUY_ENDPOINTS } from './steps.js';
+import { type LinkPhase, phaseOf, resourceTags } from './tags.js';
 
 export type BuyEndpointsResult =
-  | { outcome: 'accepted'; instance: KafkaInstance; desired: DesiredLink; links: BrokerLink[] }
-  | { outcome: 'pending'; instance: KafkaInstance; desired: DesiredLink; pending: string[] }
+  | {
+      outcome: 'accepted';
+      links: BrokerLink[];
+      /** `kvl-phase` of each service that carries one (patch-listeners marks them linked). */
+      servicePhases: Record<string, LinkPhase>;
+    }
+  | { outcome: 'pending'; pending: string[] }
   /** The instance no longer declares this link (unlinked meanwhile): nothing to do. */
   | { outcome: 'stale'; reason: string };
 
+export interface BuyEndpointsInput {
+  instanceId: string;
+  client: ClientTarget;
+  /**
+   * The services create-services found available (services-ready), one per listener. Handed, they
+   * spare the instance and service reads; they are verified by what they are used for: an endpoint
+   * create names the service (an unknown or deleted one fails it, and the step then reads the cloud
+   * from the start), and patch-listeners checks the link is still declared before using anything.
+   */
+  services?: readonly ServiceRef[];
+  /** Every endpoint of those services in the client VPC, known in-process (drive.ts): no listing. */
+  endpoints?: readonly Endpoint[];
+  /** Recorded (`kvl-request`) when the link is handed over to the timer. */
+  correlationId?: string;
+}
+
 export async function buyEndpoints(
   deps: LinkDeps,
-  input: { instanceId: string; client: { vpcId: string; subnetId: string } },
+  input: BuyEndpointsInput,
   budget: Budget,
 ): Promise<BuyEndpointsResult> {
-  return markFailedOnTerminal(deps, input.instanceId, () => buyEndpointsOnce(deps, input, budget));
+  return markFailedOnTerminal(deps, input.instanceId, async () => {
+    if (input.services && input.services.length > 0) {
+      const handed = await buyForHandedServices(deps, input, input.services, budget);
+      if (handed) return handed;
+    }
+    return buyEndpointsOnce(deps, input, budget);
+  });
+}
+
+/**
+ * The fast path of a message that names its services: list the client VPC's endpoints (unless known),
+ * create the missing ones, wait for acceptance. Undefined when a handed service turns out not to be
+ * usable: the caller reads the cloud from the start (and finds the link stale, or its services).
+ */
+async function buyForHandedServices(
+  deps: LinkDeps,
+  input: BuyEndpointsInput,
+  services: readonly ServiceRef[],
+  budget: Budget,
+): Promise<BuyEndpointsResult | undefined> {
+  const step = STEP_BUY_ENDPOINTS;
+  const { vpcId, subnetId } = input.client;
+  const client = await clientSide(deps, input.client, step);
+  const ids = new Set(services.map((s) => s.serviceId));
+  const listed = input.endpoints ?? (await client.vpcep.listEndpoints({ vpcId }));
+  const known = listed.filter((e) => ids.has(e.endpointServiceId) && e.vpcId === vpcId);
+  const asServices = services.map((s) => ({ id: s.serviceId }) as EndpointService);
+  const endpoints = await removeDuplicates(deps, client.vpcep, asServices, known);
+  const missing = services.filter((s) => !endpoints.some((e) => e.endpointServiceId === s.serviceId));
+  if (missing.length > 0) {
+    // Before buying anything: does the instance still declare this link, with these listeners? (A
+    // concurrent request for another VPC, or an unlink, may have won since create-services.)
+    const declared = await declaredLink(deps, input, step, budget);
+    if ('stale' in declared) return { outcome: 'stale', reason: declared.stale };
+    const ports = new Set(declared.instance.listeners.map((l) => l.portId));
+    if (
+      declared.desired.client.subnetId !== subnetId ||
+      ports.size !== services.length ||
+      services.some((s) => !ports.has(s.portId))
+    ) {
+      return undefined;
+    }
+  }
+  let createdAt: number | undefined;
+  for (const service of missing) {
+    try {
+      endpoints.push(
+        await createEndpointFor(
+          client,
+          { id: service.serviceId },
+          vpcId,
+          subnetId,
+          resourceTagsFor(deps, input.instanceId, service.listenerIp),
+        ),
+      );
+    } catch (error) {
+      // Gone or not available (an unlink, a repair): what the message said may no longer hold. The
+      // step reads the cloud from the start, which finds the link stale or meets the refusal again.
+      if (error instanceof LinkNotReadyError || error instanceof LinkRejectedError) {
+        deps.logger.info('a handed service cannot take an endpoint; reading the link again', {
+          serviceId: service.serviceId,
+        });
+        return undefined;
+      }
+      throw error;
+    }
+    createdAt = deps.clock.now();
+  }
+  const servicePhases = Object.fromEntries(
+    services.filter((s) => s.phase).map((s) => [s.serviceId, s.phase!]),
+  ) as Record<string, LinkPhase>;
+  const endpointIds = new Set(endpoints.map((e) => e.id));
+  // Nothing bought and every endpoint just listed is accepted (a repeat): no second look needed.
+  const listedNow = createdAt === undefined ? pairHanded(services, endpoints, vpcId) : undefined;
+  const links =
+    listedNow ??
+    (await waitForAcceptance(
+      deps,
+      budget,
+      client.vpcep,
+      input.instanceId,
+      vpcId,
+      // Every endpoint of these services, not only this run's: concurrent deliveries that each
+      // bought one then agree on the same (preferred) endpoint per broker.
+      (e) => ids.has(e.endpointServiceId),
+      (current) => pairHanded(services, current, vpcId),
+      createdAt,
+    ));
+  if (links) return { outcome: 'accepted', links, servicePhases };
+  await handOverToTimer(
+    deps,
+    services.map((s) => ({ id: s.serviceId, phase: s.phase })),
+    input.correlationId,
+  );
+  return { outcome: 'pending', pending: [...endpointIds].map((id) => `endpoint ${id} not accepted yet`) };
+}
+
+/** One accepted endpoint with an IP per handed service, or undefined while any is missing. */
+function pairHanded(
+  services: readonly ServiceRef[],
+  endpoints: readonly Endpoint[],
+  vpcId: string,
+): BrokerLink[] | undefined {
+  const links: BrokerLink[] = [];
+  for (const service of services) {
+    const endpoint = preferredEndpoint(
+      endpoints.filter(
+        (e) => e.endpointServiceId === service.serviceId && e.vpcId === vpcId && e.status !== 'deleting',
+      ),
+    );
+    if (endpoint?.status !== 'accepted' || !endpoint.ip) return undefined;
+    links.push({
+      listenerIp: service.listenerIp,
+      portId: service.portId,
+      serviceId: service.serviceId,
+      endpointId: endpoint.id,
+      endpointIp: endpoint.ip,
+    });
+  }
+  return links;
+}
+
+/** Polls the endpoints until `pair` accepts them; a rejected or failed one ends the link. */
+async function waitForAcceptance(
+  deps: LinkDeps,
+  budget: Budget,
+  vpcep: VpcepClient,
+  instanceId: string,
+  vpcId: string,
+  /** Which endpoints of the listing the wait is about. */
+  concerns: (endpoint: Endpoint) => boolean,
+  pair: (current: Endpoint[]) => BrokerLink[] | undefined,
+  createdAt: number | undefined,
+): Promise<BrokerLink[] | undefined> {
+  return pollUntil(
+    deps,
+    budget,
+    async () => {
+      const current = (await vpcep.listEndpoints({ vpcId })).filter(concerns);
+      const broken = current.find((e) => e.status === 'rejected' || e.status === 'failed');
+      if (broken) {
+        await markFailed(deps, instanceId);
+        throw endpointFailure(broken);
+      }
+      return pair(current);
+    },
+    firstProbe(deps, createdAt),
+  );
 }
 
 async function buyEndpointsOnce(
   deps: LinkDeps,
-  input: { instanceId: string; client: { vpcId: string; subnetId: string } },
+  input: BuyEndpointsInput,
   budget: Budget,
 ): Promise<BuyEndpointsResult> {
   const step = STEP_BUY_ENDPOINTS;
@@ -69,24 +236,25 @@ async function buyEndpointsOnce(
     const ready = chosen as EndpointService[];
     return ready.every((s) => s.status === 'available') ? ready : undefined;
   });
+  const phased = instance.listeners.map((l) => {
+    const service = inventory.services.find((s) => s.portId === l.portId && s.status !== 'deleting');
+    return { id: service?.id ?? '', phase: service ? phaseOf(service.tags) : undefined };
+  });
   if (!services) {
-    return { outcome: 'pending', instance, desired, pending: ['endpoint services are not available yet'] };
+    await handOverToTimer(
+      deps,
+      phased.filter((s) => s.id !== ''),
+      input.correlationId,
+    );
+    return { outcome: 'pending', pending: ['endpoint services are not available yet'] };
   }
 
   // The inventory of the last probe is current: it is what found the services available.
   const endpoints = await removeDuplicates(deps, client.vpcep, services, inventory.endpoints);
   const missing = services.filter((s) => !endpoints.some((e) => e.endpointServiceId === s.id));
+  // The quota was checked by create-services, which always runs before this step; a quota used up
+  // since then fails the create below with the same code.
   let createdAt: number | undefined;
-  if (missing.length > 0) {
-    // The quota was checked by create-services, which always runs before this step; a quota used up
-    // since then fails the create below with the same code. New endpoints put the link back under
-    // the acceptance timer's watch.
-    await markPhase(
-      deps,
-      services.filter((s) => tagValue(s.tags, TAG.phase) !== 'pending'),
-      'pending',
-    );
-  }
   for (const service of missing) {
     const listener = instance.listeners.find((l) => l.portId === service.portId)!;
     endpoints.push(
@@ -102,34 +270,32 @@ async function buyEndpointsOnce(
   }
 
   const ids = new Set(endpoints.map((e) => e.id));
-  const accepted = await pollUntil(
+  const accepted = await waitForAcceptance(
     deps,
     budget,
-    async () => {
-      const current = (await client.vpcep.listEndpoints({ vpcId })).filter((e) => ids.has(e.id));
-      const broken = current.find((e) => e.status === 'rejected' || e.status === 'failed');
-      if (broken) {
-        await markFailed(deps, instance.instanceId);
-        throw endpointFailure(broken);
-      }
+    client.vpcep,
+    instance.instanceId,
+    vpcId,
+    (e) => ids.has(e.id),
+    (current) => {
       const paired = pairBrokers(instance.listeners, services, current, vpcId);
       return paired.problems.length === 0 ? paired.links : undefined;
     },
-    firstProbe(deps, createdAt),
+    createdAt,
   );
   if (!accepted) {
-    return {
-      outcome: 'pending',
-      instance,
-      desired,
-      pending: [...ids].map((id) => `endpoint ${id} not accepted yet`),
-    };
+    // Not accepted within the budget: the acceptance timer follows the link from here.
+    await handOverToTimer(deps, phased, input.correlationId);
+    return { outcome: 'pending', pending: [...ids].map((id) => `endpoint ${id} not accepted yet`) };
   }
-  return { outcome: 'accepted', instance, desired, links: accepted };
+  const servicePhases = Object.fromEntries(
+    phased.filter((s) => s.phase).map((s) => [s.id, s.phase!]),
+  ) as Record<string, LinkPhase>;
+  return { outcome: 'accepted', links: accepted, servicePhases };
 }
 
 function resourceTagsFor(deps: LinkDeps, instanceId: string, listenerIp: string) {
-  return resourceTags(instanceId, listenerIp, 'pending', deps.clock.now());
+  return resourceTags(instanceId, listenerIp, undefined, deps.clock.now());
 }
 
 export function endpointFailure(endpoint: Endpoint): LinkRejectedError {
@@ -150,7 +316,7 @@ export function endpointFailure(endpoint: Endpoint): LinkRejectedError {
 async function removeDuplicates(
   deps: LinkDeps,
   vpcep: VpcepClient,
-  services: readonly EndpointService[],
+  services: ReadonlyArray<Pick<EndpointService, 'id'>>,
   endpoints: Endpoint[],
 ): Promise<Endpoint[]> {
   const kept: Endpoint[] = [];
@@ -179,7 +345,7 @@ async function removeDuplicates(
 
 async function createEndpointFor(
   client: ClientSide,
-  service: EndpointService,
+  service: Pick<EndpointService, 'id'>,
   vpcId: string,
   subnetId: string,
   tags: ReturnType<typeof resourceTags>,

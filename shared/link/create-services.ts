@@ -3,13 +3,8 @@
  * desired state on the instance, find-or-create one endpoint service per listener port, whitelist
  * the client account, and wait (briefly) for the services to become available.
  */
-import {
-  CloudApiError,
-  NotFoundError,
-  PortAlreadyServedError,
-  QUOTA_EXCEEDED_CODE,
-} from '../cloud/errors.js';
-import type { EndpointService, KafkaInstance, KafkaListener, Tag } from '../cloud/types.js';
+import { CloudApiError, NotFoundError, PortAlreadyServedError } from '../cloud/errors.js';
+import type { Endpoint, EndpointService, KafkaInstance, KafkaListener, Tag } from '../cloud/types.js';
 import {
   agencyError,
   type ClientSide,
@@ -17,7 +12,7 @@ import {
   clientSide,
   requireAgencyForOtherAccount,
 } from './client-account.js';
-import { type Budget, type LinkDeps, pollUntil } from './deps.js';
+import { type Budget, firstProbe, type LinkDeps, pollUntil } from './deps.js';
 import {
   desiredLinkOf,
   desiredTags,
@@ -28,20 +23,12 @@ import {
 import { LinkNotReadyError, LinkRejectedError } from './errors.js';
 import { requireListeners, runningInstance } from './instance.js';
 import { type LinkInventory, preferredService, readInventory } from './inventory.js';
-import { resourceTags, TAG, tagValue } from './tags.js';
-
-export const STEP_CREATE_SERVICES = 'create-services';
-
-/** The network VPCEP uses for its own traffic; client subnets must not overlap it. */
-export const VPCEP_SERVICE_CIDR = '198.19.128.0/17';
-export const KAFKA_CROSS_VPC_PORT = 9011;
-
-export interface ServiceRef {
-  listenerIp: string;
-  portId: string;
-  serviceId: string;
-  serviceName: string;
-}
+import type { ServiceRef } from './mapping.js';
+import { handOverToTimer } from './phase.js';
+import { checkQuotas } from './quotas.js';
+import { STEP_CREATE_SERVICES } from './steps.js';
+import { phaseOf, resourceTags, TAG, tagValue } from './tags.js';
+import { cidrsOverlap, KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './vpcep-network.js';
 
 export interface PlannedAction {
   action: string;
@@ -56,6 +43,11 @@ export interface CreateServicesResult {
   ready: boolean;
   /** What was (or, in a dry run, would be) written. */
   actions: PlannedAction[];
+  /**
+   * Every endpoint of these services in the client VPC as this run knows them: listed, or none
+   * because this run created every service. Only an in-process caller (drive.ts) may use it.
+   */
+  endpoints?: Endpoint[];
 }
 
 export interface CreateServicesOptions {
@@ -82,8 +74,13 @@ export async function createServices(
   // credentials (the agency's, for another account) before anything is written.
   await requireAgencyForOtherAccount(deps, request.client, step);
   const client = await clientSide(deps, request.client, step);
-  await checkClientSubnet(client, request);
-  let inventory = await readInventory(deps, instance, undefined, client.vpcep);
+  // The subnet was checked when the instance's tags came to declare this very client: a repeated
+  // request does not read it again (a subnet deleted since fails the endpoint create, by name).
+  const declared = desiredLinkOf(instance);
+  if (!declared || !sameClient(declared.client, request.client)) await checkClientSubnet(client, request);
+  let inventory = await readInventory(deps, instance, undefined, client.vpcep, {
+    endpointsOnlyWithServices: true,
+  });
   refuseEndpointsElsewhere(inventory, request);
 
   // A port whose previous service is still `deleting` (an unlink moments ago) cannot get a new one
@@ -94,7 +91,9 @@ export async function createServices(
       `the previous endpoint service(s) of ${blocked.length} port(s) are still being deleted; waiting for them to go`,
     );
     const gone = await pollUntil(deps, budget, async () => {
-      const current = await readInventory(deps, instance, undefined, client.vpcep);
+      const current = await readInventory(deps, instance, undefined, client.vpcep, {
+        endpointsOnlyWithServices: true,
+      });
       return portsStillDeleting(current, instance.listeners).length === 0 ? current : undefined;
     });
     if (!gone) return { instance, services: [], ready: false, actions: [] };
@@ -149,16 +148,8 @@ export async function createServices(
       } else if (accountTags.length > 0 && !dryRun) {
         await deps.vpcep.createResourceTags('endpoint_service', existing.id, accountTags);
       }
-      if (
-        tagValue(existing.tags, TAG.instance) === instance.instanceId &&
-        correlationId &&
-        tagValue(existing.tags, TAG.request) !== correlationId &&
-        !dryRun
-      ) {
-        await deps.vpcep.createResourceTags('endpoint_service', existing.id, [
-          { key: TAG.request, value: correlationId },
-        ]);
-      }
+      // `kvl-request` is rewritten only when the link is handed over to the timer (whose events
+      // carry it); a step that finishes the link itself passes the id along in its own events.
       continue;
     }
     actions.push({
@@ -174,15 +165,6 @@ export async function createServices(
     }
   }
 
-  // A link whose resources change goes back to pending, so the acceptance timer follows it again.
-  if (!dryRun && actions.some((a) => a.action === 'create-service')) {
-    await markPhase(
-      deps,
-      services.filter((s) => tagValue(s.tags, TAG.phase) !== 'pending'),
-      'pending',
-    );
-  }
-
   const permissions = whitelistOf(request);
   // The owner's own account is always allowed: with no other account to allow, nothing to read.
   for (const service of permissions.length > 0 ? services : []) {
@@ -196,43 +178,58 @@ export async function createServices(
   if (dryRun) return { instance, services: [], ready: false, actions };
 
   const ids = new Set(services.map((s) => s.id));
-  const available = await pollUntil(
-    deps,
-    budget,
-    async () => {
-      const current = (await deps.vpcep.listEndpointServices()).filter((s) => ids.has(s.id));
-      const failed = current.find((s) => s.status === 'failed');
-      if (failed) {
-        // The cloud's own code and message say why (quota, port conflict…): keep them in the reason.
-        const detail = failed.errors?.map((e) => `${e.code}: ${e.message}`).join('; ');
-        throw new LinkRejectedError(
-          step,
-          `endpoint service ${failed.id} failed to create${detail ? ` (${detail})` : ''}`,
-          undefined,
-          'SERVICE_FAILED',
-        );
-      }
-      return current.length === ids.size && current.every((s) => s.status === 'available')
-        ? current
-        : undefined;
-    },
-    firstProbe(deps, createdAt),
-  );
+  // Services found available need no second look (a repeated request finds them so).
+  const allAvailable = createdAt === undefined && services.every((s) => s.status === 'available');
+  const available = allAvailable
+    ? services
+    : await pollUntil(
+        deps,
+        budget,
+        async () => {
+          const current = (await deps.vpcep.listEndpointServices()).filter((s) => ids.has(s.id));
+          const failed = current.find((s) => s.status === 'failed');
+          if (failed) {
+            // The cloud's own code and message say why (quota, port conflict…): keep them in the reason.
+            const detail = failed.errors?.map((e) => `${e.code}: ${e.message}`).join('; ');
+            throw new LinkRejectedError(
+              step,
+              `endpoint service ${failed.id} failed to create${detail ? ` (${detail})` : ''}`,
+              undefined,
+              'SERVICE_FAILED',
+            );
+          }
+          return current.length === ids.size && current.every((s) => s.status === 'available')
+            ? current
+            : undefined;
+        },
+        firstProbe(deps, createdAt),
+      );
   const final = available ?? services;
-  return {
-    instance,
-    services: instance.listeners.map((l) => toRef(l, final.find((s) => s.portId === l.portId)!)),
-    ready: available !== undefined,
-    actions,
-  };
+  const refs = instance.listeners.map((l) => toRef(l, final.find((s) => s.portId === l.portId)!));
+  // Not available within the budget: the acceptance timer takes the link over from here (it
+  // re-drives links whose services have no endpoints), so it must be able to find it.
+  if (!available)
+    await handOverToTimer(
+      deps,
+      refs.map((r) => ({ id: r.serviceId, phase: r.phase })),
+      correlationId,
+    );
+  const created = actions.filter((a) => a.action === 'create-service').length;
+  const endpoints =
+    created === services.length
+      ? []
+      : inventory.endpoints.filter((e) => e.vpcId === request.client.vpcId && ids.has(e.endpointServiceId));
+  return { instance, services: refs, ready: available !== undefined, actions, endpoints };
 }
 
 function toRef(listener: KafkaListener, service: EndpointService): ServiceRef {
+  const phase = phaseOf(service.tags);
   return {
     listenerIp: listener.listenerIp,
     portId: listener.portId,
     serviceId: service.id,
     serviceName: service.serviceName,
+    ...(phase ? { phase } : {}),
   };
 }
 
@@ -268,7 +265,7 @@ function tagsFor(
   listener: KafkaListener,
   requestId?: string,
 ): Tag[] {
-  return resourceTags(instance.instanceId, listener.listenerIp, 'pending', deps.clock.now(), requestId);
+  return resourceTags(instance.instanceId, listener.listenerIp, undefined, deps.clock.now(), requestId);
 }
 
 /** ≤16 chars of [A-Za-z0-9_-]: `kvl-` + 8 chars of the instance id + broker IP's last octet. */
@@ -276,25 +273,6 @@ function serviceNameFor(instance: KafkaInstance, listener: KafkaListener): strin
   const id = instance.instanceId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8);
   const octet = listener.listenerIp.split('.').pop() ?? '0';
   return `kvl-${id}-${octet}`.slice(0, 16);
-}
-
-/** Sets `kvl-phase` on endpoint services (tag create overwrites the value of an existing key). */
-export async function markPhase(
-  deps: Pick<LinkDeps, 'vpcep' | 'clock'>,
-  services: ReadonlyArray<{ id: string }>,
-  phase: 'pending' | 'linked' | 'failed',
-): Promise<void> {
-  // Back to pending starts a new wait: the acceptance timer measures timeouts from `kvl-since`.
-  const tags =
-    phase === 'pending'
-      ? [
-          { key: TAG.phase, value: phase },
-          { key: TAG.since, value: String(Math.floor(deps.clock.now() / 1000)) },
-        ]
-      : [{ key: TAG.phase, value: phase }];
-  for (const service of services) {
-    await deps.vpcep.createResourceTags('endpoint_service', service.id, tags);
-  }
 }
 
 async function createServiceFor(
@@ -447,57 +425,4 @@ async function checkClientSubnet(client: ClientSide, request: LinkRequest): Prom
       'SUBNET_OVERLAPS_VPCEP',
     );
   }
-}
-
-/**
- * Refuses up front when a quota cannot hold the resources still to create (one read for all types).
- * A quota consumed by someone else between this check and a create still fails that create, with
- * the same code.
- */
-export async function checkQuotas(
-  deps: Pick<LinkDeps, 'vpcep'>,
-  needed: Partial<Record<'endpoint_service' | 'endpoint', number>>,
-  step: string,
-): Promise<void> {
-  const types = (Object.keys(needed) as Array<keyof typeof needed>).filter((t) => (needed[t] ?? 0) > 0);
-  if (types.length === 0) return;
-  const quotas = await deps.vpcep.getQuotas(types.length === 1 ? types[0] : undefined);
-  for (const type of types) {
-    const quota = quotas.find((q) => q.type === type);
-    if (!quota) continue;
-    const free = quota.quota - quota.used;
-    const want = needed[type] ?? 0;
-    if (free < want) {
-      throw new LinkRejectedError(
-        step,
-        `VPCEP ${type} quota too small: ${want} needed, ${free} free (${quota.used}/${quota.quota} used)`,
-        undefined,
-        QUOTA_EXCEEDED_CODE,
-      );
-    }
-  }
-}
-
-/** The first check of resources created at `createdAt` waits for the documented creation time. */
-export function firstProbe(
-  deps: Pick<LinkDeps, 'settings'>,
-  createdAt: number | undefined,
-): { notBefore?: number } {
-  return createdAt === undefined ? {} : { notBefore: createdAt + deps.settings.firstProbeAfterMs };
-}
-
-function ipv4ToInt(ip: string): number {
-  return ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
-}
-
-export function cidrsOverlap(a: string, b: string): boolean {
-  const range = (cidr: string): [number, number] => {
-    const [ip = '0.0.0.0', bits = '32'] = cidr.split('/');
-    const size = 2 ** (32 - Number(bits));
-    const start = Math.floor(ipv4ToInt(ip) / size) * size;
-    return [start, start + size - 1];
-  };
-  const [a0, a1] = range(a);
-  const [b0, b1] = range(b);
-  return a0 <= b1 && b0 <= a1;
 }

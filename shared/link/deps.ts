@@ -86,3 +86,11 @@ export async function pollUntil<T>(
     await deps.clock.sleep(Math.min(deps.settings.pollIntervalMs, left));
   }
 }
+
+/** The first check of resources created at `createdAt` waits for the documented creation time. */
+export function firstProbe(
+  deps: Pick<LinkDeps, 'settings'>,
+  createdAt: number | undefined,
+): { notBefore?: number } {
+  return createdAt === undefined ? {} : { notBefore: createdAt + deps.settings.firstProbeAfterMs };
+}

@@ -3,12 +3,16 @@
  * CLI): the same idempotent steps the functions run, called in order, each re-run until it is done
  * or the deadline passes. No queue, no timer: waiting happens here.
  */
+
+import type { Endpoint } from '../cloud/types.js';
 import { buyEndpoints } from './buy-endpoints.js';
 import { type CreateServicesResult, createServices, type PlannedAction } from './create-services.js';
 import type { Budget, LinkDeps } from './deps.js';
 import type { LinkRequest } from './desired.js';
 import { LinkNotReadyError } from './errors.js';
+import type { BrokerLink } from './mapping.js';
 import { type LinkCompletion, patchListeners } from './patch-listeners.js';
+import type { LinkPhase } from './tags.js';
 
 export type DriveStep = 'create-services' | 'buy-endpoints' | 'patch-listeners';
 
@@ -45,10 +49,18 @@ export async function driveLink(
   });
 
   onProgress({ step: 'buy-endpoints', phase: 'start' });
+  // Each step hands the next what it learned in this process: the services and their endpoints,
+  // then the accepted links (ARCHITECTURE §4, "calls per link").
+  let links: BrokerLink[];
+  let servicePhases: Record<string, LinkPhase>;
+  let known: { services: CreateServicesResult['services']; endpoints?: Endpoint[] } = {
+    services: services.services,
+    ...(services.endpoints ? { endpoints: services.endpoints } : {}),
+  };
   for (;;) {
     const bought = await buyEndpoints(
       deps,
-      { instanceId: request.instanceId, client: request.client },
+      { instanceId: request.instanceId, client: request.client, ...known },
       budget,
     );
     if (bought.outcome === 'stale') throw new LinkNotReadyError('buy-endpoints', bought.reason);
@@ -58,8 +70,12 @@ export async function driveLink(
         phase: 'done',
         detail: `${bought.links.length} endpoint(s) accepted`,
       });
+      links = bought.links;
+      servicePhases = bought.servicePhases;
       break;
     }
+    // A later round lists the endpoints again (this run's own may have been handed to the timer).
+    known = { services: services.services };
     onProgress({ step: 'buy-endpoints', phase: 'waiting', detail: bought.pending.join('; ') });
     expire(deps, budget, 'buy-endpoints', 'the endpoints were not accepted in time');
   }
@@ -67,7 +83,13 @@ export async function driveLink(
   onProgress({ step: 'patch-listeners', phase: 'start' });
   const patched = await patchListeners(
     deps,
-    { instanceId: request.instanceId, client: request.client },
+    {
+      instanceId: request.instanceId,
+      client: request.client,
+      endpoints: links,
+      servicePhases,
+      endpointsJustPolled: true,
+    },
     budget,
   );
   if (patched.outcome === 'stale') throw new LinkNotReadyError('patch-listeners', patched.reason);

@@ -20,15 +20,27 @@ export async function readInventory(
   clientVpcId?: string,
   /** Where the endpoints live: the client account's VPCEP for a cross-account link. */
   endpointsFrom: VpcepClient = deps.vpcep,
+  /**
+   * Read the services first and the endpoints only when there are services: an instance without
+   * services has no endpoints to find (a first link saves the listing, at the price of two calls in
+   * sequence instead of side by side).
+   */
+  options: { endpointsOnlyWithServices?: boolean } = {},
 ): Promise<LinkInventory> {
   const portIds = new Set(instance.listeners.map((l) => l.portId));
-  const [allServices, allEndpoints] = await Promise.all([
-    deps.vpcep.listEndpointServices(),
-    endpointsFrom.listEndpoints(clientVpcId ? { vpcId: clientVpcId } : undefined),
-  ]);
-  const services = allServices.filter(
-    (s) => portIds.has(s.portId) || tagValue(s.tags, TAG.instance) === instance.instanceId,
-  );
+  const listEndpoints = () => endpointsFrom.listEndpoints(clientVpcId ? { vpcId: clientVpcId } : undefined);
+  const mine = (all: readonly EndpointService[]) =>
+    all.filter((s) => portIds.has(s.portId) || tagValue(s.tags, TAG.instance) === instance.instanceId);
+  let services: EndpointService[];
+  let allEndpoints: Endpoint[];
+  if (options.endpointsOnlyWithServices) {
+    services = mine(await deps.vpcep.listEndpointServices());
+    allEndpoints = services.length > 0 ? await listEndpoints() : [];
+  } else {
+    const [allServices, listed] = await Promise.all([deps.vpcep.listEndpointServices(), listEndpoints()]);
+    services = mine(allServices);
+    allEndpoints = listed;
+  }
   const serviceIds = new Set(services.map((s) => s.id));
   const endpoints = allEndpoints.filter((e) => serviceIds.has(e.endpointServiceId));
   return { services, endpoints };

@@ -3,10 +3,21 @@
  * IP of the endpoint whose service uses *that broker's* port_id. These pure functions build the map
  * from what the cloud reports and refuse anything partial, ambiguous or mismatched.
  */
+
 import type { Endpoint, EndpointService, KafkaListener } from '../cloud/types.js';
 import { ListenerMapError } from './errors.js';
 import { preferredEndpoint } from './inventory.js';
+import type { LinkPhase } from './tags.js';
 import { isIpv4 } from './tags.js';
+
+export interface ServiceRef {
+  listenerIp: string;
+  portId: string;
+  serviceId: string;
+  serviceName: string;
+  /** The service's `kvl-phase` when it carries one (the timer follows it, or it failed). */
+  phase?: LinkPhase;
+}
 
 export interface BrokerLink {
   listenerIp: string;

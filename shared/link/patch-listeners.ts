@@ -4,14 +4,13 @@
  * linked, and describe the result for the completion event.
  */
 import { InstanceBusyError } from '../cloud/errors.js';
-import type { KafkaInstance, Tag } from '../cloud/types.js';
+import type { KafkaInstance, Tag, VpcepClient } from '../cloud/types.js';
 import { clientSide } from './client-account.js';
-import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './create-services.js';
 import { type Budget, type LinkDeps, remainingMs } from './deps.js';
 import type { DesiredLink } from './desired.js';
 import { LinkNotReadyError } from './errors.js';
 import { declaredLink, runningInstance } from './instance.js';
-import { readInventory } from './inventory.js';
+import { preferredEndpoint, readInventory } from './inventory.js';
 import {
   advertisesExactly,
   type BrokerLink,
@@ -20,14 +19,10 @@ import {
   pairBrokers,
 } from './mapping.js';
 import { markFailedOnTerminal } from './poll-acceptance.js';
-import { TAG, tagValue } from './tags.js';
-
-export const STEP_PATCH_LISTENERS = 'patch-listeners';
-
-/** Marks our rules, so reconcile and unlink recognise them. */
-export function ruleDescription(instanceId: string): string {
-  return `kafka-vpcep-link ${instanceId}`;
-}
+import { hasVpcepRule } from './status.js';
+import { STEP_PATCH_LISTENERS } from './steps.js';
+import { type LinkPhase, phaseOf, TAG, tagValue } from './tags.js';
+import { KAFKA_CROSS_VPC_PORT, ruleDescription, VPCEP_SERVICE_CIDR } from './vpcep-network.js';
 
 export interface LinkCompletion {
   instanceId: string;
@@ -45,17 +40,43 @@ export type PatchListenersResult =
   | { outcome: 'completed'; completion: LinkCompletion }
   | { outcome: 'stale'; reason: string };
 
+export interface PatchListenersInput {
+  instanceId: string;
+  client: { vpcId: string };
+  /**
+   * The links buy-endpoints found accepted (endpoints-accepted). Handed, they spare re-reading the
+   * services: the instance is read anyway (is the link still declared, what does it advertise), and
+   * when it does not already advertise them, the endpoints are listed to verify them before the map
+   * is sent. Anything that does not hold sends the step back to reading the cloud from the start.
+   */
+  endpoints?: readonly BrokerLink[];
+  /** `kvl-phase` of the handed links' services that carry one: they are marked linked. */
+  servicePhases?: Readonly<Record<string, LinkPhase>>;
+  /**
+   * In-process only (drive.ts): `endpoints` were polled by this same process moments ago, so they
+   * are not listed again. The instance is read all the same (a concurrent request may have won).
+   */
+  endpointsJustPolled?: boolean;
+}
+
 export async function patchListeners(
   deps: LinkDeps,
-  input: { instanceId: string; client: { vpcId: string } },
+  input: PatchListenersInput,
   budget: Budget,
 ): Promise<PatchListenersResult> {
   return markFailedOnTerminal(deps, input.instanceId, () => patchListenersOnce(deps, input, budget));
 }
 
+/** What a completion builds on: the instance, the verified links, and the phase tags to clear. */
+interface Verified {
+  links: BrokerLink[];
+  /** Resources carrying a `kvl-phase` other than linked (the timer watched them, or they failed). */
+  phased: Array<{ type: 'endpoint_service' | 'endpoint'; id: string; phase: string }>;
+}
+
 async function patchListenersOnce(
   deps: LinkDeps,
-  input: { instanceId: string; client: { vpcId: string } },
+  input: PatchListenersInput,
   budget: Budget,
 ): Promise<PatchListenersResult> {
   const step = STEP_PATCH_LISTENERS;
@@ -66,39 +87,45 @@ async function patchListenersOnce(
 
   // A cross-account link's endpoints are read and tagged in the client's account.
   const client = await clientSide(deps, desired.client, step);
-  const inventory = await readInventory(deps, instance, desired.client.vpcId, client.vpcep);
-  const { links, problems } = pairBrokers(
-    instance.listeners,
-    inventory.services,
-    inventory.endpoints,
-    desired.client.vpcId,
-  );
+  const handed = input.endpoints ? coversListeners(instance, input.endpoints) : undefined;
+  let verified: Verified | string | undefined;
+  if (
+    handed &&
+    (input.endpointsJustPolled ||
+      advertisesExactly(instance.listeners, buildAdvertisedMap(instance.listeners, handed)))
+  ) {
+    // The instance itself (or this very process) confirms the handed links: nothing to re-read.
+    verified = { links: handed, phased: phasedOf(handed, input.servicePhases) };
+  } else if (handed) {
+    verified = await verifyHanded(client.vpcep, desired.client.vpcId, handed, input.servicePhases);
+  }
+  if (!verified || typeof verified === 'string') {
+    if (verified) deps.logger.info('handed endpoints do not hold; reading the link again', { why: verified });
+    verified = await discover(deps, client.vpcep, instance, desired.client.vpcId);
+  }
   // The message says the endpoints were accepted, but the cloud disagrees (a late duplicate, a repair
   // under way): not this message's link to fail. The timer or reconcile sends it again when it holds.
-  if (problems.length > 0) {
-    return { outcome: 'stale', reason: `the cloud is not ready for the map: ${problems.join('; ')}` };
+  if (typeof verified === 'string') {
+    return { outcome: 'stale', reason: `the cloud is not ready for the map: ${verified}` };
   }
+  const { links } = verified;
   const map = buildAdvertisedMap(instance.listeners, links);
 
   // A redelivery finds its map in place (the modify takes effect at once) and sends nothing.
   const alreadyAdvertised = advertisesExactly(instance.listeners, map);
   if (!alreadyAdvertised) instance = await sendMap(deps, instance, map, budget);
 
-  const rule = desired.securityGroupRule ? await ensureSecurityGroupRule(deps, instance) : undefined;
+  const rule = desired.securityGroupRule
+    ? await ensureSecurityGroupRule(deps, instance, alreadyAdvertised)
+    : undefined;
   if (desired.networkAclRule) await ensureNetworkAclRule(deps, instance);
 
-  // Judged on the paired resources only: a duplicate endpoint being deleted (left by a concurrent
-  // delivery) is never marked linked and would otherwise make every later completion look first.
-  const paired = [
-    ...inventory.services
-      .filter((s) => links.some((l) => l.serviceId === s.id))
-      .map((s) => ({ type: 'endpoint_service' as const, id: s.id, tags: s.tags })),
-    ...inventory.endpoints
-      .filter((e) => links.some((l) => l.endpointId === e.id))
-      .map((e) => ({ type: 'endpoint' as const, id: e.id, tags: e.tags })),
-  ];
-  const alreadyLinked = alreadyAdvertised && paired.every((r) => tagValue(r.tags, TAG.phase) === 'linked');
-  await markLinked(deps, paired, client.vpcep);
+  // Only resources with a phase tag are written: the fast path leaves none, so it writes nothing here.
+  // A map already in place was announced by an earlier completion: this one repeats it, even when
+  // it still has phase tags to clear (the timer following a link a fast-path run has completed, or
+  // a message whose phases were read before a hand-over).
+  const alreadyLinked = alreadyAdvertised;
+  await markLinked(deps, verified.phased, client.vpcep);
 
   return {
     outcome: 'completed',
@@ -113,6 +140,87 @@ async function patchListenersOnce(
       redelivered: alreadyLinked && !rule?.created,
     },
   };
+}
+
+/** The handed links, when they name exactly the instance's listeners (by IP and port). */
+function coversListeners(instance: KafkaInstance, links: readonly BrokerLink[]): BrokerLink[] | undefined {
+  const ok =
+    links.length === instance.listeners.length &&
+    instance.listeners.every((l) =>
+      links.some((k) => k.listenerIp === l.listenerIp && k.portId === l.portId),
+    );
+  return ok ? [...links] : undefined;
+}
+
+function phasedOf(
+  links: readonly BrokerLink[],
+  phases: Readonly<Record<string, LinkPhase>> = {},
+): Verified['phased'] {
+  return links
+    .filter((l) => phases[l.serviceId] !== undefined && phases[l.serviceId] !== 'linked')
+    .map((l) => ({ type: 'endpoint_service' as const, id: l.serviceId, phase: phases[l.serviceId]! }));
+}
+
+/** One listing of the client VPC's endpoints confirms each handed endpoint: its service, accepted, its IP. */
+async function verifyHanded(
+  vpcep: VpcepClient,
+  vpcId: string,
+  links: readonly BrokerLink[],
+  phases: Readonly<Record<string, LinkPhase>> | undefined,
+): Promise<Verified | string> {
+  const endpoints = await vpcep.listEndpoints({ vpcId });
+  for (const link of links) {
+    const endpoint = endpoints.find((e) => e.id === link.endpointId);
+    if (
+      !endpoint ||
+      endpoint.endpointServiceId !== link.serviceId ||
+      endpoint.vpcId !== vpcId ||
+      endpoint.status !== 'accepted' ||
+      endpoint.ip !== link.endpointIp
+    ) {
+      return `endpoint ${link.endpointId} of ${link.listenerIp} is ${endpoint ? endpoint.status : 'gone'}`;
+    }
+    // Concurrent deliveries may each have bought one: every patch must send the same, preferred one.
+    const preferred = preferredEndpoint(
+      endpoints.filter(
+        (e) => e.endpointServiceId === link.serviceId && e.vpcId === vpcId && e.status !== 'deleting',
+      ),
+    );
+    if (preferred?.id !== endpoint.id) {
+      return `service ${link.serviceId} has more than one endpoint; ${endpoint.id} is not the one kept`;
+    }
+  }
+  const phased = phasedOf(links, phases);
+  for (const link of links) {
+    const endpoint = endpoints.find((e) => e.id === link.endpointId)!;
+    const phase = phaseOf(endpoint.tags);
+    if (phase && phase !== 'linked') phased.push({ type: 'endpoint', id: endpoint.id, phase });
+  }
+  return { links: [...links], phased };
+}
+
+/** The links as the cloud has them, from the services and endpoints of the instance. */
+async function discover(
+  deps: LinkDeps,
+  vpcep: VpcepClient,
+  instance: KafkaInstance,
+  vpcId: string,
+): Promise<Verified | string> {
+  const inventory = await readInventory(deps, instance, vpcId, vpcep);
+  const { links, problems } = pairBrokers(instance.listeners, inventory.services, inventory.endpoints, vpcId);
+  if (problems.length > 0) return problems.join('; ');
+  // Judged on the paired resources only: a duplicate endpoint being deleted (left by a concurrent
+  // delivery) is never marked linked.
+  const phased: Verified['phased'] = [];
+  for (const s of inventory.services.filter((s) => links.some((l) => l.serviceId === s.id))) {
+    const phase = phaseOf(s.tags);
+    if (phase && phase !== 'linked') phased.push({ type: 'endpoint_service', id: s.id, phase });
+  }
+  for (const e of inventory.endpoints.filter((e) => links.some((l) => l.endpointId === e.id))) {
+    const phase = phaseOf(e.tags);
+    if (phase && phase !== 'linked') phased.push({ type: 'endpoint', id: e.id, phase });
+  }
+  return { links, phased };
 }
 
 /**
@@ -159,14 +267,28 @@ async function sendMap(
 }
 
 /**
- * Opens TCP 9011 from VPCEP's network. A rule that already exists is adopted; it is recorded as ours
- * (instance tag) only when we created it, or when it carries our description (a crash between the
- * create and the tag), so unlink never removes a rule the user made.
+ * Opens TCP 9011 from VPCEP's network. A rule that already exists is adopted. Ours are recognised by
+ * their description (ruleDescription), which unlink looks for: nothing is recorded on the instance,
+ * and unlink never removes a rule the user made. A link whose map was already in place (a repeat)
+ * lists the rules first, so a rule that is there costs no write; a first link creates at once (the
+ * cloud answers a duplicate with the existing rule).
  */
 async function ensureSecurityGroupRule(
   deps: LinkDeps,
   instance: KafkaInstance,
+  repeat: boolean,
 ): Promise<{ ruleId: string; created: boolean }> {
+  if (repeat) {
+    const rules = await deps.vpc.listSecurityGroupRules({
+      securityGroupId: instance.securityGroupId,
+      direction: 'ingress',
+      remoteIpPrefix: VPCEP_SERVICE_CIDR,
+    });
+    const open = rules.find(
+      (r) => r.securityGroupId === instance.securityGroupId && hasVpcepRule([r], instance.securityGroupId),
+    );
+    if (open) return { ruleId: open.id, created: false };
+  }
   const { ruleId, created } = await deps.vpc.createSecurityGroupRule({
     securityGroupId: instance.securityGroupId,
     direction: 'ingress',
@@ -178,18 +300,6 @@ async function ensureSecurityGroupRule(
     priority: 1,
     description: ruleDescription(instance.instanceId),
   });
-  if (tagValue(instance.tags, TAG.securityGroupRuleId) === ruleId) return { ruleId, created };
-  let ours = created;
-  if (!ours) {
-    const rules = await deps.vpc.listSecurityGroupRules({
-      securityGroupId: instance.securityGroupId,
-      direction: 'ingress',
-      remoteIpPrefix: VPCEP_SERVICE_CIDR,
-    });
-    ours = rules.some((r) => r.id === ruleId && r.description === ruleDescription(instance.instanceId));
-  }
-  if (ours)
-    await deps.dms.createInstanceTags(instance.instanceId, [{ key: TAG.securityGroupRuleId, value: ruleId }]);
   return { ruleId, created };
 }
 
@@ -226,15 +336,17 @@ async function ensureNetworkAclRule(deps: LinkDeps, instance: KafkaInstance): Pr
   }
 }
 
-/** Marks the paired services and endpoints linked; those already marked are not written again. */
+/**
+ * Marks linked the paired resources that carry another phase (the timer followed them, or they had
+ * failed): the timer stops following the link, and status stops reporting it failed.
+ */
 async function markLinked(
   deps: LinkDeps,
-  resources: ReadonlyArray<{ type: 'endpoint_service' | 'endpoint'; id: string; tags: readonly Tag[] }>,
+  resources: Verified['phased'],
   endpointsVpcep: LinkDeps['vpcep'] = deps.vpcep,
 ): Promise<void> {
   const linked: Tag[] = [{ key: TAG.phase, value: 'linked' }];
   for (const resource of resources) {
-    if (tagValue(resource.tags, TAG.phase) === 'linked') continue;
     const vpcep = resource.type === 'endpoint' ? endpointsVpcep : deps.vpcep;
     await vpcep.createResourceTags(resource.type, resource.id, linked);
   }

@@ -5,11 +5,11 @@
  */
 import type { Endpoint, EndpointService, KafkaInstance, SecurityGroupRule } from '../cloud/types.js';
 import { agencyError, clientAccountOf } from './client-account.js';
-import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './create-services.js';
-import type { LinkDeps } from './deps.js';
+import { DEFAULT_SETTINGS, type LinkDeps } from './deps.js';
 import { type DesiredLink, desiredLinkOf } from './desired.js';
 import { TRANSIENT_STATUSES } from './instance.js';
 import { TAG, tagValue } from './tags.js';
+import { KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './vpcep-network.js';
 
 export type LinkState = 'linked' | 'in-progress' | 'drifted' | 'failed' | 'orphan';
 
@@ -123,6 +123,33 @@ export function assessLinks(snapshot: CloudSnapshot): LinkStatus[] {
  * The resources this project made for an instance. Resources already being deleted are left out:
  * they are on their way, and counting them would report (and unlink again) a link that is gone.
  */
+/**
+ * A step drives the link itself (the fast path writes no `kvl-phase`, ARCHITECTURE §3) while one of
+ * its resources, created within the timer's re-drive delay, is still on its way (a service not yet
+ * available, an endpoint not yet accepted): that link is in progress, not drifted. A resource on its
+ * way for longer is stuck, and the link is repaired. So is the hop from create-services to
+ * buy-endpoints (new services, no endpoint yet). A pass that lands in the hop to patch-listeners (a
+ * few seconds) re-requests the link, which the idempotent steps absorb.
+ */
+export const DRIVEN_FOR_MS = DEFAULT_SETTINGS.redriveAfterMs;
+
+const ON_ITS_WAY: ReadonlySet<string> = new Set(['creating', 'pendingAcceptance']);
+
+function drivenNow(
+  mine: { services: readonly EndpointService[]; endpoints: readonly Endpoint[] },
+  now: number,
+): boolean {
+  const recent = (r: { tags: EndpointService['tags'] }) => {
+    const since = Number(tagValue(r.tags, TAG.since)) * 1000;
+    return Number.isFinite(since) && since > 0 && now - since < DRIVEN_FOR_MS;
+  };
+  // On its way, or the hop from create-services to buy-endpoints: new services, no endpoint yet.
+  return (
+    [...mine.services, ...mine.endpoints].some((r) => ON_ITS_WAY.has(r.status) && recent(r)) ||
+    (mine.endpoints.length === 0 && mine.services.some(recent))
+  );
+}
+
 function resourcesOf(snapshot: CloudSnapshot, instanceId: string, instance?: KafkaInstance) {
   const ports = new Set(instance?.listeners.map((l) => l.portId) ?? []);
   const services = snapshot.services.filter(
@@ -243,7 +270,8 @@ function assessDeclared(snapshot: CloudSnapshot, instance: KafkaInstance, desire
     allReasons.unshift(`the instance is ${instance.status}; it must be RUNNING`);
     state = 'failed';
   } else if (phases.includes('failed')) state = 'failed';
-  else if (phases.includes('pending') && duplicateReasons.length === 0) state = 'in-progress';
+  else if ((phases.includes('pending') || drivenNow(mine, snapshot.takenAt)) && duplicateReasons.length === 0)
+    state = 'in-progress';
   else state = 'drifted';
   return {
     instanceId: instance.instanceId,

@@ -27,6 +27,11 @@ export const TAG = {
   /** Actual state, on endpoint services and endpoints. */
   instance: 'kvl-instance',
   listener: 'kvl-listener',
+  /**
+   * On endpoint services: `pending` = the acceptance timer follows this link (written when a step
+   * hands over to it), `linked` = the timer's link completed, `failed` = the link ended. Absent while
+   * a step drives the link itself (the fast path), and after a fast-path completion.
+   */
   phase: 'kvl-phase',
   /** Id of the link request that last asked for this link (correlates timer-driven events). */
   request: 'kvl-request',
@@ -65,19 +70,29 @@ export function originalAdvertisedKey(listenerIp: string): string {
   return `${TAG.originalAdvertisedPrefix}${encodeIp(listenerIp)}`;
 }
 
-/** Tags every resource this project creates for one broker of one instance. */
+/**
+ * Tags every resource this project creates for one broker of one instance, written in the create
+ * body. A link's steps create without `kvl-phase` (ARCHITECTURE §3): the phase is written only when a
+ * step hands the link over to the acceptance timer (`pending`), or when it ends (`failed`).
+ */
 export function resourceTags(
   instanceId: string,
   listenerIp: string,
-  phase: LinkPhase,
+  phase: LinkPhase | undefined,
   nowMs: number,
   requestId?: string,
 ): Tag[] {
   return [
     { key: TAG.instance, value: instanceId },
     { key: TAG.listener, value: encodeIp(listenerIp) },
-    { key: TAG.phase, value: phase },
+    ...(phase ? [{ key: TAG.phase, value: phase }] : []),
     { key: TAG.since, value: String(Math.floor(nowMs / 1000)) },
     ...(requestId && TAG_VALUE.test(requestId) ? [{ key: TAG.request, value: requestId }] : []),
   ];
+}
+
+/** The `kvl-phase` a resource carries, if it is a known one. */
+export function phaseOf(tags: readonly Tag[]): LinkPhase | undefined {
+  const value = tagValue(tags, TAG.phase);
+  return value === 'pending' || value === 'linked' || value === 'failed' ? value : undefined;
 }

@@ -9,14 +9,13 @@
 import { EndpointBusyError, NotFoundError, ServiceInUseError } from '../cloud/errors.js';
 import type { Endpoint, KafkaInstance, Tag, VpcepClient } from '../cloud/types.js';
 import { clientAccountOf, clientSide } from './client-account.js';
-import { VPCEP_SERVICE_CIDR } from './create-services.js';
 import { type Budget, type LinkDeps, pollUntil } from './deps.js';
 import { desiredLinkOf, originalAdvertisedOf } from './desired.js';
 import { InstanceNotFoundError, LinkNotReadyError } from './errors.js';
 import { runningInstance } from './instance.js';
 import { advertisesExactly, restoreMap } from './mapping.js';
-import { ruleDescription } from './patch-listeners.js';
 import { TAG, tagValue } from './tags.js';
+import { ruleDescription, VPCEP_SERVICE_CIDR } from './vpcep-network.js';
 
 export const STEP_UNLINK = 'unlink';
 

@@ -211,16 +211,19 @@ describe('reconcile: each drift case detected and repaired', () => {
   });
 
   it('the security group rule deleted', async () => {
-    const ruleId = tagValue(cloud.instance().tags, TAG.securityGroupRuleId)!;
-    await cloud.deps.vpc.deleteSecurityGroupRule(ruleId);
+    // Ours by its description: the link records nothing else.
+    const rule = cloud.emulator.world.securityGroupRules.find(
+      (r) => r.description === `kafka-vpcep-link ${cloud.request.instanceId}`,
+    )!;
+    await cloud.deps.vpc.deleteSecurityGroupRule(rule.id);
 
     const outcome = await detectAndRepair(/no inbound TCP 9011 rule/);
 
     expectDetectedAndRepaired(outcome);
     const rules = cloud.emulator.world.securityGroupRules.filter((r) => r.remoteIpPrefix === VPCEP_CIDR);
     expect(rules).toHaveLength(1);
-    // The new rule is recorded as ours, so unlink removes it.
-    expect(tagValue(cloud.instance().tags, TAG.securityGroupRuleId)).toBe(rules[0]!.id);
+    // The new rule carries our description, so unlink recognises and removes it.
+    expect(rules[0]!.description).toBe(`kafka-vpcep-link ${cloud.request.instanceId}`);
   });
 
   it('a broker added by scale-out', async () => {

@@ -38,7 +38,8 @@ describe('create-services', () => {
       expect(service.approvalEnabled).toBe(false);
       expect(service.ports).toEqual([{ client_port: 9011, server_port: 9011, protocol: 'TCP' }]);
       expect(service.tags).toContainEqual({ key: TAG.instance, value: cloud.request.instanceId });
-      expect(service.tags).toContainEqual({ key: TAG.phase, value: 'pending' });
+      // The step drives the link itself: no phase until it hands the link over to the timer.
+      expect(tagValue(service.tags, TAG.phase)).toBeUndefined();
     }
     const desired = desiredLinkOf(cloud.instance());
     expect(desired?.client).toEqual(cloud.request.client);
@@ -264,7 +265,7 @@ describe('buy-endpoints', () => {
     expect(log.slice(lastCreate + 1).filter((r) => r.path.endsWith('/vpc-endpoints'))).toHaveLength(1);
     for (const endpoint of cloud.emulator.world.endpoints) {
       expect(endpoint.tags).toContainEqual({ key: TAG.instance, value: cloud.request.instanceId });
-      expect(tagValue(endpoint.tags, TAG.phase)).toBe('pending');
+      expect(tagValue(endpoint.tags, TAG.phase)).toBeUndefined();
     }
   });
 
@@ -276,11 +277,17 @@ describe('buy-endpoints', () => {
     // Act: 30 s of budget, the first check is due 60 s after the creates.
     const result = await buyEndpoints(cloud.deps, cloud.request, cloud.budget(30_000));
 
-    // Assert
+    // Assert: no probe; the link is handed over to the timer (its services marked pending) instead.
     expect(result.outcome).toBe('pending');
     const log = cloud.emulator.requests();
     const lastCreate = log.findLastIndex((r) => r.method === 'POST' && r.path.endsWith('/vpc-endpoints'));
-    expect(log.slice(lastCreate + 1)).toEqual([]);
+    const after = log.slice(lastCreate + 1);
+    expect(
+      after.every((r) => r.method === 'POST' && /endpoint_service\/[^/]+\/tags\/action$/.test(r.path)),
+    ).toBe(true);
+    for (const service of cloud.emulator.world.endpointServices) {
+      expect(tagValue(service.tags, TAG.phase)).toBe('pending');
+    }
   });
 
   it('returns pending when its budget ends first, and the timer then reports acceptance', async () => {
@@ -363,10 +370,31 @@ describe('patch-listeners', () => {
       (r) => r.securityGroupId === cloud.instance().securityGroupId && r.remoteIpPrefix === '198.19.128.0/17',
     );
     expect(rules).toHaveLength(1);
-    expect(tagValue(cloud.instance().tags, TAG.securityGroupRuleId)).toBe(rules[0]!.id);
+    // Ours by its description (unlink looks for it): nothing recorded on the instance.
+    expect(rules[0]!.description).toBe(`kafka-vpcep-link ${cloud.request.instanceId}`);
+    expect(tagValue(cloud.instance().tags, TAG.securityGroupRuleId)).toBeUndefined();
+    // The fast path wrote no phase, so it has none to mark linked: the statuses say linked.
     for (const resource of [...world.endpointServices, ...world.endpoints]) {
-      expect(tagValue(resource.tags, TAG.phase)).toBe('linked');
+      expect(tagValue(resource.tags, TAG.phase)).toBeUndefined();
     }
+  });
+
+  it('marks linked the services the timer was following, and only those', async () => {
+    // Arrange: buy-endpoints ran out of budget and handed the link over to the timer.
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    await buyEndpoints(cloud.deps, cloud.request, cloud.budget(0));
+    cloud.emulator.clock.advance(120_000);
+    cloud.emulator.settle();
+
+    // Act: the timer's endpoints-accepted carries no endpoints.
+    const result = await patchListeners(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert
+    expect(result.outcome).toBe('completed');
+    for (const service of cloud.emulator.world.endpointServices) {
+      expect(tagValue(service.tags, TAG.phase)).toBe('linked');
+    }
+    expect(await pollAcceptance(cloud.deps)).toEqual([]);
   });
 
   it('completes as soon as the modify is answered: the map is live, nothing is polled for it', async () => {
@@ -490,10 +518,8 @@ describe('patch-listeners', () => {
     const again = await patchListeners(cloud.deps, cloud.request, cloud.budget());
 
     expect(again.outcome === 'completed' && again.completion.redelivered).toBe(true);
-    // Only the security group rule is asked for again (409: already there): no map, no tags.
-    expect(cloud.writes().map((w) => w.path.replace(/^\/v\d\/\w+/, ''))).toEqual([
-      '/vpc/security-group-rules',
-    ]);
+    // The rules are listed, not created again to learn they exist: no write at all.
+    expect(cloud.writes()).toEqual([]);
   });
 });
 
