@@ -478,12 +478,12 @@ export async function checkQuotas(
   }
 }
 
-/** The first check of resources created at `createdAt` waits for the documented creation time. */
+/** Resources created at `createdAt` are probed in their documented creation window (schedule.ts). */
 export function firstProbe(
-  deps: Pick<LinkDeps, 'settings'>,
+  _deps: Pick<LinkDeps, 'settings'>,
   createdAt: number | undefined,
-): { notBefore?: number } {
-  return createdAt === undefined ? {} : { notBefore: createdAt + deps.settings.firstProbeAfterMs };
+): { createdAt?: number } {
+  return createdAt === undefined ? {} : { createdAt };
 }
 
 function ipv4ToInt(ip: string): number {
