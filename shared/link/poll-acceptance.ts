@@ -1,7 +1,13 @@
 /**
  * The timer that moves pending links on when the fast path did not finish them. One tag query finds
- * every pending link (its endpoint services carry `kvl-phase=pending`), one endpoint listing (paged)
- * gives every endpoint's state: the cost per tick does not grow with the number of pending links.
+ * every pending link (its endpoint services carry `kvl-phase=pending`, written in their create body),
+ * one endpoint listing gives the state of their endpoints: the cost per tick does not grow with the
+ * number of links, only with pages of pending ones. No VPCEP list filters endpoints by status or
+ * service set (ListEndpointsRequest has endpoint_service_name, vpc_id, id, limit, offset, sort_key,
+ * sort_dir [GSDK services/vpcep/v1/model/model_list_endpoints_request.go]; the tag query returns ids
+ * and tags, not statuses [model_list_query_project_resource_tags_request.go, model_resource_instance.go]),
+ * so the listing is read newest first and stops as soon as it holds what the pending links need
+ * (`listedEnough`): the endpoints of a pending link are younger than it.
  */
 import type { Endpoint, TaggedResource } from '../cloud/types.js';
 import { agencyError, clientAccountOf, clientSide } from './client-account.js';
@@ -37,7 +43,6 @@ export async function pollAcceptance(deps: LinkDeps): Promise<PendingLinkOutcome
     tags: [{ key: TAG.phase, values: ['pending'] }],
   });
   if (pending.length === 0) return [];
-  const endpoints = await deps.vpcep.listEndpoints();
 
   const byInstance = new Map<string, TaggedResource[]>();
   for (const service of pending) {
@@ -45,6 +50,8 @@ export async function pollAcceptance(deps: LinkDeps): Promise<PendingLinkOutcome
     if (!instanceId) continue;
     byInstance.set(instanceId, [...(byInstance.get(instanceId) ?? []), service]);
   }
+  const own = [...byInstance.values()].filter((services) => !clientAccountOf(services));
+  const endpoints = own.length > 0 ? await deps.vpcep.listEndpoints({}, { until: listedEnough(own) }) : [];
   // A cross-account link's endpoints are in the client's account (recorded on its services): one
   // listing per client account, however many links it has.
   const accounts = await clientAccountEndpoints(deps, [...byInstance.values()]);
@@ -90,7 +97,11 @@ async function clientAccountEndpoints(
     let listing: AccountListing;
     try {
       const side = await clientSide(deps, account, STEP_POLL_ACCEPTANCE);
-      listing = { endpoints: await side.vpcep.listEndpoints() };
+      const ofAccount = links.filter((l) => {
+        const other = clientAccountOf(l);
+        return other !== undefined && accountKey(other) === accountKey(account);
+      });
+      listing = { endpoints: await side.vpcep.listEndpoints({}, { until: listedEnough(ofAccount) }) };
     } catch (error) {
       const refused =
         error instanceof LinkRejectedError ? error : agencyError(error, account, STEP_POLL_ACCEPTANCE);
@@ -119,6 +130,36 @@ async function clientAccountEndpoints(
     listings.set(accountKey(account), listing);
   }
   return listings;
+}
+
+/**
+ * Clock skew allowed between the functions (which write `kvl-since`) and VPCEP (which stamps
+ * `created_at`): the listing reads this much further back than a link's own start.
+ */
+export const LISTING_SKEW_MS = 60_000;
+
+/**
+ * Whether a newest-first listing already holds what the given pending links need. A link is covered
+ * when every one of its services has a live endpoint listed, or when none has and the listing has
+ * gone back past the link's start (`kvl-since`, written at create time): endpoints of its services
+ * are created after them, so none is further down. A link with only some services found may have
+ * older endpoints (services marked pending again when one endpoint was missing): it needs the rest.
+ */
+export function listedEnough(
+  links: ReadonlyArray<readonly TaggedResource[]>,
+): (listed: readonly Endpoint[]) => boolean {
+  return (listed) => {
+    const found = new Set(listed.filter((e) => e.status !== 'deleting').map((e) => e.endpointServiceId));
+    const last = listed.at(-1);
+    const reached = last?.createdAt ? Date.parse(last.createdAt) : Number.POSITIVE_INFINITY;
+    return links.every((services) => {
+      const seen = services.filter((s) => found.has(s.resourceId)).length;
+      if (seen === services.length) return true;
+      if (seen > 0) return false;
+      const start = Math.min(...services.map((s) => sinceMs(s.tags) ?? 0));
+      return reached < start - LISTING_SKEW_MS;
+    });
+  };
 }
 
 function sinceMs(tags: TaggedResource['tags']): number | undefined {

@@ -16,6 +16,8 @@ import type { LinkSettings } from './deps.js';
 
 /** How much denser than `pollIntervalMs` the probes inside the documented window are. */
 export const DENSE_FACTOR = 3;
+/** The dense interval never goes below this (KVL_POLL_INTERVAL_MS's own floor): faster only spends rate. */
+export const MIN_DENSE_MS = 100;
 
 export interface ProbeWindow {
   /** Age at which the first probe is due (the documented minimum creation time). */
@@ -33,7 +35,10 @@ export function probeWindow(
     startMs: settings.firstProbeAfterMs,
     // "1 to 2 minutes": the window ends at twice its documented start.
     endMs: 2 * settings.firstProbeAfterMs,
-    denseMs: Math.max(1, Math.round(settings.pollIntervalMs / DENSE_FACTOR)),
+    denseMs: Math.min(
+      settings.pollIntervalMs,
+      Math.max(MIN_DENSE_MS, Math.round(settings.pollIntervalMs / DENSE_FACTOR)),
+    ),
     sparseMs: settings.pollIntervalMs,
   };
 }

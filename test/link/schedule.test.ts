@@ -50,7 +50,7 @@ describe('the probe schedule', () => {
   });
 
   const settingsArb = fc.record({
-    pollIntervalMs: fc.integer({ min: 100, max: 600_000 }),
+    pollIntervalMs: fc.integer({ min: 1, max: 600_000 }),
     firstProbeAfterMs: fc.integer({ min: 0, max: 600_000 }),
   });
   const stateArb = fc.record({
