@@ -10,8 +10,10 @@
  * (`listedEnough`): the endpoints of a pending link are younger than it.
  */
 import type { Endpoint, TaggedResource } from '../cloud/types.js';
+import { classifyError } from '../runtime/errors.js';
 import { agencyError, clientAccountOf, clientSide } from './client-account.js';
 import type { LinkDeps } from './deps.js';
+import { type ClientTarget, desiredLinkOf } from './desired.js';
 import { LinkRejectedError } from './errors.js';
 import { TAG, tagValue } from './tags.js';
 
@@ -37,6 +39,51 @@ export type PendingLinkOutcome =
   /** Services exist but endpoints are missing for too long (a lost message): buy them again. */
   | { outcome: 'redrive'; instanceId: string; correlationId?: string }
   | { outcome: 'waiting'; instanceId: string; detail: string };
+
+/** What one tick of the timer decided, ready to publish: the handler only turns it into events. */
+export type TickOutcome =
+  | Exclude<PendingLinkOutcome, { outcome: 'redrive' }>
+  /** Buy again from the start of the chain, with the link the instance still declares. */
+  | {
+      outcome: 'redrive';
+      instanceId: string;
+      correlationId?: string;
+      client: ClientTarget;
+      options: { securityGroupRule: boolean; networkAclRule: boolean };
+    };
+
+/**
+ * One tick of the poll-acceptance timer: judges every pending link (pollAcceptance), marks the failed
+ * ones so later ticks stop reporting them, and resolves a re-drive to the link the instance still
+ * declares (none: the link was removed meanwhile and is dropped).
+ */
+export async function pollAcceptanceTick(deps: LinkDeps): Promise<TickOutcome[]> {
+  const outcomes: TickOutcome[] = [];
+  for (const pending of await pollAcceptance(deps)) {
+    switch (pending.outcome) {
+      case 'failed':
+        await markFailed(deps, pending.instanceId);
+        outcomes.push(pending);
+        break;
+      case 'redrive': {
+        const desired = desiredLinkOf(await deps.dms.showInstance(pending.instanceId));
+        if (!desired) break;
+        // From the start of the chain: create-services is idempotent, finishes services that were
+        // only partly created, and hands on to buy-endpoints when they are all available.
+        deps.logger.warn('re-driving a link whose endpoints never came', { instanceId: pending.instanceId });
+        outcomes.push({
+          ...pending,
+          client: desired.client,
+          options: { securityGroupRule: desired.securityGroupRule, networkAclRule: desired.networkAclRule },
+        });
+        break;
+      }
+      default:
+        outcomes.push(pending);
+    }
+  }
+  return outcomes;
+}
 
 export async function pollAcceptance(deps: LinkDeps): Promise<PendingLinkOutcome[]> {
   const pending = await deps.vpcep.queryResourcesByTags('endpoint_service', {
@@ -281,7 +328,9 @@ export async function markFailedOnTerminal<T>(
   try {
     return await step();
   } catch (error) {
-    if (endsTheLink(error)) {
+    // The one rule that decides whether an error ends the link (the handler publishes
+    // `kvl.link.failed` for exactly these).
+    if (classifyError(error) === 'terminal') {
       try {
         await markFailed(deps, instanceId);
       } catch (markError) {
@@ -291,16 +340,4 @@ export async function markFailedOnTerminal<T>(
     }
     throw error;
   }
-}
-
-/** An explicitly terminal error (the first `retryable`/`terminal` flag in the cause chain decides). */
-function endsTheLink(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
-    const flags = current as { retryable?: unknown; terminal?: unknown; cause?: unknown };
-    if (flags.retryable === true) return false;
-    if (flags.terminal === true || flags.retryable === false) return true;
-    current = flags.cause;
-  }
-  return false;
 }

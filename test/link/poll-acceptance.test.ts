@@ -3,8 +3,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Endpoint, TaggedResource } from '../../shared/cloud/types.js';
 import { buyEndpoints } from '../../shared/link/buy-endpoints.js';
 import { createServices } from '../../shared/link/create-services.js';
-import { LISTING_SKEW_MS, listedEnough, pollAcceptance } from '../../shared/link/poll-acceptance.js';
-import { TAG } from '../../shared/link/tags.js';
+import { LinkNotReadyError } from '../../shared/link/errors.js';
+import {
+  LISTING_SKEW_MS,
+  listedEnough,
+  markFailedOnTerminal,
+  pollAcceptance,
+  pollAcceptanceTick,
+} from '../../shared/link/poll-acceptance.js';
+import { TAG, tagValue } from '../../shared/link/tags.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 let cloud: TestCloud;
@@ -125,5 +132,76 @@ describe('listedEnough', () => {
   it('does not count an endpoint being deleted', () => {
     const deleting = { ...endpoint('b', since), status: 'deleting' } as Endpoint;
     expect(listedEnough([link])([endpoint('a', since), deleting])).toBe(false);
+  });
+});
+
+describe('pollAcceptanceTick (what the timer publishes)', () => {
+  const phases = () => cloud.emulator.world.endpointServices.map((s) => tagValue(s.tags, TAG.phase));
+
+  it('marks a link failed when its endpoint is rejected, so later ticks stop reporting it', async () => {
+    // Arrange
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    await buyEndpoints(cloud.deps, cloud.request, cloud.budget(0));
+    const rejected = cloud.emulator.world.endpoints[0]!;
+    rejected.status = 'rejected';
+    rejected.transitions = [];
+
+    // Act
+    const first = await pollAcceptanceTick(cloud.deps);
+    const second = await pollAcceptanceTick(cloud.deps);
+
+    // Assert
+    expect(first).toEqual([
+      expect.objectContaining({ outcome: 'failed', code: 'ENDPOINT_REJECTED', endpointId: rejected.id }),
+    ]);
+    expect(phases()).toEqual(['failed', 'failed', 'failed']);
+    expect(second).toEqual([]);
+  });
+
+  it('re-drives a link whose endpoints never came with the link the instance declares', async () => {
+    // Arrange: services pending, no endpoints, past the re-drive delay.
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clock.advance(cloud.deps.settings.redriveAfterMs + 1_000);
+
+    // Act
+    const outcomes = await pollAcceptanceTick(cloud.deps);
+
+    // Assert
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        outcome: 'redrive',
+        instanceId: cloud.request.instanceId,
+        client: cloud.request.client,
+        options: { securityGroupRule: true, networkAclRule: false },
+      }),
+    ]);
+  });
+
+  it('drops the re-drive of a link the instance no longer declares', async () => {
+    // Arrange
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    const instance = cloud.instance();
+    instance.tags = instance.tags.filter((t) => !t.key.startsWith('kvl-client'));
+    cloud.emulator.clock.advance(cloud.deps.settings.redriveAfterMs + 1_000);
+
+    // Act / Assert
+    expect(await pollAcceptanceTick(cloud.deps)).toEqual([]);
+  });
+});
+
+describe('markFailedOnTerminal', () => {
+  it('marks the link failed for exactly the errors that end it (classifyError: terminal)', async () => {
+    // Arrange
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    const run = (error: Error) =>
+      markFailedOnTerminal(cloud.deps, cloud.request.instanceId, () => Promise.reject(error)).catch(() => {});
+    const phases = () => cloud.emulator.world.endpointServices.map((s) => tagValue(s.tags, TAG.phase));
+
+    // Act / Assert: a retryable error leaves the link pending; an unflagged one ends it (and is
+    // published as kvl.link.failed by the handler), so it is marked.
+    await run(new LinkNotReadyError('buy-endpoints', 'not yet'));
+    expect(phases()).toEqual(['pending', 'pending', 'pending']);
+    await run(new Error('unexpected'));
+    expect(phases()).toEqual(['failed', 'failed', 'failed']);
   });
 });
