@@ -37,7 +37,11 @@ interface Plan {
   mode: 'full' | 'quick';
   latency: { speed: number; brokerCounts: number[] };
   scale: { links: number; speed: number; fastPath: boolean; retryDelayS?: number };
-  reconcile: { sizes: number[]; passes: number; pending: number[] };
+  reconcile: {
+    sizes: number[];
+    passes: number;
+    pending: Array<number | { pending: number; linked: number }>;
+  };
   coldStart: { samples: number };
 }
 
@@ -54,7 +58,7 @@ function parseArgs(argv: readonly string[]): { plan: Plan; only: Section[] } {
         mode: 'quick',
         latency: { speed: 30, brokerCounts: [1, 3] },
         scale: { links: 30, speed: 30, fastPath: true },
-        reconcile: { sizes: [10, 100], passes: 2, pending: [1, 10, 100] },
+        reconcile: { sizes: [10, 100], passes: 2, pending: [1, 10, 100, { pending: 10, linked: 500 }] },
         coldStart: { samples: 5 },
       }
     : {
@@ -64,7 +68,11 @@ function parseArgs(argv: readonly string[]): { plan: Plan; only: Section[] } {
         // terraform-like baseline, ~19 emulated minutes for 9 brokers) still fits in two real minutes.
         latency: { speed: 10, brokerCounts: [1, 3, 6, 9] },
         scale: { links: 100, speed: 10, fastPath: true },
-        reconcile: { sizes: [10, 100, 1000], passes: 3, pending: [1, 10, 100, 1000] },
+        reconcile: {
+          sizes: [10, 100, 1000],
+          passes: 3,
+          pending: [1, 10, 100, 1000, { pending: 10, linked: 1000 }],
+        },
         coldStart: { samples: 20 },
       };
   const links = value('--scale-links');
@@ -103,6 +111,8 @@ function latencyTables(rows: LatencyRow[]): string {
         'DMS/VPCEP/VPC',
         '429s',
         '≤3N+5',
+        'wait probes',
+        'flat 3 s probes',
       ],
       rows.map((r) => [
         r.config,
@@ -117,6 +127,8 @@ function latencyTables(rows: LatencyRow[]): string {
         r.calls.controlPlane,
         r.calls.throttled,
         r.callTarget,
+        r.waitProbes,
+        r.flatProbes,
       ]),
     ),
   ];
@@ -236,11 +248,13 @@ function reconcileTables(rows: ReconcileRow[], ticks: PollTickRow[]): string {
       ]),
     ),
     table(
-      '   Poll tick: one poll-acceptance run while N links wait for acceptance (target ≤ 2 calls)',
-      ['pending links', 'calls', 'tag queries', 'endpoint lists', 'ms'],
+      '   Poll tick: one poll-acceptance run while N links wait for acceptance (target: calls = pages of pending links)',
+      ['pending links', 'linked links', 'calls', 'pending pages', 'tag queries', 'endpoint lists', 'ms'],
       ticks.map((t) => [
         t.pendingLinks,
+        t.linkedLinks,
         t.calls.calls,
+        t.pendingPages,
         t.calls.byApi['POST vpcep /endpoint_service/resource_instances/action'] ?? 0,
         t.calls.byApi['GET vpcep /vpc-endpoints'] ?? 0,
         Math.round(t.tickMs),
@@ -302,6 +316,27 @@ function targetsOf(results: {
       met: !r.failed && r.overheadS <= 1,
     });
   }
+  // Issue #15: the median at the defaults, for at most 2 more probes than the flat 3 s polls the
+  // acceptance wait used before the dense window (same acceptance times, see flatScheduleProbes).
+  const defaults = fast.filter((r) => r.config === 'fast-path');
+  if (defaults.length > 0) {
+    const overheads = defaults.map((r) => (r.failed ? Number.POSITIVE_INFINITY : r.overheadS));
+    targets.push({
+      section: '1 latency',
+      target: 'fast-path median overhead ≤ 1 s (over broker counts)',
+      measured: `${round(median(overheads), 2)} s`,
+      met: median(overheads) <= 1,
+    });
+    for (const r of defaults) {
+      if (r.waitProbes === undefined || r.flatProbes === undefined) continue;
+      targets.push({
+        section: '1 latency',
+        target: `fast-path acceptance wait ≤ 2 probes more than flat 3 s polls (${r.brokers} brokers)`,
+        measured: `${r.waitProbes} probes (flat: ${r.flatProbes})`,
+        met: r.waitProbes <= r.flatProbes + 2,
+      });
+    }
+  }
   // The timer's own lag (until it hands the link on) is what one timer period bounds; the patch
   // that follows is the same as on the fast path.
   for (const r of timer) {
@@ -324,9 +359,9 @@ function targetsOf(results: {
   for (const t of results.pollTicks ?? []) {
     targets.push({
       section: '2 API calls',
-      target: `≤ 2 calls per poll tick (${t.pendingLinks} pending links)`,
-      measured: String(t.calls.calls),
-      met: t.calls.calls <= 2,
+      target: `poll tick calls grow with pages of pending links only (${t.pendingLinks} pending, ${t.linkedLinks} linked)`,
+      measured: `${t.calls.calls} calls, ${t.pendingPages} pending pages`,
+      met: t.calls.calls <= t.pendingPages,
     });
   }
   const sc = results.scale;
