@@ -3,14 +3,17 @@ import { defineConfig } from 'vitest/config';
 /**
  * Two projects; `npm test` runs both. `fast` (`npm run test:fast`) is the edit loop: unit tests of
  * shared/ and the emulator modules, no function bundles. `slow` is everything that runs built
- * bundles, the CLI or long chains (runtime host, e2e, reliability, deploy, cli).
+ * bundles, the CLI or long chains (local runtime, e2e, reliability, deploy, CLI commands).
  */
 const FAST = [
-  'test/cloud/**/*.test.ts',
-  'test/emulator/**/*.test.ts',
-  'test/events/**/*.test.ts',
-  'test/link/**/*.test.ts',
-  'test/runtime/**/*.test.ts',
+  'test/shared/cloud/**/*.test.ts',
+  'test/local/cloud/**/*.test.ts',
+  'test/shared/events/**/*.test.ts',
+  'test/shared/link/**/*.test.ts',
+  'test/shared/runtime/**/*.test.ts',
+  // The verify function on the emulator's data plane: fast, and no bundle (the other function tests
+  // mock the dependency module, which a shared, non-isolated worker must not see).
+  'test/functions/verify.test.ts',
 ];
 
 export default defineConfig({

@@ -2,8 +2,8 @@
  * Section 5: cold start.
  *
  *   - Bundle size of every function in functions/ against its budget (scripts/build.mjs
- *     BUNDLE_BUDGET_BYTES: 150 KB, verify its own; no source maps), with the
- *     esbuild metafile's view of what the largest bundle is made of.
+ *     BUNDLE_BUDGET_BYTES: one for the chain functions, verify its own; no source maps), with the
+ *     esbuild metafile's view of what the largest chain bundle is made of.
  *   - Module load + first handler call in a fresh Node.js process (median of N), for the chain's
  *     functions on cheap first events, and for one comparison function built twice — on the
  *     project's clients and on the official `@huaweicloud/huaweicloud-sdk-kafka` client — bundled
@@ -20,7 +20,7 @@ import { BUNDLE_BUDGET_BYTES } from '../scripts/build.mjs';
 import { newCloudEvent } from '../shared/events/cloudevents.js';
 import { buildBundles, median, REPO_ROOT, startBenchCloud } from './lib/common.js';
 
-/** Per-bundle size budgets (issue #15), the same the build and test/build/bundle-budget.test.ts enforce. */
+/** Per-bundle size budgets (issue #15), the same the build and test/scripts/bundle-budget.test.ts enforce. */
 export const BUNDLE_BUDGETS = BUNDLE_BUDGET_BYTES as { default: number; verify: number };
 const budgetOf = (name: string): number =>
   (BUNDLE_BUDGETS as Record<string, number>)[name] ?? BUNDLE_BUDGETS.default;
@@ -48,7 +48,7 @@ export interface ColdStartRow {
 export interface ColdStartResult {
   bundles: BundleRow[];
   sourceMapsShipped: boolean;
-  /** Largest bundle's composition by package, KB. */
+  /** Largest chain bundle's composition by package, KB. */
   composition: { bundle: string; byPackage: Array<{ name: string; kb: number }> };
   functions: ColdStartRow[];
   comparison: { project: ColdStartRow; sdk: ColdStartRow; ratio: number };
@@ -152,7 +152,9 @@ export async function runColdStart(options: { samples: number }): Promise<ColdSt
   const sourceMapsShipped =
     shipped.some((f) => f.endsWith('.map')) ||
     results.some((r) => readFileSync(r.outfile, 'utf8').includes('sourceMappingURL'));
-  const largest = [...results].sort((a, b) => b.bytes - a.bytes)[0]!;
+  // verify (kafkajs) has a budget of its own: the composition shown is the largest chain bundle's.
+  const chain = results.filter((r) => !Object.hasOwn(BUNDLE_BUDGETS, r.name));
+  const largest = [...(chain.length > 0 ? chain : results)].sort((a, b) => b.bytes - a.bytes)[0]!;
   const composition = { bundle: largest.name, byPackage: byPackage(largest.metafile).slice(0, 12) };
 
   const comparisonFiles = await buildComparison();

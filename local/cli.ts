@@ -10,7 +10,7 @@ import { ConfigError } from '../shared/runtime/config.js';
 import { redactString } from '../shared/runtime/logger.js';
 import { EXIT, flagOf, type Io, printJson, processIo, UsageError } from './commands/common.js';
 import { runDemo } from './commands/demo.js';
-import { runEmulator } from './commands/emulator.js';
+import { RUNTIME_SOURCES, runEmulator } from './commands/emulator.js';
 import { runLink } from './commands/link.js';
 import { runReconcile } from './commands/reconcile.js';
 import { runStatus } from './commands/status.js';
@@ -78,13 +78,21 @@ export function buildProgram(
 
   program
     .command('emulator')
-    .description('serve the local Huawei Cloud emulator (and run the functions of serverless.yml on it)')
+    .description('serve the local Huawei Cloud emulator and run functions on it')
     .addOption(new Option('--port <n>', 'port; 0 picks a free one').argParser(integer('--port')).default(0))
     .option('--host <host>', 'loopback address to listen on', '127.0.0.1')
     .addOption(
       new Option('--speed <x>', 'emulated time runs this many times faster (1 = real 1–2 min delays)')
         .argParser(positiveNumber('--speed'))
         .default(1),
+    )
+    .addOption(
+      new Option(
+        '--runtime <source>',
+        'which functions run: serverless (those of serverless.yml) or deployed (what `serverless deploy` puts into its FunctionGraph)',
+      )
+        .choices(RUNTIME_SOURCES)
+        .default('serverless'),
     )
     .option('--no-runtime', 'serve the cloud APIs only, without running the functions')
     .option('--write-env <file>', 'also write `export` lines for the CLI (source the file in another shell)')

@@ -4,13 +4,17 @@
  * validated here, so configuration mistakes are reported before any cloud call, and tests can check
  * the mapping without a framework or a cloud.
  *
- * serverless.yml keeps the schema of the serverless-huawei-functions plugin (provider `huawei`,
- * `triggerTypeCode`/`eventData` events, camelCase event data) plus `asyncInvoke`; FunctionGraph's
- * API takes snake_case `event_data`, which is what the plan holds.
+ * The schema of serverless.yml is deploy/serverless-schema.ts (shared with the local runtime);
+ * FunctionGraph's API takes snake_case `event_data`, which is what the plan holds.
  */
-import * as z from 'zod';
-import { TRIGGER_TYPES } from '../../local/runtime/serverless.js';
-import type { AsyncInvokeConfig, TriggerStatus } from '../../shared/cloud/functiongraph.js';
+import type { AsyncInvokeConfig, TriggerStatus } from '../functiongraph-client.js';
+import {
+  type DestinationInput,
+  defaultTriggerStatus,
+  describeIssue,
+  serviceSchema,
+  type TriggerType,
+} from '../serverless-schema.js';
 
 export class DeployConfigError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -22,84 +26,10 @@ export class DeployConfigError extends Error {
 /** `projectId` of a plan made only to package: topic URNs are not checked against a project. */
 export const PACKAGE_ONLY = '(package only)';
 
-/* ------------------------------------------------------------------ schema of serverless.yml */
-
-// One list of trigger type codes for the plugin and the local runtime.
-
-const eventSchema = z.looseObject({
-  triggerTypeCode: z.enum(TRIGGER_TYPES),
-  status: z.enum(['ACTIVE', 'DISABLED']).optional(),
-  eventData: z.record(z.string(), z.unknown()).default({}),
-});
-
-const destinationSchema = z.looseObject({
-  destination: z.enum(['SMN', 'OBS', 'DIS', 'FunctionGraph']),
-  topicUrn: z.string().optional(),
-  bucket: z.string().optional(),
-  prefix: z.string().optional(),
-  streamName: z.string().optional(),
-  funcUrn: z.string().optional(),
-});
-
-const asyncInvokeSchema = z.looseObject({
-  maxAsyncRetryAttempts: z.coerce.number().int().min(0).max(3).default(1),
-  maxAsyncEventAgeInSeconds: z.coerce.number().int().min(1).max(86_400).default(3600),
-  onSuccess: destinationSchema.optional(),
-  onFailure: destinationSchema.optional(),
-});
-
-const scalar = z.union([z.string(), z.number(), z.boolean()]);
-
-const functionSchema = z.looseObject({
-  /** Set by the framework: `<service>-<stage>-<key>` unless serverless.yml names the function. */
-  name: z.string().optional(),
-  handler: z
-    .string()
-    .regex(/^[\w./-]+\.[A-Za-z_$][\w$]*$/, 'must look like file.export (e.g. index.handler)'),
-  description: z.string().max(512).optional(),
-  memorySize: z.coerce.number().int().optional(),
-  timeout: z.coerce.number().int().min(3).max(259_200).optional(),
-  runtime: z.string().optional(),
-  xrole: z.string().optional(),
-  /** FunctionGraph func_vpc: both ids, or both empty (then the function stays outside any VPC). */
-  vpc: z.object({ vpcId: z.string().default(''), subnetId: z.string().default('') }).optional(),
-  userData: z.record(z.string(), scalar.nullable()).default({}),
-  asyncInvoke: asyncInvokeSchema.optional(),
-  events: z.array(eventSchema).nullish(),
-});
-
-const serviceSchema = z.looseObject({
-  service: z.string().min(1),
-  provider: z.looseObject({
-    name: z.literal('huawei'),
-    runtime: z.string().default('Node.js20.15'),
-    region: z.string().min(1),
-    stage: z.string().optional(),
-    memorySize: z.coerce.number().int().default(256),
-    timeout: z.coerce.number().int().default(30),
-    /** The FunctionGraph application (`package`) the functions go into. */
-    package: z.string().default('default'),
-    xrole: z.string().optional(),
-  }),
-  custom: z
-    .looseObject({
-      functionGraph: z
-        .looseObject({
-          /** Module exporting `buildFunctions({outDir, quiet})` (the project's esbuild script). */
-          build: z.string().default('scripts/build.mjs'),
-          /** SMN topic URNs `serverless deploy` creates (a map or a list). */
-          topics: z.union([z.record(z.string(), z.string()), z.array(z.string())]).optional(),
-        })
-        .optional(),
-    })
-    .nullish(),
-  functions: z.record(z.string(), functionSchema).nullish(),
-});
-
 /* ------------------------------------------------------------------ plan */
 
 export interface TriggerPlan {
-  triggerTypeCode: (typeof TRIGGER_TYPES)[number];
+  triggerTypeCode: TriggerType;
   triggerStatus: TriggerStatus;
   /** snake_case, as the create-trigger API takes it. */
   eventData: Record<string, unknown>;
@@ -167,10 +97,6 @@ function snakeKeys(data: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [snakeKey(k), v]));
 }
 
-function issuePath(path: ReadonlyArray<PropertyKey>): string {
-  return path.map(String).join('.');
-}
-
 /** Checks an SMN topic URN of this deployment: region and project must be the deployment's. */
 function checkTopicUrn(
   where: string,
@@ -230,7 +156,7 @@ function isEmpty(value: unknown): boolean {
 
 function destination(
   where: string,
-  input: z.output<typeof destinationSchema> | undefined,
+  input: DestinationInput | undefined,
   region: string,
   projectId: string | undefined,
 ): AsyncInvokeConfig['onFailure'] {
@@ -259,10 +185,7 @@ export interface PlanOptions {
 export function buildDeployPlan(service: unknown, options: PlanOptions): DeployPlan {
   const parsed = serviceSchema.safeParse(service);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new DeployConfigError(`serverless.yml: ${issuePath(issue?.path ?? [])}: ${issue?.message}`, {
-      cause: parsed.error,
-    });
+    throw new DeployConfigError(describeIssue(parsed.error), { cause: parsed.error });
   }
   const config = parsed.data;
   const { provider } = config;
@@ -320,9 +243,7 @@ export function buildDeployPlan(service: unknown, options: PlanOptions): DeployP
       ) {
         throw new DeployConfigError(`${where}.events[${i}].eventData.userEvent must be a string`);
       }
-      // Kafka (and DDS) triggers start DISABLED on FunctionGraph; every other one ACTIVE.
-      const status: TriggerStatus =
-        event.status ?? (type === 'KAFKA' || type === 'DDS' ? 'DISABLED' : 'ACTIVE');
+      const status: TriggerStatus = event.status ?? defaultTriggerStatus(type);
       if (status === 'DISABLED' && !DISABLEABLE.has(type)) {
         throw new DeployConfigError(
           `${where}.events[${i}]: ${type} triggers cannot be DISABLED on FunctionGraph`,

@@ -18,6 +18,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fromEnv, projectIdFromEnv } from '../../shared/cloud/credentials.js';
 import { createDmsClient } from '../../shared/cloud/dms.js';
+import { createCloudHttp } from '../../shared/cloud/http.js';
+import { createIamClient } from '../../shared/cloud/iam.js';
+import type { CloudHttp, CloudService, CredentialsProvider, DmsClient } from '../../shared/cloud/types.js';
+import { desiredLinkOf } from '../../shared/link/desired.js';
 import {
   type AsyncInvokeConfig,
   createFunctionGraphClient,
@@ -25,11 +29,7 @@ import {
   type FunctionGraphFunction,
   type FunctionGraphTrigger,
   functionUrn,
-} from '../../shared/cloud/functiongraph.js';
-import { createCloudHttp } from '../../shared/cloud/http.js';
-import { createIamClient } from '../../shared/cloud/iam.js';
-import type { CloudHttp, CloudService, CredentialsProvider, DmsClient } from '../../shared/cloud/types.js';
-import { desiredLinkOf } from '../../shared/link/desired.js';
+} from '../functiongraph-client.js';
 import {
   buildDeployPlan,
   type DeployPlan,

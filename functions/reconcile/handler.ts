@@ -3,32 +3,23 @@
  * drifted or failed links (the idempotent chain repairs them) and `kvl.link.unlink-requested` for
  * orphans. Duplicates and broken endpoints are deleted by the pass itself.
  *
- * Repair is on unless `KVL_RECONCILE_REPAIR` turns it off; a trigger's `user_event`
- * (`{"repair": false}`) wins over both, so a report-only timer can sit next to the repairing one.
+ * Repair is on unless `KVL_RECONCILE_REPAIR` turns it off (read with the rest of the configuration,
+ * shared/runtime/config.ts); a trigger's `user_event` (`{"repair": false}`) wins over it, so a
+ * report-only timer can sit next to the repairing one.
  */
 import type { CloudEvent } from '../../shared/events/cloudevents.js';
 import type { TimerInfo } from '../../shared/events/envelopes.js';
 import { reconcile, reconcileReportData } from '../../shared/link/reconcile.js';
-import { ConfigError, createReader } from '../../shared/runtime/config.js';
-import type { KvlLambdaContext } from '../../shared/runtime/context.js';
 import { kvlHandler } from '../../shared/runtime/handler.js';
 import { createLinkDeps } from '../../shared/runtime/link-deps.js';
 
-export const RECONCILE_REPAIR_ENV = 'KVL_RECONCILE_REPAIR';
-
-const ON = new Set(['true', 'on', '1', 'yes']);
-const OFF = new Set(['false', 'off', '0', 'no']);
-
-function repairWanted(timer: TimerInfo, context: KvlLambdaContext): boolean {
+function repairWanted(timer: TimerInfo, configured: boolean): boolean {
   const payload = timer.payload;
   if (typeof payload === 'object' && payload !== null && 'repair' in payload) {
     const repair = (payload as { repair: unknown }).repair;
     if (typeof repair === 'boolean') return repair;
   }
-  const raw = createReader({ context: context.fg })(RECONCILE_REPAIR_ENV)?.toLowerCase();
-  if (raw === undefined || ON.has(raw)) return true;
-  if (OFF.has(raw)) return false;
-  throw new ConfigError(RECONCILE_REPAIR_ENV, 'must be true or false');
+  return configured;
 }
 
 export const handler = kvlHandler(
@@ -36,7 +27,7 @@ export const handler = kvlHandler(
     name: 'reconcile',
     accepts: 'timer',
     async handle(timer, deps, tools) {
-      const repair = repairWanted(timer, tools.context);
+      const repair = repairWanted(timer, tools.config.reconcileRepair);
       const result = await reconcile(deps, { repair });
       tools.logger.info('reconcile pass', { repair, counts: result.counts, actions: result.actions.length });
       const events: CloudEvent[] = [tools.newEvent('kvl.reconcile.report', reconcileReportData(result))];

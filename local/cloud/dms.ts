@@ -15,8 +15,18 @@
  */
 
 import { dispatch, fail, isObject, type JsonObject, type Route, type RouteHandler } from './module-kit.js';
+import {
+  addTags,
+  parseTags,
+  projectTagValues,
+  removeTags,
+  type Tag,
+  type TagEdit,
+  type TagRules,
+} from './tags.js';
+import { applyDueTransitions } from './transitions.js';
 import type { KafkaInstance, ServiceModule, World } from './types.js';
-import { applyDueTransitions, CROSS_VPC_PORT, type IdFactory } from './world.js';
+import { CROSS_VPC_PORT, type IdFactory } from './world.js';
 
 /* ------------------------------------------------------------------ timing and limits */
 
@@ -29,7 +39,12 @@ export interface DmsModuleOptions {
 }
 export const DMS_LIST_DEFAULT_LIMIT = 10;
 export const DMS_LIST_MAX_LIMIT = 50;
-/** DMS tag limits are undocumented: the reference says to assume the strict VPCEP set. */
+/**
+ * The strict set the reference chose for DMS (reference §A.6b, §13: OTC's DMS docs say 20 tags, key
+ * ≤36, value ≤43, `[A-Za-z0-9_@-]`), kept so tags that pass here pass on every Huawei-based cloud.
+ * The Huawei GSDK documents a looser set (services/kafka/v2/model/model_tag_entity.go, commit
+ * 1cd70eb: key 1–128, value 0–255, any-language letters, digits, spaces and `_ . : = + - @`).
+ */
 export const DMS_TAG_LIMITS = { maxTags: 20, keyMaxLength: 36, valueMaxLength: 43 } as const;
 /** Intra-VPC plaintext port the instance reports in `port` and the private connect address. */
 export const DMS_PRIVATE_PORT = 9092;
@@ -49,6 +64,25 @@ const E = {
   projectMismatch: 'DMS.10240104',
 } as const;
 
+/**
+ * DMS's parameters of the shared tag engine (tags.ts): one code for every tag refusal
+ * (DMS.10240004), and a create item must carry its value.
+ */
+export const DMS_TAG_RULES: TagRules = {
+  ...DMS_TAG_LIMITS,
+  charset: /^[A-Za-z0-9_@-]*$/,
+  valueRequired: true,
+  codes: {
+    notAList: E.invalidTag,
+    empty: E.invalidTag,
+    duplicate: E.invalidTag,
+    charset: E.invalidTag,
+    tooMany: E.invalidTag,
+    keyLength: E.invalidTag,
+    valueLength: E.invalidTag,
+  },
+};
+
 /* ------------------------------------------------------------------ helpers */
 
 type Handler = RouteHandler;
@@ -57,7 +91,6 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 /** RFC 1123 host name with at least one dot and one letter somewhere (so `300.1.1.1` is not a name). */
 const DOMAIN_NAME =
   /^(?=.{1,253}$)(?=.*[A-Za-z])([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
-const TAG_CHARSET = /^[A-Za-z0-9_@-]*$/;
 
 /** An advertised address may be an IPv4 address or a domain name (API doc of crossvpc/modify). */
 export function isValidAdvertisedAddress(value: string): boolean {
@@ -288,47 +321,18 @@ const modifyCrossVpc =
 
 /* ------------------------------------------------------------------ tags */
 
-function parseTagAction(body: unknown): {
-  action: 'create' | 'delete';
-  tags: Array<{ key: string; value?: string }>;
-} {
+function parseTagAction(
+  body: unknown,
+): { action: 'create'; tags: Tag[] } | { action: 'delete'; tags: TagEdit[] } {
   if (body === undefined) fail(400, E.emptyBody, 'The request body is empty.');
   if (!isObject(body)) fail(400, E.invalidRequest, 'The request body must be a JSON object.');
   const action = body.action;
-  if (action !== 'create' && action !== 'delete')
-    fail(400, E.invalidRequest, 'action must be create or delete.');
-  const raw = body.tags;
-  if (!Array.isArray(raw) || raw.length === 0) fail(400, E.invalidTag, 'tags must be a non-empty list.');
-  if (raw.length > DMS_TAG_LIMITS.maxTags)
-    fail(400, E.invalidTag, `At most ${DMS_TAG_LIMITS.maxTags} tags are allowed.`);
-  const seen = new Set<string>();
-  const tags = raw.map((item) => {
-    if (!isObject(item)) fail(400, E.invalidTag, 'Each tag must be an object with a key.');
-    const { key, value } = item;
-    if (
-      typeof key !== 'string' ||
-      key.length === 0 ||
-      key.length > DMS_TAG_LIMITS.keyMaxLength ||
-      !TAG_CHARSET.test(key)
-    ) {
-      fail(400, E.invalidTag, `The tag key ${String(key)} is invalid.`);
-    }
-    if (seen.has(key)) fail(400, E.invalidTag, `The tag key ${key} is duplicated.`);
-    seen.add(key);
-    if (value === undefined || value === null) {
-      if (action === 'create') fail(400, E.invalidTag, `The tag ${key} needs a value.`);
-      return { key };
-    }
-    if (
-      typeof value !== 'string' ||
-      value.length > DMS_TAG_LIMITS.valueMaxLength ||
-      !TAG_CHARSET.test(value)
-    ) {
-      fail(400, E.invalidTag, `The tag value ${String(value)} of ${key} is invalid.`);
-    }
-    return { key, value };
-  });
-  return { action, tags };
+  if (action === 'create')
+    return { action, tags: parseTags(DMS_TAG_RULES, body.tags, { allowEmpty: false }) };
+  if (action === 'delete') {
+    return { action, tags: parseTags(DMS_TAG_RULES, body.tags, { allowEmpty: false, keyOnly: true }) };
+  }
+  return fail(400, E.invalidRequest, 'action must be create or delete.');
 }
 
 const showTags: Handler = (_req, ctx, { projectId, id }) => ({
@@ -338,38 +342,22 @@ const showTags: Handler = (_req, ctx, { projectId, id }) => ({
 
 const tagsAction: Handler = (req, ctx, { projectId, id }) => {
   const instance = ownInstance(ctx.world, projectId, id);
-  const { action, tags } = parseTagAction(req.body);
-  if (action === 'create') {
-    const merged = instance.tags.map((t) => ({ ...t }));
-    for (const tag of tags) {
-      const existing = merged.find((t) => t.key === tag.key);
-      // Creating an existing key overwrites its value.
-      if (existing) existing.value = tag.value ?? '';
-      else merged.push({ key: tag.key, value: tag.value ?? '' });
-    }
-    if (merged.length > DMS_TAG_LIMITS.maxTags) {
-      fail(400, E.invalidTag, `An instance can have at most ${DMS_TAG_LIMITS.maxTags} tags.`);
-    }
-    instance.tags = merged;
-  } else {
-    instance.tags = instance.tags.filter(
-      (t) => !tags.some((r) => r.key === t.key && (r.value === undefined || r.value === t.value)),
-    );
-  }
+  const edit = parseTagAction(req.body);
+  instance.tags =
+    edit.action === 'create'
+      ? addTags(DMS_TAG_RULES, instance.tags, edit.tags, 'instance')
+      : removeTags(instance.tags, edit.tags);
   return { status: 204 };
 };
 
-const projectTags: Handler = (_req, ctx, { projectId }) => {
-  const values = new Map<string, Set<string>>();
-  for (const instance of ctx.world.kafkaInstances.filter((i) => i.projectId === projectId)) {
-    for (const tag of instance.tags) {
-      const set = values.get(tag.key) ?? new Set<string>();
-      set.add(tag.value);
-      values.set(tag.key, set);
-    }
-  }
-  return { status: 200, body: { tags: [...values].map(([key, set]) => ({ key, values: [...set] })) } };
-};
+const projectTags: Handler = (_req, ctx, { projectId }) => ({
+  status: 200,
+  body: {
+    tags: projectTagValues(
+      ctx.world.kafkaInstances.filter((i) => i.projectId === projectId).map((i) => i.tags),
+    ),
+  },
+});
 
 /* ------------------------------------------------------------------ state machine */
 

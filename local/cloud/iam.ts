@@ -224,7 +224,7 @@ function assumeRole(req: EmuRequest, ctx: ServiceContext, duration: number): Tem
 
 /**
  * The IAM action of each API the emulator serves, as the services' permission tables name them
- * (the same table test/deploy/iam-actions.ts cites). Only checked for agency credentials.
+ * (the same table test/helpers/iam-actions.ts cites). Only checked for agency credentials.
  */
 const ACTIONS: ReadonlyArray<{ method: string; path: RegExp; action: string }> = [
   { method: 'GET', path: /^\/v3\/projects\/?$/, action: 'iam:projects:list' },

@@ -1,8 +1,18 @@
 /**
- * What every service module of the emulator shares: answering with the service's error, and a
- * route table that checks the path's `{project_id}` against the caller before a handler runs.
+ * What every service module of the emulator shares: answering with the service's error, a route
+ * table that checks the path's `{project_id}` against the caller before a handler runs, and the
+ * hooks through which a service owns its part of the World outside its API (WorldHooks: admin
+ * calls, settling, scheduled transitions), so the core and the admin API only dispatch.
  */
-import { EmuError, type EmuRequest, type EmuResponse, type ServiceContext } from './types.js';
+import {
+  EmuError,
+  type EmuRequest,
+  type EmuResponse,
+  type ServiceContext,
+  type ServiceName,
+  type World,
+} from './types.js';
+import type { SeedIds } from './world.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -56,4 +66,40 @@ export function dispatch(
     return route.handler(req, ctx, { projectId, id: m[2] ?? '', subId: m[3] ?? '' });
   }
   return answers.unknownRoute();
+}
+
+/* ------------------------------------------------------------------ world hooks */
+
+/** An admin call's answer (refusals are `{error}`, the admin API's own envelope). */
+export interface AdminReply {
+  status: number;
+  body?: unknown;
+}
+
+/** What an admin hook may use: the services' context plus what the default world seeded. */
+export interface AdminContext extends ServiceContext {
+  seed: SeedIds | undefined;
+}
+
+/** One admin call a service owns, under `/_emulator/`; bad input throws EmulatorError (400). */
+export interface AdminRoute {
+  method: string;
+  /** Matched against the admin path without `/_emulator/` and trailing slash, e.g. `^kafka-instances$`. */
+  pattern: RegExp;
+  handle(
+    ctx: AdminContext,
+    call: { match: RegExpExecArray; query: URLSearchParams; body: () => unknown },
+  ): AdminReply;
+}
+
+/**
+ * What a service owns of the World whatever API modules the emulator mounts (a test may replace
+ * them, but the seeded resources stay): its admin calls, settling that must happen even without its
+ * API module, and the resources whose scheduled transitions the core keeps a clock wake-up for.
+ */
+export interface WorldHooks {
+  readonly name: ServiceName;
+  readonly admin?: readonly AdminRoute[];
+  settle?(ctx: ServiceContext): void;
+  scheduled?(world: World): Iterable<{ transitions: ReadonlyArray<{ at: number }> }>;
 }

@@ -5,7 +5,10 @@
  * ids, the request log — plus the emulator-only parts: fault injection and the admin API under
  * `/_emulator/`. Services are ServiceModules asked in order; each owns its paths, bodies, errors and
  * state machines. The gateway's steps live in gateway/ (auth.ts, throttle.ts, faults.ts,
- * request-log.ts, http.ts); the admin API in admin/ (api.ts routes, resources.ts world changes).
+ * request-log.ts, http.ts); the admin API in admin/api.ts. What a service owns of the World beyond
+ * its API — its admin calls, settling, scheduled transitions — it registers as WorldHooks
+ * (module-kit.ts: SMN in smn.ts, DMS in dms-world.ts, VPCEP in vpcep/admin.ts), always mounted like
+ * IAM and SMN because their resources exist in every world; the core and the admin API dispatch.
  *
  * Admin API (loopback clients only, no signature; errors are `{error}` with 400/404):
  *   GET    state                      the World as JSON (+ `emulator: {now, speed, ctsEvents, faults, throttle}`)
@@ -28,10 +31,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AdminReply, handleAdmin } from './admin/api.js';
-import { createKafkaInstance } from './admin/resources.js';
 import { createClock } from './clock.js';
 import { DataPlane, dataPlaneNetworks, type KafkaConnection } from './data-plane.js';
-import { createDmsModule, kafkaCreatedTrace } from './dms.js';
+import { createDmsModule } from './dms.js';
+import { createKafkaInstance, dmsWorldHooks } from './dms-world.js';
 import { bodyForLog, type ExchangeObserver, queryRecord } from './exchange-log.js';
 import { createFunctionGraphModule } from './functiongraph.js';
 import { authenticate, authorize } from './gateway/auth.js';
@@ -50,7 +53,9 @@ import {
   type ThrottleConfig,
 } from './gateway/types.js';
 import { createIamModule } from './iam.js';
-import { createSmnModule } from './smn.js';
+import type { AdminContext, WorldHooks } from './module-kit.js';
+import { createSmnModule, smnWorldHooks } from './smn.js';
+import { earliestTransitionAfter } from './transitions.js';
 import type {
   EmuClock,
   EmuRequest,
@@ -62,9 +67,8 @@ import type {
 } from './types.js';
 import { EmuError } from './types.js';
 import { createVpcModule } from './vpc.js';
-import { createVpcepModule } from './vpcep.js';
+import { createVpcepModule, vpcepWorldHooks } from './vpcep.js';
 import {
-  applyDueTransitions,
   createIdFactory,
   createWorld,
   DEFAULT_REGION,
@@ -110,6 +114,8 @@ export class Emulator {
 
   private readonly ids: IdFactory;
   private readonly modules: ServiceModule[];
+  private readonly worldHooks: WorldHooks[];
+  private readonly adminCtx: AdminContext;
   private readonly server: Server;
   private readonly ctx: ServiceContext;
   private readonly maxSkewMs: number;
@@ -169,6 +175,12 @@ export class Emulator {
         });
       },
     };
+    this.worldHooks = [
+      smnWorldHooks,
+      dmsWorldHooks({ kafkaCreateDelayMs: this.kafkaCreateDelayMs }),
+      vpcepWorldHooks,
+    ];
+    this.adminCtx = { ...this.ctx, seed: this.seed };
     this.server = createServer((req, res) => {
       this.onRequest(req, res).catch((error: unknown) => this.internalError(res, error));
     });
@@ -254,21 +266,16 @@ export class Emulator {
     this.host = host;
   }
 
-  /** Applies every due transition of every module, emits due CTS events and re-arms the wake-up. */
+  /**
+   * Applies every due transition of every module, then of every service's world hooks (DMS emits
+   * its due CTS events there), and re-arms the wake-up.
+   */
   settle(): void {
     if (this.settling) return;
     this.settling = true;
     try {
       for (const module of this.modules) module.settle?.(this.ctx);
-      const now = this.clock.now();
-      for (const instance of this.world.kafkaInstances) {
-        // Idempotent with a DMS module that applies the same transitions first.
-        applyDueTransitions(instance, now);
-        if (instance.status === 'RUNNING' && instance.ctsEmitted === false) {
-          instance.ctsEmitted = true;
-          this.emitCts(kafkaCreatedTrace(this.world, instance, now, this.ids));
-        }
-      }
+      for (const hooks of this.worldHooks) hooks.settle?.(this.ctx);
     } finally {
       this.settling = false;
     }
@@ -283,14 +290,9 @@ export class Emulator {
   private armWakeup(): void {
     if (this.closed) return;
     const now = this.clock.now();
-    let earliest = Number.POSITIVE_INFINITY;
-    const scan = (resources: Array<{ transitions: Array<{ at: number }> }>) => {
-      for (const r of resources)
-        for (const t of r.transitions) if (t.at > now && t.at < earliest) earliest = t.at;
-    };
-    scan(this.world.kafkaInstances);
-    scan(this.world.endpointServices);
-    scan(this.world.endpoints);
+    const earliest = Math.min(
+      ...this.worldHooks.map((hooks) => earliestTransitionAfter(hooks.scheduled?.(this.world) ?? [], now)),
+    );
     if (this.wakeup?.at === earliest) return;
     this.wakeup?.cancel();
     this.wakeup = undefined;
@@ -408,7 +410,14 @@ export class Emulator {
       }
       let reply: AdminReply;
       try {
-        reply = handleAdmin(this, method, path, query, rawBody);
+        reply = handleAdmin(
+          this,
+          { routes: this.worldHooks.flatMap((hooks) => hooks.admin ?? []), ctx: this.adminCtx },
+          method,
+          path,
+          query,
+          rawBody,
+        );
       } catch (error) {
         const status = error instanceof EmulatorError || error instanceof WorldError ? 400 : 500;
         reply = { status, body: { error: error instanceof Error ? error.message : String(error) } };
@@ -626,17 +635,7 @@ export class Emulator {
 
   /** Admin `POST /_emulator/kafka-instances`: a CREATING instance that becomes RUNNING later. */
   createKafkaInstance(input: unknown): KafkaInstance {
-    return createKafkaInstance(
-      {
-        world: this.world,
-        clock: this.clock,
-        ids: this.ids,
-        seed: this.seed,
-        kafkaCreateDelayMs: this.kafkaCreateDelayMs,
-        settle: () => this.settle(),
-      },
-      input,
-    );
+    return createKafkaInstance(this.adminCtx, input, { kafkaCreateDelayMs: this.kafkaCreateDelayMs });
   }
 }
 

@@ -8,6 +8,7 @@
  * not found, SMN.0002 name invalid, SMN.0021 message structure invalid, …).
  */
 import { randomUUID } from 'node:crypto';
+import type { WorldHooks } from './module-kit.js';
 import type {
   EmuRequest,
   EmuResponse,
@@ -428,3 +429,22 @@ export function createSmnModule(): ServiceModule {
 }
 
 export const smnModule: ServiceModule = createSmnModule();
+
+/** SMN's admin call: `GET /_emulator/messages?topic=URN`, the recorded publishes (all topics without `topic`). */
+export const smnWorldHooks: WorldHooks = {
+  name: 'smn',
+  admin: [
+    {
+      method: 'GET',
+      pattern: /^messages$/,
+      handle(ctx, { query }) {
+        ctx.settle();
+        const topic = query.get('topic');
+        return {
+          status: 200,
+          body: ctx.world.messages.filter((m) => topic === null || m.topicUrn === topic),
+        };
+      },
+    },
+  ],
+};

@@ -14,6 +14,9 @@ import type {
   World,
 } from './types.js';
 
+// The state-transition engine lives in transitions.ts; its names stay importable from here.
+export { applyDueTransitions, earliestTransitionAfter, takeDueTransitions } from './transitions.js';
+
 export const DEFAULT_REGION = 'eu-west-101';
 
 /** Returns a fresh UUID v4 string for every call. */
@@ -429,42 +432,6 @@ export function startKafkaInstance(
   if (!Number.isFinite(delayMs) || delayMs < 0) throw new WorldError(`delayMs must be >= 0, got ${delayMs}`);
   instance.status = 'STARTING';
   instance.transitions = [{ at: clock.now() + delayMs, to: 'RUNNING' }];
-}
-
-/**
- * Applies every transition of a resource that is due at `now`, in order, and drops them. Returns
- * true when the status changed. Shared by the modules so all state machines behave alike.
- */
-export function applyDueTransitions<S extends string>(
-  resource: { status: S; transitions: ScheduledTransition<S>[] },
-  now: number,
-): boolean {
-  let changed = false;
-  for (const to of takeDueTransitions(resource.transitions, now)) {
-    if (to !== resource.status) {
-      resource.status = to;
-      changed = true;
-    }
-  }
-  return changed;
-}
-
-/**
- * Removes and returns, oldest first, the target states of every transition due at `now`. The one
- * engine behind `applyDueTransitions`; modules whose steps do more than set a status (VPCEP:
- * removal on `deleted`, forced states winning over creation) walk these steps themselves.
- */
-export function takeDueTransitions<S extends string>(
-  transitions: ScheduledTransition<S>[],
-  now: number,
-): S[] {
-  transitions.sort((a, b) => a.at - b.at);
-  const due: S[] = [];
-  while (transitions.length > 0 && (transitions[0]?.at ?? Number.POSITIVE_INFINITY) <= now) {
-    const next = transitions.shift();
-    if (next) due.push(next.to);
-  }
-  return due;
 }
 
 /* ------------------------------------------------------------------ default world */

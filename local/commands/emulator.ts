@@ -1,6 +1,11 @@
 /**
- * `kafka-vpcep-link emulator`: serve the local cloud (and, unless `--no-runtime`, run the functions
- * of serverless.yml on it). The first stdout line is the connection JSON of INTERFACES.md.
+ * `kafka-vpcep-link emulator`: serve the local cloud and run functions on it. The first stdout line
+ * is the connection JSON of INTERFACES.md.
+ *
+ *   --runtime serverless (default)  the functions of serverless.yml, from the built bundles
+ *   --runtime deployed              whatever `serverless deploy` puts into the emulator's FunctionGraph,
+ *                                   from the deployed zips, following every redeploy (docs/DEPLOY.md)
+ *   --no-runtime                    the cloud APIs only
  */
 import { startEmulator } from '../cloud/index.js';
 import { startRuntime, waitsForSpeed } from '../runtime/index.js';
@@ -12,13 +17,17 @@ export interface EmulatorCommandOptions {
   port: number;
   host: string;
   speed: number;
-  runtime: boolean;
+  /** Which functions run on the emulator; `false`: none (`--no-runtime`). */
+  runtime: RuntimeChoice;
   verbose?: boolean;
   /** Also write `export` lines for the CLI to this file. */
   writeEnv?: string;
   /** Serve Kafka on loopback (brokers, endpoint listeners); see local/cloud/data-plane.ts. */
   dataPlane?: boolean;
 }
+
+export const RUNTIME_SOURCES = ['serverless', 'deployed'] as const;
+export type RuntimeChoice = (typeof RUNTIME_SOURCES)[number] | false;
 
 export async function runEmulator(
   options: EmulatorCommandOptions,
@@ -42,13 +51,20 @@ export async function runEmulator(
   let runtime: Awaited<ReturnType<typeof startRuntime>> | undefined;
   try {
     if (options.runtime) {
-      await ensureBundles(io);
+      const deployed = options.runtime === 'deployed';
+      // Deployed functions bring their own code (the zips `serverless deploy` uploads).
+      if (!deployed) await ensureBundles(io);
       runtime = await startRuntime({
         emulator,
+        source: options.runtime,
         logSink: options.verbose ? (line) => io.err(line) : () => {},
         userData: waitsForSpeed(options.speed),
       });
       runtime.on('invocation', (e) => {
+        // Deploying by hand, one wants to see what runs; timers fire every few seconds on a fast
+        // clock, so they show with --verbose only.
+        if (deployed && e.phase === 'start' && e.attempt === 1 && (e.trigger !== 'TIMER' || options.verbose))
+          io.err(`▶ ${e.functionName} (${e.trigger})`);
         if (e.phase === 'error')
           io.err(`function ${e.functionName} failed (attempt ${e.attempt}): ${e.error}`);
       });
@@ -60,7 +76,7 @@ export async function runEmulator(
     io.out(JSON.stringify({ ...emulator.config(), ...(waits ? { waits } : {}) }));
     if (options.writeEnv) io.err(`CLI set-up written to ${options.writeEnv}: source it in another shell`);
     io.err(
-      `emulator listening on ${emulator.endpoint} (speed ×${options.speed}${runtime ? `, ${runtime.functions.length} functions` : ', no runtime'}); Ctrl-C to stop`,
+      `emulator listening on ${emulator.endpoint} (speed ×${options.speed}${runtime ? (options.runtime === 'deployed' ? ', running what gets deployed' : `, ${runtime.functions.length} functions`) : ', no runtime'}); Ctrl-C to stop`,
     );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

@@ -30,6 +30,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
+import { ASYNC_INVOKE_DEFAULTS } from '../../deploy/serverless-schema.js';
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudHttp } from '../../shared/cloud/http.js';
 import { createSmnClient } from '../../shared/cloud/smn.js';
@@ -323,8 +324,9 @@ export class LocalRuntime extends EventEmitter<RuntimeEvents> {
       userData: parseUserData(record.userData),
       // Without a configuration FunctionGraph applies its API defaults (1 retry, 3600 s).
       asyncInvoke: {
-        maxAsyncRetryAttempts: config?.maxAsyncRetryAttempts ?? 1,
-        maxAsyncEventAgeInSeconds: config?.maxAsyncEventAgeInSeconds ?? 3600,
+        maxAsyncRetryAttempts: config?.maxAsyncRetryAttempts ?? ASYNC_INVOKE_DEFAULTS.maxAsyncRetryAttempts,
+        maxAsyncEventAgeInSeconds:
+          config?.maxAsyncEventAgeInSeconds ?? ASYNC_INVOKE_DEFAULTS.maxAsyncEventAgeInSeconds,
         ...(onFailure ? { onFailure } : {}),
       },
       events: deployedTriggers(world, record.funcUrn).map((t) => ({

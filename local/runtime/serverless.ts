@@ -1,78 +1,49 @@
 /**
  * Reads serverless.yml the way the Serverless Framework would (for the subset this project uses):
  * YAML with anchors, and `${self:a.b}`, `${env:NAME, default}`, `${opt:name, default}` variables with
- * fallbacks. The result is a typed list of functions and their triggers.
+ * fallbacks, then the deployer's schema (deploy/serverless-schema.ts), so both read the same file the
+ * same way, defaults included. The result is a typed list of functions and their triggers.
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import * as z from 'zod';
+import {
+  ASYNC_INVOKE_DEFAULTS,
+  defaultTriggerStatus,
+  describeIssue,
+  serviceSchema,
+  TRIGGER_TYPES,
+  type TriggerStatus,
+  type TriggerType,
+} from '../../deploy/serverless-schema.js';
 
-/** Every trigger type code of FunctionGraph's create-trigger API (reference §2). */
-export const TRIGGER_TYPES = [
-  'SMN',
-  'TIMER',
-  'CTS',
-  'KAFKA',
-  'OPENSOURCEKAFKA',
-  'RABBITMQ',
-  'APIG',
-  'DEDICATEDGATEWAY',
-  'APIC',
-  'DMS',
-  'DDS',
-  'GAUSSMONGO',
-  'OBS',
-  'LTS',
-  'DIS',
-  'EVENTGRID',
-] as const;
+export { TRIGGER_TYPES };
 
-const triggerSchema = z.looseObject({
-  // Every type code of the create-trigger API (reference §2), so a valid file is never refused here;
-  // the local runtime itself emulates SMN, TIMER and CTS and reports the others as not emulated.
-  triggerTypeCode: z.enum(TRIGGER_TYPES),
-  status: z.enum(['ACTIVE', 'DISABLED']).default('ACTIVE'),
-  eventData: z.record(z.string(), z.unknown()).default({}),
-});
+/** A trigger of a function, its status resolved (the FunctionGraph default when serverless.yml has none). */
+export interface TriggerSpec {
+  triggerTypeCode: TriggerType;
+  status: TriggerStatus;
+  eventData: Record<string, unknown>;
+}
 
-const asyncInvokeSchema = z
-  .looseObject({
-    maxAsyncRetryAttempts: z.coerce.number().int().min(0).max(3).default(2),
-    maxAsyncEventAgeInSeconds: z.coerce.number().int().min(1).max(86_400).default(3600),
-    onFailure: z.looseObject({ destination: z.string(), topicUrn: z.string().optional() }).optional(),
-  })
-  .default({ maxAsyncRetryAttempts: 2, maxAsyncEventAgeInSeconds: 3600 });
+export interface AsyncInvokeSpec {
+  maxAsyncRetryAttempts: number;
+  maxAsyncEventAgeInSeconds: number;
+  /** Only an SMN destination (`topicUrn`) is delivered by the local runtime. */
+  onFailure?: { destination: string; topicUrn?: string };
+}
 
-const functionSchema = z.looseObject({
-  handler: z.string().regex(/^[\w./-]+\.[A-Za-z_$][\w$]*$/, 'handler must look like file.export'),
-  description: z.string().optional(),
-  timeout: z.coerce.number().int().min(3).max(259_200).optional(),
-  memorySize: z.coerce.number().int().optional(),
-  xrole: z.string().optional(),
-  userData: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-  asyncInvoke: asyncInvokeSchema,
-  events: z.array(triggerSchema).default([]),
-});
-
-const serverlessSchema = z.looseObject({
-  service: z.string(),
-  provider: z.looseObject({
-    name: z.literal('huawei'),
-    runtime: z.string(),
-    region: z.string(),
-    memorySize: z.coerce.number().int().default(256),
-    timeout: z.coerce.number().int().default(30),
-  }),
-  functions: z.record(z.string(), functionSchema),
-});
-
-export type TriggerSpec = z.infer<typeof triggerSchema>;
-export type FunctionSpec = z.infer<typeof functionSchema> & {
+export interface FunctionSpec {
   name: string;
+  handler: string;
+  description?: string;
   timeout: number;
   memorySize: number;
+  xrole?: string;
   userData: Record<string, string>;
-};
+  asyncInvoke: AsyncInvokeSpec;
+  events: TriggerSpec[];
+}
+
 export interface ServerlessSpec {
   service: string;
   region: string;
@@ -99,23 +70,47 @@ export function loadServerless(path: string, sources: ResolveSources): Serverles
 export function parseServerless(text: string, sources: ResolveSources): ServerlessSpec {
   const raw: unknown = parse(text, { merge: true });
   const resolved = resolveVariables(raw, raw, sources, 0);
-  const parsed = serverlessSchema.safeParse(resolved);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ServerlessConfigError(`serverless.yml: ${issue?.path.join('.')}: ${issue?.message}`);
-  }
+  const parsed = serviceSchema.safeParse(resolved);
+  if (!parsed.success) throw new ServerlessConfigError(describeIssue(parsed.error), { cause: parsed.error });
   const { provider } = parsed.data;
   return {
     service: parsed.data.service,
     region: provider.region,
     runtime: provider.runtime,
-    functions: Object.entries(parsed.data.functions).map(([name, fn]) => ({
-      ...fn,
-      name,
-      timeout: fn.timeout ?? provider.timeout,
-      memorySize: fn.memorySize ?? provider.memorySize,
-      userData: Object.fromEntries(Object.entries(fn.userData).map(([k, v]) => [k, String(v)])),
-    })),
+    functions: Object.entries(parsed.data.functions ?? {}).map(([name, fn]): FunctionSpec => {
+      const asyncInvoke = fn.asyncInvoke ?? ASYNC_INVOKE_DEFAULTS;
+      const onFailure = fn.asyncInvoke?.onFailure;
+      const xrole = fn.xrole || provider.xrole;
+      return {
+        name,
+        handler: fn.handler,
+        ...(fn.description !== undefined ? { description: fn.description } : {}),
+        timeout: fn.timeout ?? provider.timeout,
+        memorySize: fn.memorySize ?? provider.memorySize,
+        ...(xrole ? { xrole } : {}),
+        // As the deployer writes it: null is an empty value.
+        userData: Object.fromEntries(
+          Object.entries(fn.userData).map(([k, v]) => [k, v === null ? '' : String(v)]),
+        ),
+        asyncInvoke: {
+          maxAsyncRetryAttempts: asyncInvoke.maxAsyncRetryAttempts,
+          maxAsyncEventAgeInSeconds: asyncInvoke.maxAsyncEventAgeInSeconds,
+          ...(onFailure
+            ? {
+                onFailure: {
+                  destination: onFailure.destination,
+                  ...(onFailure.topicUrn !== undefined ? { topicUrn: onFailure.topicUrn } : {}),
+                },
+              }
+            : {}),
+        },
+        events: (fn.events ?? []).map((event) => ({
+          triggerTypeCode: event.triggerTypeCode,
+          status: event.status ?? defaultTriggerStatus(event.triggerTypeCode),
+          eventData: event.eventData,
+        })),
+      };
+    }),
   };
 }
 

@@ -11,7 +11,6 @@ import type {
   KafkaInstance,
   KafkaListener,
   ListInstancesFilter,
-  Tag,
 } from './types.js';
 import {
   assertId,
@@ -87,8 +86,6 @@ export const DmsModifyCrossVpcResponseSchema = z.looseObject({
     ),
   ),
 });
-
-export const DmsShowInstanceTagsResponseSchema = z.looseObject({ tags: TagListSchema });
 
 /** Tag action (204, no body); tolerate a JSON object from a proxy or a newer API. */
 export const DmsTagActionResponseSchema = z.union([z.undefined(), z.null(), z.looseObject({})]);
@@ -265,11 +262,6 @@ export function createDmsClient(http: CloudHttp): DmsClient {
         throw new CrossVpcModifyError(instanceId, failed.sort(compareIp), result);
       }
       return result;
-    },
-
-    async showInstanceTags(instanceId): Promise<Tag[]> {
-      const response = await http.send({ method: 'GET', path: tagsPath(instanceId) });
-      return toTags(parseBody(DmsShowInstanceTagsResponseSchema, response, 'dms', 'show instance tags').tags);
     },
 
     createInstanceTags(instanceId, tags) {

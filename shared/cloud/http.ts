@@ -6,13 +6,9 @@
  * X-Sdk-Date, freshly read credentials). Retries (axios-retry) cover throttling, 5xx, connection
  * errors and timeouts with exponential backoff + jitter, honouring Retry-After.
  */
-import axios, {
-  type AxiosError,
-  AxiosHeaders,
-  type AxiosInstance,
-  type InternalAxiosRequestConfig,
-} from 'axios';
+import type { AxiosError, AxiosInstance, InternalAxiosRequestConfig } from 'axios';
 import axiosRetry from 'axios-retry';
+import { AxiosHeaders, createAxiosInstance, isAxiosError } from './axios-core.js';
 import { resolveBaseUrl } from './endpoints.js';
 import {
   CloudApiError,
@@ -172,7 +168,7 @@ export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
   const maxRetryAfterMs = options.retry?.maxRetryAfterMs ?? 120_000;
   const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
 
-  const instance: AxiosInstance = axios.create({
+  const instance: AxiosInstance = createAxiosInstance({
     timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     responseType: 'arraybuffer',
     // The body is already serialized; axios must not touch the bytes that were signed.
@@ -262,7 +258,7 @@ export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
   }
 
   function toCloudError(error: unknown, ctx: CallContext): unknown {
-    if (!axios.isAxiosError(error)) return error;
+    if (!isAxiosError(error)) return error;
     // A sanitized cause: the AxiosError holds the request config and socket, i.e. the signed headers.
     const cause = Object.assign(new Error(error.message), { name: 'HttpTransportError', code: error.code });
     if (!error.response) {

@@ -127,7 +127,6 @@ export interface DmsClient {
    * `success` is false or any `results[].success` is false.
    */
   modifyCrossVpc(instanceId: string, advertised: Record<string, string>): Promise<CrossVpcModifyResult>;
-  showInstanceTags(instanceId: string): Promise<Tag[]>;
   createInstanceTags(instanceId: string, tags: Tag[]): Promise<void>;
   deleteInstanceTags(
     instanceId: string,
@@ -275,7 +274,6 @@ export interface VpcepClient {
   deleteEndpointService(serviceId: string): Promise<void>;
   /** Permissions like `iam:domain::<domain id>`. */
   addServicePermissions(serviceId: string, permissions: string[]): Promise<void>;
-  removeServicePermissions(serviceId: string, permissions: string[]): Promise<void>;
   /** All pages. */
   listServicePermissions(serviceId: string): Promise<string[]>;
   /** All pages. */
@@ -290,11 +288,6 @@ export interface VpcepClient {
   listEndpoints(filter?: ListEndpointsFilter, options?: ListEndpointsOptions): Promise<Endpoint[]>;
   deleteEndpoint(endpointId: string): Promise<void>;
   createResourceTags(type: VpcepResourceType, resourceId: string, tags: Tag[]): Promise<void>;
-  deleteResourceTags(
-    type: VpcepResourceType,
-    resourceId: string,
-    tags: Array<Pick<Tag, 'key'> & Partial<Pick<Tag, 'value'>>>,
-  ): Promise<void>;
   /** `action: filter`, all pages. */
   queryResourcesByTags(type: VpcepResourceType, query: TagQuery): Promise<TaggedResource[]>;
   getQuotas(type?: 'endpoint_service' | 'endpoint'): Promise<Quota[]>;

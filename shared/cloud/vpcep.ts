@@ -500,10 +500,6 @@ export function createVpcepClient(http: CloudHttp): VpcepClient {
       return permissionAction(serviceId, 'add', permissions);
     },
 
-    removeServicePermissions(serviceId, permissions) {
-      return permissionAction(serviceId, 'remove', permissions);
-    },
-
     async listServicePermissions(serviceId) {
       const path = `${servicePath(serviceId)}/permissions`;
       // limit 0–500, not 1000: 501 is refused with 400 EndPoint.0006
@@ -601,10 +597,6 @@ export function createVpcepClient(http: CloudHttp): VpcepClient {
 
     createResourceTags(type, resourceId, tags) {
       return tagAction(type, resourceId, 'create', tags);
-    },
-
-    deleteResourceTags(type, resourceId, tags) {
-      return tagAction(type, resourceId, 'delete', tags);
     },
 
     async queryResourcesByTags(type, query): Promise<TaggedResource[]> {

@@ -6,13 +6,7 @@
  * rejected on its own instead of failing its neighbours.
  */
 import * as z from '../zod.js';
-import {
-  type CloudEvent,
-  type EventOf,
-  type EventType,
-  issueToError,
-  parseCloudEvent,
-} from './cloudevents.js';
+import { type EventOf, type EventType, issueToError, parseCloudEvent } from './cloudevents.js';
 import { describeValue, InvalidEventError, WHOLE_EVENT } from './errors.js';
 
 export type Transport = 'smn' | 'kafka' | 'timer' | 'cts' | 'direct';
@@ -230,9 +224,4 @@ export function parseMessages<const T extends EventType>(
       return { ok: false as const, error, raw: message.raw, message };
     }
   });
-}
-
-/** Convenience for tests and direct callers: the valid events of an envelope, in order. */
-export function validEvents(results: ReadonlyArray<ParsedMessage>): CloudEvent[] {
-  return results.flatMap((r) => (r.ok ? [r.event as CloudEvent] : []));
 }

@@ -43,6 +43,7 @@ export const ENV = {
   logLevel: 'KVL_LOG_LEVEL',
   autoLinkPolicy: 'KVL_AUTOLINK_POLICY',
   fastPath: 'KVL_FAST_PATH',
+  reconcileRepair: 'KVL_RECONCILE_REPAIR',
 } as const;
 
 export const TOPIC_ENV: { readonly [K in keyof TopicUrns]: string } = {
@@ -151,6 +152,11 @@ export interface KvlConfig {
    */
   fastPath: boolean;
   /**
+   * `KVL_RECONCILE_REPAIR` (`true` | `false`, also on/off, 1/0, yes/no; default true): whether the
+   * reconcile function repairs drift or only reports it. A timer's `{"repair": …}` wins over it.
+   */
+  reconcileRepair: boolean;
+  /**
    * The resolved, non-secret variables the cloud clients read (region, project, endpoint overrides),
    * for `createCloudClients({env})`: user data is merged in, credentials are not.
    */
@@ -174,6 +180,18 @@ export const DEFAULTS = {
   redriveAfterMs: 5 * 60_000,
   logLevel: 'info' as LogLevel,
   fastPath: true,
+  reconcileRepair: true,
+};
+
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
+  true: true,
+  on: true,
+  '1': true,
+  yes: true,
+  false: false,
+  off: false,
+  '0': false,
+  no: false,
 };
 
 /** `context.getUserData(k) ?? env[k]`, with empty strings treated as unset. */
@@ -281,6 +299,12 @@ export function loadConfig(options: LoadConfigOptions = {}): KvlConfig {
   }
   const fastPath = fastPathRaw === undefined ? DEFAULTS.fastPath : fastPathRaw === 'on';
 
+  const repairRaw = read(ENV.reconcileRepair)?.toLowerCase();
+  if (repairRaw !== undefined && !Object.hasOwn(BOOLEAN_WORDS, repairRaw)) {
+    throw new ConfigError(ENV.reconcileRepair, 'must be true or false');
+  }
+  const reconcileRepair = repairRaw === undefined ? DEFAULTS.reconcileRepair : BOOLEAN_WORDS[repairRaw]!;
+
   const policyRaw = read(ENV.autoLinkPolicy);
   let autoLinkPolicy: AutoLinkRule[] = [];
   if (policyRaw) {
@@ -307,6 +331,7 @@ export function loadConfig(options: LoadConfigOptions = {}): KvlConfig {
     logLevel,
     autoLinkPolicy,
     fastPath,
+    reconcileRepair,
     cloudEnv,
   };
   if (options.requireTopics) requireTopics(config);

@@ -3,12 +3,7 @@
  * so the chain's wiring (which topic feeds which function) is in one place.
  */
 import type { SmnClient } from '../cloud/types.js';
-import {
-  type CloudEvent,
-  type CloudEventOf,
-  type EventType,
-  parseCloudEvent,
-} from '../events/cloudevents.js';
+import { type CloudEvent, type EventType, parseCloudEvent } from '../events/cloudevents.js';
 
 export interface EventPublisher {
   publish(event: CloudEvent): Promise<void>;
@@ -132,31 +127,6 @@ export function createSmnPublisher(
           cause,
         });
       }
-    },
-  };
-}
-
-export interface MemoryPublisher extends EventPublisher {
-  /** Every published event, in order (copies: later mutation by the producer does not show). */
-  readonly events: CloudEvent[];
-  ofType<T extends EventType>(type: T): Array<CloudEventOf<T>>;
-  clear(): void;
-}
-
-/** Collects events in memory (tests, `--dry-run`), with the same validation as the SMN publisher. */
-export function createMemoryPublisher(options: PublisherOptions = {}): MemoryPublisher {
-  const events: CloudEvent[] = [];
-  const validate = options.validate ?? true;
-  return {
-    events,
-    async publish(input) {
-      events.push(structuredClone(validated(input, validate)));
-    },
-    ofType<T extends EventType>(type: T) {
-      return events.filter((e): e is CloudEventOf<T> & CloudEvent => e.type === type);
-    },
-    clear() {
-      events.length = 0;
     },
   };
 }

@@ -1,12 +1,12 @@
 /**
  * deploy/client-agency-policy.json is what the client account grants the owner's agency: exactly
  * what the emulator's seeded partner agency may do, which the cross-account tests run a whole link
- * and unlink with (test/link/cross-account.test.ts).
+ * and unlink with (test/shared/link/cross-account.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_AGENCY_ACTIONS } from '../../local/cloud/world.js';
-import type { IamPolicy } from './iam-actions.js';
+import type { IamPolicy } from '../helpers/iam-actions.js';
 
 const policy = JSON.parse(
   readFileSync(new URL('../../deploy/client-agency-policy.json', import.meta.url), 'utf8'),

@@ -15,9 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../local/cloud/server.js';
 import { firstProbeForSpeed, type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
 import { type CloudEvent, parseCloudEvent } from '../../shared/events/cloudevents.js';
-import { cloudCall, ownerCredentials } from '../emulator/core-support.js';
-import { publish } from '../runtime-host/support.js';
-import { type IamPolicy, operationFor } from './iam-actions.js';
+import { cloudCall, ownerCredentials } from '../helpers/emulator-calls.js';
+import { type IamPolicy, operationFor } from '../helpers/iam-actions.js';
+import { publish } from '../helpers/local-runtime.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const STAGE = 'e2e';

@@ -21,13 +21,13 @@ import {
   TriggerEventDataRequestBody,
 } from '@huaweicloud/huaweicloud-sdk-functiongraph';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { FunctionGraphClient as KvlFunctionGraphClient } from '../../deploy/functiongraph-client.js';
 import { type EmulatorHandle, startEmulator } from '../../local/cloud/server.js';
 import { type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
 import { CloudApiError, ConflictError, NotFoundError } from '../../shared/cloud/errors.js';
-import type { FunctionGraphClient as KvlFunctionGraphClient } from '../../shared/cloud/functiongraph.js';
-import { cloudCall, ownerCredentials } from '../emulator/core-support.js';
 import { contractChecks } from '../helpers/contract-marks.js';
-import { functionGraph, testFunction, zipOf } from './support.js';
+import { functionGraph, testFunction, zipOf } from '../helpers/deploy.js';
+import { cloudCall, ownerCredentials } from '../helpers/emulator-calls.js';
 
 let emu: EmulatorHandle;
 let fg: KvlFunctionGraphClient;

@@ -1,10 +1,10 @@
 /**
  * deploy/iam-policy.json against the permission table of the calls the functions make
- * (test/deploy/iam-actions.ts): every needed action and dependent action, nothing more, no wildcard.
+ * (test/helpers/iam-actions.ts): every needed action and dependent action, nothing more, no wildcard.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type IamPolicy, OPERATIONS, requiredActions } from './iam-actions.js';
+import { type IamPolicy, OPERATIONS, requiredActions } from '../helpers/iam-actions.js';
 
 const policy = JSON.parse(
   readFileSync(new URL('../../deploy/iam-policy.json', import.meta.url), 'utf8'),

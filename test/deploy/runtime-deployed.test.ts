@@ -4,11 +4,11 @@
  * the failure destination from the async-invoke configuration, and redeploys are picked up live.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FunctionGraphClient } from '../../deploy/functiongraph-client.js';
 import { type EmulatorHandle, startEmulator } from '../../local/cloud/server.js';
 import { type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
-import type { FunctionGraphClient } from '../../shared/cloud/functiongraph.js';
-import { publish } from '../runtime-host/support.js';
-import { functionGraph, handlerCode, testFunction, zipOf } from './support.js';
+import { functionGraph, handlerCode, testFunction, zipOf } from '../helpers/deploy.js';
+import { publish } from '../helpers/local-runtime.js';
 
 let emu: EmulatorHandle;
 let fg: FunctionGraphClient;

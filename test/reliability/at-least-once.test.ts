@@ -9,12 +9,17 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-vi.mock('../../shared/runtime/link-deps.js', () => import('./helpers/link-deps.mock.js'));
+vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
-import { Chain } from './helpers/chain.js';
-import { completionProblems, linkProblems, resourcesOf, securityGroupRules } from './helpers/invariants.js';
-import { recordSize, seedOr, size, timeout } from './helpers/report.js';
-import { prng, runSchedule } from './helpers/schedule.js';
+import { Chain } from '../helpers/reliability/chain.js';
+import {
+  completionProblems,
+  linkProblems,
+  resourcesOf,
+  securityGroupRules,
+} from '../helpers/reliability/invariants.js';
+import { recordSize, seedOr, size, timeout } from '../helpers/reliability/report.js';
+import { prng, runSchedule } from '../helpers/reliability/schedule.js';
 
 let chain: Chain | undefined;
 afterEach(async () => {

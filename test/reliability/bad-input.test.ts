@@ -9,12 +9,12 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-vi.mock('../../shared/runtime/link-deps.js', () => import('./helpers/link-deps.mock.js'));
+vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudClients, InvalidIdError } from '../../shared/cloud/index.js';
 import type { CloudEvent } from '../../shared/events/cloudevents.js';
-import { Chain, type FunctionName } from './helpers/chain.js';
+import { Chain, type FunctionName } from '../helpers/reliability/chain.js';
 import {
   badId,
   brokenEnvelope,
@@ -24,8 +24,8 @@ import {
   malformedLinkData,
   malformedUnlinkData,
   notJson,
-} from './helpers/malformed.js';
-import { recordSize, seedOr, size } from './helpers/report.js';
+} from '../helpers/reliability/malformed.js';
+import { recordSize, seedOr, size } from '../helpers/reliability/report.js';
 
 let chain: Chain;
 beforeAll(async () => {
@@ -401,14 +401,12 @@ describe('ids are checked before they reach a URL', () => {
     const calls: Array<[string, (id: string) => Promise<unknown>]> = [
       ['dms.showInstance', (id) => dms.showInstance(id)],
       ['dms.modifyCrossVpc', (id) => dms.modifyCrossVpc(id, { '10.0.0.1': '10.0.0.1' })],
-      ['dms.showInstanceTags', (id) => dms.showInstanceTags(id)],
       ['dms.createInstanceTags', (id) => dms.createInstanceTags(id, [{ key: 'k', value: 'v' }])],
       ['dms.deleteInstanceTags', (id) => dms.deleteInstanceTags(id, [{ key: 'k' }])],
       ['vpcep.getEndpointService', (id) => vpcep.getEndpointService(id)],
       ['vpcep.deleteEndpointService', (id) => vpcep.deleteEndpointService(id)],
       ['vpcep.listServicePermissions', (id) => vpcep.listServicePermissions(id)],
       ['vpcep.addServicePermissions', (id) => vpcep.addServicePermissions(id, ['iam:domain::x'])],
-      ['vpcep.removeServicePermissions', (id) => vpcep.removeServicePermissions(id, ['iam:domain::x'])],
       ['vpcep.listServiceConnections', (id) => vpcep.listServiceConnections(id)],
       ['vpcep.getEndpoint', (id) => vpcep.getEndpoint(id)],
       ['vpcep.deleteEndpoint', (id) => vpcep.deleteEndpoint(id)],
@@ -416,7 +414,6 @@ describe('ids are checked before they reach a URL', () => {
         'vpcep.createResourceTags',
         (id) => vpcep.createResourceTags('endpoint', id, [{ key: 'k', value: 'v' }]),
       ],
-      ['vpcep.deleteResourceTags', (id) => vpcep.deleteResourceTags('endpoint_service', id, [{ key: 'k' }])],
       ['vpc.getSubnet', (id) => vpc.getSubnet(id)],
       ['vpc.deleteSecurityGroupRule', (id) => vpc.deleteSecurityGroupRule(id)],
       ['vpc.removeNetworkAclRules', (id) => vpc.removeNetworkAclRules(id, ['rule-1'])],

@@ -14,13 +14,24 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-vi.mock('../../shared/runtime/link-deps.js', () => import('./helpers/link-deps.mock.js'));
+vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
-import { Chain } from './helpers/chain.js';
-import { type CallCounter, type CrashMode, instrument, isCrash, isWrite } from './helpers/crash.js';
-import { firstCompletionIds, linkProblems, resourcesOf, securityGroupRules } from './helpers/invariants.js';
-import { recordSize, seedOr, size, timeout } from './helpers/report.js';
-import { prng, runSchedule, type ScheduleOptions } from './helpers/schedule.js';
+import { Chain } from '../helpers/reliability/chain.js';
+import {
+  type CallCounter,
+  type CrashMode,
+  instrument,
+  isCrash,
+  isWrite,
+} from '../helpers/reliability/crash.js';
+import {
+  firstCompletionIds,
+  linkProblems,
+  resourcesOf,
+  securityGroupRules,
+} from '../helpers/reliability/invariants.js';
+import { recordSize, seedOr, size, timeout } from '../helpers/reliability/report.js';
+import { prng, runSchedule, type ScheduleOptions } from '../helpers/reliability/schedule.js';
 
 let chain: Chain | undefined;
 afterEach(async () => {

@@ -7,13 +7,13 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-vi.mock('../../shared/runtime/link-deps.js', () => import('./helpers/link-deps.mock.js'));
+vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
-import { Chain } from './helpers/chain.js';
-import { type CallCounter, instrument, isCrash } from './helpers/crash.js';
-import { completionProblems, linkProblems, resourcesOf } from './helpers/invariants.js';
-import { seedOr, size, timeout } from './helpers/report.js';
-import { prng, runSchedule, type ScheduleOptions } from './helpers/schedule.js';
+import { Chain } from '../helpers/reliability/chain.js';
+import { type CallCounter, instrument, isCrash } from '../helpers/reliability/crash.js';
+import { completionProblems, linkProblems, resourcesOf } from '../helpers/reliability/invariants.js';
+import { seedOr, size, timeout } from '../helpers/reliability/report.js';
+import { prng, runSchedule, type ScheduleOptions } from '../helpers/reliability/schedule.js';
 
 let chain: Chain | undefined;
 afterEach(async () => {

@@ -9,16 +9,16 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-vi.mock('../../shared/runtime/link-deps.js', () => import('./helpers/link-deps.mock.js'));
+vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
 import { startKafkaInstance } from '../../local/cloud/world.js';
 import type { CloudEvent } from '../../shared/events/cloudevents.js';
 import type { FunctionDeps } from '../../shared/runtime/link-deps.js';
-import { Chain } from './helpers/chain.js';
-import { observe } from './helpers/crash.js';
-import { firstCompletionIds, linkProblems, partialMapProblems } from './helpers/invariants.js';
-import { recordSize, seedOr, size, timeout } from './helpers/report.js';
-import { drainConcurrently, prng, runSchedule } from './helpers/schedule.js';
+import { Chain } from '../helpers/reliability/chain.js';
+import { observe } from '../helpers/reliability/crash.js';
+import { firstCompletionIds, linkProblems, partialMapProblems } from '../helpers/reliability/invariants.js';
+import { recordSize, seedOr, size, timeout } from '../helpers/reliability/report.js';
+import { drainConcurrently, prng, runSchedule } from '../helpers/reliability/schedule.js';
 
 let chain: Chain | undefined;
 afterEach(async () => {

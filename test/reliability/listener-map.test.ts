@@ -8,15 +8,15 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-vi.mock('../../shared/runtime/link-deps.js', () => import('./helpers/link-deps.mock.js'));
+vi.mock('../../shared/runtime/link-deps.js', () => import('../helpers/link-deps.mock.js'));
 
 import type { EmuRequest } from '../../local/cloud/types.js';
 import { staticCredentials } from '../../shared/cloud/credentials.js';
 import { createCloudClients } from '../../shared/cloud/index.js';
-import { Chain, type Delivery } from './helpers/chain.js';
-import { linkProblems } from './helpers/invariants.js';
-import { recordSize, seedOr, size, timeout } from './helpers/report.js';
-import { prng } from './helpers/schedule.js';
+import { Chain, type Delivery } from '../helpers/reliability/chain.js';
+import { linkProblems } from '../helpers/reliability/invariants.js';
+import { recordSize, seedOr, size, timeout } from '../helpers/reliability/report.js';
+import { prng } from '../helpers/reliability/schedule.js';
 
 let chain: Chain | undefined;
 afterEach(async () => {

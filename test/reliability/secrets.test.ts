@@ -15,7 +15,7 @@ import { main } from '../../local/cli.js';
 import { type EmulatorHandle, startEmulator } from '../../local/cloud/index.js';
 import type { Io } from '../../local/commands/common.js';
 import { firstProbeForSpeed, type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
-import { recordSize } from './helpers/report.js';
+import { recordSize } from '../helpers/reliability/report.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CANARY = {

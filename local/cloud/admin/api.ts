@@ -1,7 +1,9 @@
 /**
  * The admin API under `/_emulator/` (loopback clients only, no signature; errors are `{error}`
- * with 400/404); the routes are listed in server.ts's header. It reads and drives the emulator
- * through `AdminTarget` and changes the world through resources.ts.
+ * with 400/404); the routes are listed in server.ts's header. It answers the core's own calls
+ * (state, request log, faults, clock, throttle) through `AdminTarget`, and dispatches every other
+ * call to the admin routes the services register as WorldHooks (DMS: kafka-instances, VPCEP: forced
+ * states, SMN: messages); it knows nothing of their resources.
  */
 import { isRecord } from '../gateway/http.js';
 import { normalizeThrottle } from '../gateway/throttle.js';
@@ -12,10 +14,10 @@ import {
   type RequestLogEntry,
   type ThrottleConfig,
 } from '../gateway/types.js';
-import type { EmuClock, KafkaInstance, World } from '../types.js';
-import { type AdminReply, forceState } from './resources.js';
+import type { AdminContext, AdminReply, AdminRoute } from '../module-kit.js';
+import type { EmuClock, World } from '../types.js';
 
-export type { AdminReply } from './resources.js';
+export type { AdminReply } from '../module-kit.js';
 
 /** The emulator as the admin API sees it. */
 export interface AdminTarget {
@@ -30,12 +32,18 @@ export interface AdminTarget {
   activeFaults(): ActiveFault[];
   setThrottle(config: ThrottleConfig | false): void;
   throttleConfig(): Required<ThrottleConfig> | false;
-  createKafkaInstance(input: unknown): KafkaInstance;
+}
+
+/** The services' admin calls, and the context they run with. */
+export interface ServiceAdmin {
+  routes: readonly AdminRoute[];
+  ctx: AdminContext;
 }
 
 /** Answers one admin call; throws EmulatorError (or WorldError) for bad input, which the server turns into 400. */
 export function handleAdmin(
   target: AdminTarget,
+  services: ServiceAdmin,
   method: string,
   path: string,
   query: URLSearchParams,
@@ -61,11 +69,6 @@ export function handleAdmin(
       target.clearRequests();
       return { status: 204 };
     }
-  }
-  if (method === 'GET' && route === 'messages') {
-    target.settle();
-    const topic = query.get('topic');
-    return { status: 200, body: target.world.messages.filter((m) => topic === null || m.topicUrn === topic) };
   }
   if (route === 'faults') {
     if (method === 'GET') return { status: 200, body: { faults: target.activeFaults() } };
@@ -116,13 +119,10 @@ export function handleAdmin(
   }
   if (method === 'GET' && route === 'throttle')
     return { status: 200, body: { throttle: target.throttleConfig() } };
-  if (method === 'POST' && route === 'kafka-instances') {
-    const instance = target.createKafkaInstance(body());
-    return { status: 201, body: instance };
-  }
-  const forced = /^(endpoints|endpoint-services)\/([^/]+)\/state$/.exec(route);
-  if (method === 'POST' && forced) {
-    return forceState(target, forced[1] as 'endpoints' | 'endpoint-services', forced[2] ?? '', body());
+  for (const owned of services.routes) {
+    if (owned.method !== method) continue;
+    const match = owned.pattern.exec(route);
+    if (match) return owned.handle(services.ctx, { match, query, body });
   }
   return { status: 404, body: { error: `no admin call ${method} ${path}` } };
 }

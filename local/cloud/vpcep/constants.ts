@@ -1,6 +1,7 @@
 /**
  * Timing, limits and error codes of the emulated VPCEP API (reference §B, GSDK vpcep/v1 models).
  */
+import type { TagRules } from '../tags.js';
 
 /* ------------------------------------------------------------------ timing and limits */
 
@@ -90,6 +91,25 @@ export const E = {
   subnetNotFound: 'EndPoint.4004',
   unknownApi: 'APIGW.0101',
 } as const;
+
+/** VPCEP's parameters of the shared tag engine (../tags.ts): its limits, charset and codes. */
+export const VPCEP_TAG_RULES: TagRules = {
+  ...VPCEP_TAG_LIMITS,
+  charset: /^[A-Za-z0-9_@-]*$/,
+  // A create item without value is the empty value (resource tag values may be empty strings,
+  // GSDK services/vpcep/v1/model/model_tag_list.go).
+  valueRequired: false,
+  codes: {
+    notAList: E.parameter,
+    empty: E.tagEmpty,
+    duplicate: E.tagDuplicateKey,
+    charset: E.tagCharset,
+    tooMany: E.tagTooMany,
+    keyLength: E.tagKeyLength,
+    valueLength: E.tagValueLength,
+  },
+};
+export const VPCEP_TAG_FILTER_RULES = { ...VPCEP_TAG_FILTER_LIMITS, parameterCode: E.parameter };
 
 /**
  * Reported in `error[]` of an endpoint or connection forced to `failed` without its own error list.

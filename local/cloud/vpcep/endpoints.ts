@@ -1,7 +1,9 @@
 /**
  * VPC endpoint handlers: create, list, show, delete.
  */
+
 import { fail } from '../module-kit.js';
+import { parseTags } from '../tags.js';
 import type { EndpointRecord } from '../types.js';
 import { allocateIp, cidrContains, createPort } from '../world.js';
 import {
@@ -9,6 +11,7 @@ import {
   VPCEP_ENDPOINT_CREATE_DELAY_MS,
   VPCEP_ENDPOINT_DELETE_DELAY_MS,
   VPCEP_ENDPOINT_DEVICE_OWNER,
+  VPCEP_TAG_RULES,
 } from './constants.js';
 import { ipInUse, isWhitelisted, nextMarkerId, ownEndpoint, serviceTypeOf } from './models.js';
 import {
@@ -19,10 +22,8 @@ import {
   optionalBoolean,
   optionalString,
   paging,
-  parseTags,
   requiredString,
   sortRecords,
-  type Tag,
 } from './parse.js';
 import { renderEndpoint, timestamp } from './views.js';
 
@@ -41,7 +42,7 @@ export const createEndpoint: Handler = (req, ctx, { projectId }) => {
   }
   const whitelist = whitelistRaw as string[];
   const description = checkDescription(optionalString(body, 'description'));
-  const tags = parseTags(body.tags, { allowEmpty: true }) as Tag[];
+  const tags = parseTags(VPCEP_TAG_RULES, body.tags, { allowEmpty: true });
 
   const service = world.endpointServices.find((s) => s.id === serviceId);
   if (!service) fail(400, E.serviceNotFound, `The VPC endpoint service ${serviceId} does not exist.`);

@@ -12,6 +12,7 @@ import { E } from './constants.js';
 import { settleEndpoints, settleServices } from './models.js';
 import { ROUTES, SERVICE_PATH } from './routes.js';
 
+export { vpcepWorldHooks } from './admin.js';
 export {
   VPCEP_DESCRIPTION_MAX_LENGTH,
   VPCEP_ENDPOINT_CREATE_DELAY_MS,

@@ -1,8 +1,9 @@
 /**
- * VPCEP records: lookups, tag edits, marker ids and the state machines (services creating ->
+ * VPCEP records: lookups, marker ids and the state machines (services creating ->
  * available, deleting -> gone; endpoints creating -> accepted / pendingAcceptance, deleting -> gone).
  */
 import { fail } from '../module-kit.js';
+import { takeDueTransitions } from '../transitions.js';
 import type {
   Caller,
   EndpointRecord,
@@ -12,9 +13,7 @@ import type {
   Subnet,
   World,
 } from '../types.js';
-import { takeDueTransitions } from '../world.js';
 import { E } from './constants.js';
-import type { Tag } from './parse.js';
 import { timestamp } from './views.js';
 
 /* ------------------------------------------------------------------ lookups */
@@ -48,23 +47,6 @@ export function ipInUse(world: World, subnet: Subnet, ip: string): boolean {
     ip === subnet.gatewayIp ||
     world.ports.some((p) => p.subnetId === subnet.id && p.ip === ip) ||
     world.endpoints.some((e) => e.subnetId === subnet.id && e.ip === ip)
-  );
-}
-
-export function mergeTags(current: Tag[], added: Tag[]): Tag[] {
-  const merged = current.map((t) => ({ ...t }));
-  for (const tag of added) {
-    const existing = merged.find((t) => t.key === tag.key);
-    // Creating an existing key overwrites its value, as the tag service documents.
-    if (existing) existing.value = tag.value;
-    else merged.push({ ...tag });
-  }
-  return merged;
-}
-
-export function removeTags(current: Tag[], removed: Array<{ key: string; value?: string }>): Tag[] {
-  return current.filter(
-    (t) => !removed.some((r) => r.key === t.key && (r.value === undefined || r.value === t.value)),
   );
 }
 

@@ -1,7 +1,9 @@
 /**
  * Endpoint service handlers: create, list, describe, show, update, delete.
  */
+
 import { fail, isObject } from '../module-kit.js';
+import { parseTags } from '../tags.js';
 import type { EndpointServiceRecord } from '../types.js';
 import {
   E,
@@ -9,6 +11,7 @@ import {
   VPCEP_SERVICE_CREATE_DELAY_MS,
   VPCEP_SERVICE_DELETE_DELAY_MS,
   VPCEP_SERVICE_NAME_MAX_LENGTH,
+  VPCEP_TAG_RULES,
 } from './constants.js';
 import { ownService } from './models.js';
 import {
@@ -18,11 +21,9 @@ import {
   optionalBoolean,
   optionalString,
   paging,
-  parseTags,
   requiredString,
   SERVICE_NAME,
   sortRecords,
-  type Tag,
 } from './parse.js';
 import { renderService, timestamp } from './views.js';
 
@@ -81,7 +82,7 @@ export const createService: Handler = (req, ctx, { projectId }) => {
     }
   }
   const description = checkDescription(optionalString(body, 'description'));
-  const tags = parseTags(body.tags, { allowEmpty: true }) as Tag[];
+  const tags = parseTags(VPCEP_TAG_RULES, body.tags, { allowEmpty: true });
 
   if (!world.vpcs.some((v) => v.id === vpcId && v.projectId === projectId)) {
     fail(400, E.vpcNotFound, `The VPC ${vpcId} does not exist.`);

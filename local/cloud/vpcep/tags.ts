@@ -2,18 +2,18 @@
  * Tag actions, project tags and query-by-tag (resource_instances) of services and endpoints.
  */
 import { fail, isObject } from '../module-kit.js';
-import type { World } from '../types.js';
-import { E, VPCEP_TAG_LIMITS, VPCEP_TAG_QUERY_MAX_LIMIT } from './constants.js';
-import { mergeTags, removeTags } from './models.js';
 import {
-  bodyObject,
-  type Handler,
-  parseCount,
+  addTags,
+  matchesTagQuery,
   parseTagFilters,
   parseTags,
+  projectTagValues,
+  removeTags,
   type Tag,
-  tagsMatch,
-} from './parse.js';
+} from '../tags.js';
+import type { World } from '../types.js';
+import { E, VPCEP_TAG_FILTER_RULES, VPCEP_TAG_QUERY_MAX_LIMIT, VPCEP_TAG_RULES } from './constants.js';
+import { bodyObject, type Handler, parseCount } from './parse.js';
 
 type ResourceType = 'endpoint_service' | 'endpoint';
 
@@ -49,16 +49,12 @@ export const tagsAction: Handler = (req, ctx, { projectId, id, subId }) => {
   }
   const body = bodyObject(req);
   if (body.action === 'create') {
-    const tags = parseTags(body.tags, { allowEmpty: false }) as Tag[];
-    const merged = mergeTags(resource.record.tags, tags);
-    if (merged.length > VPCEP_TAG_LIMITS.maxTags) {
-      fail(400, E.tagTooMany, `A resource can have at most ${VPCEP_TAG_LIMITS.maxTags} tags.`);
-    }
-    resource.record.tags = merged;
+    const tags = parseTags(VPCEP_TAG_RULES, body.tags, { allowEmpty: false });
+    resource.record.tags = addTags(VPCEP_TAG_RULES, resource.record.tags, tags, 'resource');
   } else if (body.action === 'delete') {
     resource.record.tags = removeTags(
       resource.record.tags,
-      parseTags(body.tags, { allowEmpty: false, keyOnly: true }),
+      parseTags(VPCEP_TAG_RULES, body.tags, { allowEmpty: false, keyOnly: true }),
     );
   } else {
     fail(400, E.parameter, 'Parameter error: action must be create or delete.');
@@ -66,27 +62,26 @@ export const tagsAction: Handler = (req, ctx, { projectId, id, subId }) => {
   return { status: 204 };
 };
 
-export const projectTags: Handler = (_req, ctx, { projectId, id }) => {
-  const values = new Map<string, Set<string>>();
-  for (const resource of taggedResources(ctx.world, resourceType(id), projectId)) {
-    for (const tag of resource.record.tags) {
-      const set = values.get(tag.key) ?? new Set<string>();
-      set.add(tag.value);
-      values.set(tag.key, set);
-    }
-  }
-  return { status: 200, body: { tags: [...values].map(([key, set]) => ({ key, values: [...set] })) } };
-};
+export const projectTags: Handler = (_req, ctx, { projectId, id }) => ({
+  status: 200,
+  body: {
+    tags: projectTagValues(taggedResources(ctx.world, resourceType(id), projectId).map((r) => r.record.tags)),
+  },
+});
 
 export const queryByTags: Handler = (req, ctx, { projectId, id }) => {
   const body = bodyObject(req);
   const action = body.action;
   if (action !== 'filter' && action !== 'count')
     fail(400, E.parameter, 'Parameter error: action must be filter or count.');
-  const tags = parseTagFilters(body.tags, 'tags');
-  const tagsAny = parseTagFilters(body.tags_any, 'tags_any');
-  const notTags = parseTagFilters(body.not_tags, 'not_tags');
-  const notTagsAny = parseTagFilters(body.not_tags_any, 'not_tags_any');
+  const filters = (raw: unknown, field: string) =>
+    parseTagFilters(VPCEP_TAG_RULES, VPCEP_TAG_FILTER_RULES, raw, field);
+  const query = {
+    tags: filters(body.tags, 'tags'),
+    tagsAny: filters(body.tags_any, 'tags_any'),
+    notTags: filters(body.not_tags, 'not_tags'),
+    notTagsAny: filters(body.not_tags_any, 'not_tags_any'),
+  };
   const matchesRaw = body.matches ?? [];
   if (!Array.isArray(matchesRaw)) fail(400, E.parameter, 'Parameter error: matches must be a list.');
   const nameMatches = matchesRaw.map((m) => {
@@ -107,10 +102,7 @@ export const queryByTags: Handler = (req, ctx, { projectId, id }) => {
 
   const selected = taggedResources(ctx.world, resourceType(id), projectId).filter((r) => {
     // tags: AND across keys, OR across the values of one key; tags_any: OR across keys.
-    if (!tags.every((f) => tagsMatch(r.record.tags, f))) return false;
-    if (tagsAny.length > 0 && !tagsAny.some((f) => tagsMatch(r.record.tags, f))) return false;
-    if (notTags.length > 0 && notTags.every((f) => tagsMatch(r.record.tags, f))) return false;
-    if (notTagsAny.some((f) => tagsMatch(r.record.tags, f))) return false;
+    if (!matchesTagQuery(r.record.tags, query)) return false;
     return nameMatches.every((n) => r.name.toLowerCase().includes(n));
   });
   if (action === 'count') return { status: 200, body: { total_count: selected.length } };

@@ -1,0 +1,391 @@
+/**
+ * Exit codes and honest reports of the real binary (bin/kafka-vpcep-link.js as a child process)
+ * against an in-process emulator: a request refused because of what it names exits 2 and names the
+ * CLI flag; unlink says "nothing to unlink" or "does not exist" instead of claiming deletions.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator } from '../../../local/cloud/index.js';
+import type { EmulatorHandle } from '../../../local/cloud/server.js';
+import { firstProbeForSpeed } from '../../../local/runtime/index.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/kafka-vpcep-link.js', import.meta.url));
+
+let emulator: EmulatorHandle;
+let env: Record<string, string>;
+let world: ReturnType<EmulatorHandle['config']>['world'];
+
+beforeEach(async () => {
+  emulator = await startEmulator({ port: 0, speed: 1000 });
+  const config = emulator.config();
+  world = config.world;
+  env = {
+    PATH: process.env.PATH ?? '',
+    HUAWEICLOUD_ENDPOINT: config.endpoint,
+    HUAWEICLOUD_REGION: config.region,
+    HUAWEICLOUD_SDK_AK: config.ak,
+    HUAWEICLOUD_SDK_SK: config.sk,
+    HUAWEICLOUD_SDK_PROJECT_ID: config.projectId,
+    KVL_POLL_INTERVAL_MS: '100',
+    KVL_FIRST_PROBE_AFTER_MS: firstProbeForSpeed(1000),
+  };
+});
+afterEach(async () => {
+  await emulator.close();
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const link = (vpc: string, subnet: string, instance = world.instanceId) => [
+  'link',
+  '--instance',
+  instance,
+  '--client-vpc',
+  vpc,
+  '--client-subnet',
+  subnet,
+  '--timeout',
+  '60',
+];
+
+describe('refusals because of what the request names exit 2 and name the flag', () => {
+  const cases: Array<[string, () => string[], RegExp]> = [
+    [
+      'an instance that does not exist',
+      () => link(world.clientVpcId, world.clientSubnetId, randomUUID()),
+      /--instance: .*does not exist/,
+    ],
+    [
+      'a subnet that does not exist',
+      () => link(world.clientVpcId, randomUUID()),
+      /--client-subnet: .*does not exist/,
+    ],
+    [
+      'a subnet of another VPC',
+      () => link(world.clientVpcId, world.instanceSubnetId),
+      /--client-subnet: .*not to the client VPC/,
+    ],
+    [
+      "the instance's own VPC",
+      () => link(world.instanceVpcId, world.instanceSubnetId),
+      /--client-vpc: .*own VPC/,
+    ],
+  ];
+  for (const [name, args, message] of cases) {
+    it(name, async () => {
+      emulator.clearRequests();
+
+      const result = await run(...args());
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/client\.subnetId|client\.vpcId|instanceId:/);
+      expect(emulator.requests().filter((r) => r.method !== 'GET')).toEqual([]);
+    });
+  }
+
+  it('an instance that is not RUNNING', async () => {
+    emulator.world.kafkaInstances[0]!.status = 'ERROR';
+
+    const result = await run(...link(world.clientVpcId, world.clientSubnetId));
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--instance: .*must be RUNNING/);
+  });
+});
+
+describe('cross-account refusals exit 2 naming what to fix, before any write', () => {
+  const partnerLink = (...extra: string[]) => {
+    const { partner } = emulator.config();
+    return [...link(partner.vpcId, partner.subnetId), '--client-domain', partner.domainId, ...extra];
+  };
+  /** Writes other than assuming the agency (IAM issues credentials; nothing is created). */
+  const writes = () =>
+    emulator
+      .requests()
+      .filter((r) => r.method !== 'GET' && !r.path.endsWith('/OS-CREDENTIAL/securitytokens'));
+
+  it('another account without --client-agency', async () => {
+    emulator.clearRequests();
+
+    const result = await run(...partnerLink());
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--client-agency: .*agency/);
+    expect(result.stderr).not.toMatch(/client\.agencyName/);
+    expect(writes()).toEqual([]);
+  });
+
+  it('an agency that does not trust this account', async () => {
+    const { partner } = emulator.config();
+    const agency = emulator.world.agencies!.find((a) => a.name === partner.agencyName)!;
+    agency.trustDomainId = 'f'.repeat(32);
+    emulator.clearRequests();
+
+    const result = await run(...partnerLink('--client-agency', partner.agencyName));
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--client-agency: /);
+    expect(result.stderr).toContain(partner.agencyName);
+    expect(writes()).toEqual([]);
+  });
+
+  it('with the agency it links, and unlink leaves nothing in either account', async () => {
+    const { partner } = emulator.config();
+
+    const linked = await run(...partnerLink('--client-agency', partner.agencyName));
+    const unlinked = await run('unlink', '--instance', world.instanceId, '--timeout', '60');
+
+    expect(linked.code).toBe(0);
+    expect(linked.stdout).toMatch(/Linked/);
+    expect(unlinked.code).toBe(0);
+    expect(unlinked.stdout).toMatch(/deleted 3 endpoint\(s\), 3 service\(s\)/);
+    expect(emulator.world.endpoints.filter((e) => e.status !== 'deleting')).toEqual([]);
+  });
+});
+
+describe('unlink says what it did', () => {
+  it('a second unlink says there is nothing to unlink', async () => {
+    expect((await run(...link(world.clientVpcId, world.clientSubnetId))).code).toBe(0);
+    const first = await run('unlink', '--instance', world.instanceId, '--timeout', '60');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/deleted 3 endpoint\(s\), 3 service\(s\)/);
+
+    const second = await run('unlink', '--instance', world.instanceId, '--timeout', '60');
+
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/Nothing to unlink/);
+    expect(second.stdout).not.toMatch(/deleted/);
+  });
+
+  it('unlinking an instance that does not exist exits 2 and says so', async () => {
+    const result = await run('unlink', '--instance', randomUUID(), '--timeout', '60');
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--instance: .*does not exist/);
+    expect(result.stdout).not.toMatch(/Unlinked/);
+  });
+});
+
+describe('human output stays human', () => {
+  const jsonLines = (text: string) => text.split('\n').filter((l) => l.trim().startsWith('{'));
+
+  it('a retried call prints no log line without --verbose, and does with it', async () => {
+    // A transient 500 on the first service creation makes the client retry (a warn log line).
+    emulator.addFaults([
+      { match: { method: 'POST', path: '*/vpc-endpoint-services' }, kind: 'status', status: 500, count: 1 },
+    ]);
+
+    const plain = await run(...link(world.clientVpcId, world.clientSubnetId));
+
+    expect(plain.code).toBe(0);
+    expect(jsonLines(plain.stderr)).toEqual([]);
+    expect(plain.stderr).toMatch(/patch-listeners/);
+
+    emulator.addFaults([
+      { match: { method: 'GET', path: '*/instances' }, kind: 'status', status: 500, count: 1 },
+    ]);
+    const verbose = await run('status', '--verbose');
+    expect(jsonLines(verbose.stderr).length).toBeGreaterThan(0);
+  });
+
+  it('--quiet prints no progress lines', async () => {
+    const quiet = await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet');
+
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr.trim()).toBe('');
+    expect(quiet.stdout).toMatch(/Linked/);
+    // A ready-to-paste client configuration follows, with placeholders for the credentials.
+    const bootstrap = /bootstrap servers: (\S+)/.exec(quiet.stdout)?.[1];
+    expect(quiet.stdout).toContain(`bootstrap.servers=${bootstrap}`);
+    expect(quiet.stdout).toMatch(/security\.protocol=SASL_SSL/);
+    expect(quiet.stdout).toMatch(/sasl\.mechanisms=SCRAM-SHA-512/);
+    expect(quiet.stdout).toMatch(/kafkajs:\n\s+\{ brokers: \[/);
+    expect(quiet.stdout).toContain('password="<password>"');
+  });
+
+  it('an unknown KVL_LOG_LEVEL is bad usage', async () => {
+    env.KVL_LOG_LEVEL = 'chatty';
+
+    const result = await run('status');
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/KVL_LOG_LEVEL: must be one of debug, info, warn, error/);
+  });
+});
+
+describe('version and detailed exit codes', () => {
+  it('--version prints the package version, at the top and on every command', async () => {
+    const top = await run('--version');
+    const sub = await run('link', '--version');
+
+    expect(top.code).toBe(0);
+    expect(top.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(sub.stdout.trim()).toBe(top.stdout.trim());
+  });
+
+  it('status --detailed-exitcode: 0 with every link linked (or none), 3 when one is not', async () => {
+    expect((await run('status', '--detailed-exitcode')).code).toBe(0);
+    expect((await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet')).code).toBe(0);
+    expect((await run('status', '--detailed-exitcode')).code).toBe(0);
+    // Someone deletes an endpoint by hand: the link drifts.
+    const endpoint = emulator.world.endpoints[0]!;
+    emulator.world.endpoints.splice(emulator.world.endpoints.indexOf(endpoint), 1);
+
+    const drifted = await run('status', '--detailed-exitcode');
+    const plain = await run('status');
+
+    expect(drifted.code).toBe(3);
+    expect(drifted.stdout).toMatch(/drifted/);
+    expect(plain.code).toBe(0);
+    // A table: header, then the instance with its name, state, client VPC and age.
+    const [header, row] = plain.stdout.split('\n');
+    expect(header).toMatch(/^INSTANCE\s+NAME\s+STATE\s+CLIENT VPC\s+AGE$/);
+    const name = emulator.world.kafkaInstances[0]!.name;
+    expect(row).toMatch(
+      new RegExp(`^${world.instanceId}\\s+${name}\\s+drifted\\s+${world.clientVpcId}\\s+\\S+$`),
+    );
+  });
+});
+
+describe('--via queue --wait with nothing subscribed', () => {
+  it('says so at once instead of waiting for the timeout, and publishes nothing', async () => {
+    const { topics } = emulator.config();
+    Object.assign(env, {
+      KVL_TOPIC_LINK_REQUESTS: topics.linkRequests,
+      KVL_TOPIC_SERVICES_READY: topics.servicesReady,
+      KVL_TOPIC_ENDPOINTS_ACCEPTED: topics.endpointsAccepted,
+      KVL_TOPIC_UNLINK_REQUESTS: topics.unlinkRequests,
+      KVL_TOPIC_EVENTS: topics.events,
+    });
+    // No runtime: nothing is subscribed to the request topic.
+    expect(emulator.world.subscriptions.filter((s) => s.topicUrn === topics.linkRequests)).toEqual([]);
+
+    const result = await run(...link(world.clientVpcId, world.clientSubnetId), '--via', 'queue', '--wait');
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/nothing is subscribed to .*: no function would handle this request/);
+    expect(emulator.requests().filter((r) => r.path.endsWith('/publish'))).toEqual([]);
+  });
+});
+
+describe('progress while waiting', () => {
+  it('says what a step still waits for, with the elapsed time, in a non-terminal log', async () => {
+    // Service creation takes 60 s emulated = 3 s here; a "still" line every 500 ms.
+    emulator.clock.setSpeed(20);
+    env.KVL_PROGRESS_INTERVAL_MS = '500';
+    env.KVL_FIRST_PROBE_AFTER_MS = firstProbeForSpeed(20);
+
+    const result = await run(...link(world.clientVpcId, world.clientSubnetId));
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      /… still creating the endpoint services \(1–2 min on Huawei Cloud\) \(\d+ s\)/,
+    );
+    // Not a terminal: no colour codes, no spinner frames.
+    expect(result.stderr.includes('\u001b[')).toBe(false);
+    expect(result.stderr).not.toContain('⠋');
+  });
+
+  it('Ctrl-C says how to resume and exits 130', async () => {
+    emulator.clock.setSpeed(1);
+    const child = spawn(process.execPath, [BIN, ...link(world.clientVpcId, world.clientSubnetId)], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const started = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('▶ create-services')) resolve();
+      });
+    });
+    await started;
+
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted: nothing is lost\. Run the same command again to resume/);
+  });
+});
+
+describe('--json on failure', () => {
+  it('prints the error as JSON on stdout, with the exit code of the failure', async () => {
+    const result = await run(...link(world.clientVpcId, randomUUID()), '--json');
+
+    expect(result.code).toBe(2);
+    const body = JSON.parse(result.stdout);
+    expect(body.error).toMatchObject({ flag: '--client-subnet', exitCode: 2, name: 'LinkRejectedError' });
+    expect(body.error.message).toMatch(/^--client-subnet: subnet .* does not exist$/);
+  });
+});
+
+describe('--dry-run plan', () => {
+  it('lists + create / ~ change with counts, then "No changes" once the link is in place', async () => {
+    const before = await run(...link(world.clientVpcId, world.clientSubnetId), '--dry-run');
+    expect(before.code).toBe(0);
+    expect(before.stdout).toMatch(/^ {2}\+ endpoint service for port /m);
+    expect(before.stdout).toMatch(/^ {2}~ advertised\.listeners \S+: \S+ → \(its endpoint's IP/m);
+    expect(before.stdout).toMatch(/Plan: 7 to create, 4 to change, 0 to delete\./);
+
+    expect((await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet')).code).toBe(0);
+    emulator.clearRequests();
+    const after = await run(...link(world.clientVpcId, world.clientSubnetId), '--dry-run');
+
+    expect(after.stdout).toMatch(/^No changes\. .* is linked to VPC .* as requested\./m);
+    expect(
+      emulator.requests().filter((r) => r.method !== 'GET' && !r.path.includes('resource_instances')),
+    ).toEqual([]);
+  });
+});
+
+describe('reconcile --repair', () => {
+  it('reports the state after its repairs and a changed bootstrap address', async () => {
+    expect((await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet')).code).toBe(0);
+    // Someone deletes an endpoint by hand: its replacement gets a new IP.
+    const gone = emulator.world.endpoints[0]!;
+    emulator.world.endpoints.splice(emulator.world.endpoints.indexOf(gone), 1);
+
+    const repaired = await run('reconcile', '--repair', '--timeout', '60');
+
+    expect(repaired.code).toBe(0);
+    expect(repaired.stdout).toMatch(/state after the repairs:\n {2}\S+ {2}linked/);
+    expect(repaired.stdout).toMatch(/bootstrap servers changed: \S+ → \S+; update the clients/);
+  });
+});
+
+describe('missing configuration', () => {
+  it('names every missing variable at once, exit 2', async () => {
+    env = { PATH: process.env.PATH ?? '' };
+
+    const result = await run('status');
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /missing environment variables: HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_REGION/,
+    );
+  });
+});

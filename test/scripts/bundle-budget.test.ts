@@ -1,0 +1,64 @@
+/**
+ * Function bundle sizes (issue #15): every bundle is cold-started, so its size is a budget CI enforces.
+ * Builds into a temporary directory (not dist/, which other tests load) and checks each bundle.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: plain ESM build script without type declarations
+import { BUNDLE_BUDGET_BYTES, buildFunctions, overBudget } from '../../scripts/build.mjs';
+
+interface Built {
+  name: string;
+  bytes: number;
+}
+
+const outDir = mkdtempSync(join(tmpdir(), 'kvl-bundle-budget-'));
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+describe('function bundle budgets', () => {
+  it('keeps every function bundle within its budget', async () => {
+    // Arrange / Act
+    const built: Built[] = await buildFunctions({ quiet: true, outDir });
+
+    // Assert
+    expect(built.map((b) => b.name)).toContain('verify');
+    expect(built.length).toBeGreaterThan(1);
+    expect(overBudget(built)).toEqual([]);
+  });
+
+  it('loads without Node.js fetch (undici) or http2, which no cloud call uses', async () => {
+    // Arrange: each costs milliseconds of every cold start (scripts/build.mjs AXIOS_PATCHES, http2 stub).
+    const built: Built[] = await buildFunctions({ quiet: true, outDir });
+    const bundle = join(outDir, 'create-services', 'index.js');
+    expect(built.map((b) => b.name)).toContain('create-services');
+    const script = `const before = new Set(process.moduleLoadList);
+require(${JSON.stringify(bundle)});
+console.log(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))));`;
+
+    // Act
+    const loaded: string[] = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+
+    // Assert
+    expect(loaded).toContain('NativeModule http');
+    expect(loaded.filter((m) => /undici|http2/.test(m))).toEqual([]);
+  });
+
+  it('reports a bundle over its budget', () => {
+    // Arrange
+    const tooBig = [
+      { name: 'reconcile', bytes: BUNDLE_BUDGET_BYTES.default + 1 },
+      { name: 'verify', bytes: BUNDLE_BUDGET_BYTES.verify },
+    ];
+
+    // Act
+    const over = overBudget(tooBig);
+
+    // Assert
+    expect(over).toEqual([
+      { name: 'reconcile', bytes: BUNDLE_BUDGET_BYTES.default + 1, budget: BUNDLE_BUDGET_BYTES.default },
+    ]);
+  });
+});

@@ -1,0 +1,547 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startKafkaInstance } from '../../../local/cloud/world.js';
+import { buyEndpoints } from '../../../shared/link/buy-endpoints.js';
+import { createServices } from '../../../shared/link/create-services.js';
+import { desiredLinkOf } from '../../../shared/link/desired.js';
+import { driveLink } from '../../../shared/link/drive.js';
+import { LinkNotReadyError, LinkRejectedError } from '../../../shared/link/errors.js';
+import { patchListeners } from '../../../shared/link/patch-listeners.js';
+import { pollAcceptance } from '../../../shared/link/poll-acceptance.js';
+import { TAG, tagValue } from '../../../shared/link/tags.js';
+import { unlink } from '../../../shared/link/unlink.js';
+import { failedEventFor } from '../../../shared/runtime/middleware/index.js';
+import { startTestCloud, type TestCloud } from '../../helpers/test-cloud.js';
+import { addThirdVpc } from '../../helpers/third-vpc.js';
+
+let cloud: TestCloud;
+
+beforeEach(async () => {
+  cloud = await startTestCloud();
+});
+afterEach(async () => {
+  await cloud.close();
+});
+
+describe('create-services', () => {
+  it('creates one available, tagged service per broker port and records the desired state', async () => {
+    // Act
+    const result = await createServices(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert
+    const brokers = cloud.instance().brokers;
+    expect(result.ready).toBe(true);
+    expect(result.services.map((s) => s.portId).sort()).toEqual(brokers.map((b) => b.portId).sort());
+    const services = cloud.emulator.world.endpointServices;
+    expect(services).toHaveLength(brokers.length);
+    for (const service of services) {
+      expect(service.status).toBe('available');
+      expect(service.approvalEnabled).toBe(false);
+      expect(service.ports).toEqual([{ client_port: 9011, server_port: 9011, protocol: 'TCP' }]);
+      expect(service.tags).toContainEqual({ key: TAG.instance, value: cloud.request.instanceId });
+      expect(service.tags).toContainEqual({ key: TAG.phase, value: 'pending' });
+    }
+    const desired = desiredLinkOf(cloud.instance());
+    expect(desired?.client).toEqual(cloud.request.client);
+  });
+
+  it('is idempotent: a second run creates nothing', async () => {
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clearRequests();
+
+    const again = await createServices(cloud.deps, cloud.request, cloud.budget());
+
+    expect(again.ready).toBe(true);
+    expect(cloud.emulator.world.endpointServices).toHaveLength(3);
+    expect(cloud.writes()).toEqual([]);
+  });
+
+  it('checks the new services once, after the documented creation time', async () => {
+    // Arrange
+    const start = cloud.emulator.clock.now();
+
+    // Act
+    const result = await createServices(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: one inventory read before the creates, one probe after; nothing in between.
+    expect(result.ready).toBe(true);
+    const log = cloud.emulator.requests();
+    const lastCreate = log.findLastIndex(
+      (r) => r.method === 'POST' && r.path.endsWith('/vpc-endpoint-services'),
+    );
+    const probes = log.slice(lastCreate + 1).filter((r) => r.path.endsWith('/vpc-endpoint-services'));
+    expect(probes).toHaveLength(1);
+    expect(Date.parse(probes[0]!.time) - start).toBeGreaterThanOrEqual(cloud.deps.settings.firstProbeAfterMs);
+  });
+
+  it('reads both VPCEP quotas in one call and refuses a link the endpoint quota cannot hold', async () => {
+    // Arrange: room for the services but not for their endpoints.
+    cloud.emulator.world.quotas.endpoint = cloud.emulator.world.endpoints.length + 2;
+
+    // Act
+    const error = await createServices(cloud.deps, cloud.request, cloud.budget()).catch((e: unknown) => e);
+
+    // Assert
+    expect(error).toBeInstanceOf(LinkRejectedError);
+    expect(error).toMatchObject({ code: 'Endpoint.1018', message: expect.stringMatching(/endpoint quota/) });
+    expect(cloud.emulator.requests().filter((r) => r.path.endsWith('/quotas'))).toHaveLength(1);
+    expect(cloud.writes()).toEqual([]);
+  });
+
+  it("ends the link with the cloud's code and message when a service fails", async () => {
+    // Arrange: the services exist but are still creating; the cloud then fails one with its reason.
+    await createServices(cloud.deps, cloud.request, cloud.budget(0));
+    const service = cloud.emulator.world.endpointServices[0]!;
+    service.status = 'failed';
+    service.transitions = [];
+    service.errors = [{ code: 'EndPoint.3044', message: 'The port mapping conflicts.' }];
+
+    // Act
+    const error = await createServices(cloud.deps, cloud.request, cloud.budget()).catch((e: unknown) => e);
+    const event = failedEventFor({ step: 'create-services', source: 'kvl/create-services' }, error);
+
+    // Assert
+    expect(error).toBeInstanceOf(LinkRejectedError);
+    expect(error).toMatchObject({ code: 'SERVICE_FAILED' });
+    expect(event.type).toBe('kvl.link.failed');
+    expect(event.data).toMatchObject({
+      code: 'SERVICE_FAILED',
+      reason: `endpoint service ${service.id} failed to create (EndPoint.3044: The port mapping conflicts.)`,
+    });
+  });
+
+  it('whitelists the client account when it is another one', async () => {
+    const { domainId: partner, agencyName, vpcId, subnetId } = cloud.config.partner;
+
+    await createServices(
+      cloud.deps,
+      { ...cloud.request, client: { vpcId, subnetId, domainId: partner, agencyName } },
+      cloud.budget(),
+    );
+
+    for (const service of cloud.emulator.world.endpointServices) {
+      expect(service.permissions.map((p) => p.permission)).toContain(`iam:domain::${partner}`);
+    }
+  });
+
+  it('writes nothing in a dry run and lists what it would do', async () => {
+    const result = await createServices(
+      cloud.deps,
+      { ...cloud.request, options: { dryRun: true } },
+      cloud.budget(),
+    );
+
+    expect(cloud.writes()).toEqual([]);
+    expect(result.actions.filter((a) => a.action === 'create-service')).toHaveLength(3);
+    expect(result.actions.some((a) => a.action === 'tag-instance')).toBe(true);
+  });
+
+  describe('refuses bad requests before any cloud write', () => {
+    const cases: Array<[string, () => Parameters<typeof createServices>[1], RegExp, string]> = [
+      [
+        'an unknown instance',
+        () => ({ ...cloud.request, instanceId: 'no-such-instance' }),
+        /does not exist/,
+        'instanceId',
+      ],
+      [
+        'a subnet of another VPC',
+        () => ({
+          ...cloud.request,
+          client: { ...cloud.request.client, subnetId: cloud.config.world.instanceSubnetId },
+        }),
+        /not to the client VPC/,
+        'client.subnetId',
+      ],
+      [
+        'an unknown subnet',
+        () => ({ ...cloud.request, client: { ...cloud.request.client, subnetId: 'no-such-subnet' } }),
+        /does not exist/,
+        'client.subnetId',
+      ],
+    ];
+    for (const [name, request, reason, field] of cases) {
+      it(name, async () => {
+        const error = await createServices(cloud.deps, request(), cloud.budget()).catch((e: unknown) => e);
+
+        expect(error).toBeInstanceOf(LinkRejectedError);
+        expect((error as LinkRejectedError).field).toBe(field);
+        expect((error as LinkRejectedError).message).toMatch(reason);
+        expect(cloud.writes()).toEqual([]);
+      });
+    }
+
+    it('an instance that is not RUNNING', async () => {
+      cloud.instance().status = 'ERROR';
+
+      const error = await createServices(cloud.deps, cloud.request, cloud.budget()).catch((e: unknown) => e);
+
+      expect((error as LinkRejectedError).message).toMatch(/is ERROR; it must be RUNNING/);
+      expect(cloud.writes()).toEqual([]);
+    });
+
+    it('an instance that is STARTING (frozen -> running) is not refused: the step waits for RUNNING', async () => {
+      // Arrange
+      startKafkaInstance(cloud.instance(), cloud.emulator.clock, 45_000);
+
+      // Act
+      const result = await createServices(cloud.deps, cloud.request, cloud.budget());
+
+      // Assert
+      expect(result.ready).toBe(true);
+      expect(cloud.instance().status).toBe('RUNNING');
+      expect(cloud.emulator.world.endpointServices).toHaveLength(3);
+    });
+
+    it('an instance still STARTING when the budget ends is left for a retry (retryable), with no write', async () => {
+      startKafkaInstance(cloud.instance(), cloud.emulator.clock, 10 * 60_000);
+
+      const error = await createServices(cloud.deps, cloud.request, cloud.budget(30_000)).catch(
+        (e: unknown) => e,
+      );
+
+      expect(error).toBeInstanceOf(LinkNotReadyError);
+      expect((error as Error).message).toMatch(/still STARTING/);
+      expect(cloud.writes()).toEqual([]);
+    });
+
+    it('an instance without cross-VPC listeners', async () => {
+      cloud.instance().brokers = [];
+
+      const error = await createServices(cloud.deps, cloud.request, cloud.budget()).catch((e: unknown) => e);
+
+      expect((error as LinkRejectedError).message).toMatch(/no cross-VPC listeners/);
+      expect(cloud.writes()).toEqual([]);
+    });
+
+    it('a second client VPC for an instance already linked', async () => {
+      await createServices(cloud.deps, cloud.request, cloud.budget());
+      cloud.emulator.clearRequests();
+      const third = addThirdVpc(cloud.emulator);
+      const other = { ...cloud.request, client: { vpcId: third.vpcId, subnetId: third.subnetId } };
+
+      const error = await createServices(cloud.deps, other, cloud.budget()).catch((e: unknown) => e);
+
+      expect((error as LinkRejectedError).field).toBe('client.vpcId');
+      expect((error as LinkRejectedError).message).toMatch(/already linked/);
+      expect(cloud.writes()).toEqual([]);
+    });
+  });
+});
+
+describe('buy-endpoints', () => {
+  it('buys one endpoint per service in the client subnet and waits for acceptance', async () => {
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+
+    const result = await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+
+    expect(result.outcome).toBe('accepted');
+    const endpoints = cloud.emulator.world.endpoints;
+    expect(endpoints).toHaveLength(3);
+    const subnet = cloud.emulator.world.subnets.find((s) => s.id === cloud.request.client.subnetId)!;
+    for (const endpoint of endpoints) {
+      expect(endpoint.vpcId).toBe(cloud.request.client.vpcId);
+      expect(endpoint.status).toBe('accepted');
+      expect(endpoint.ip.startsWith(subnet.cidr.split('.').slice(0, 3).join('.'))).toBe(true);
+    }
+  });
+
+  it('checks the new endpoints once, after the documented creation time', async () => {
+    // Arrange
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clearRequests();
+
+    // Act
+    const result = await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: the quota was create-services' job; one probe after the creates.
+    expect(result.outcome).toBe('accepted');
+    const log = cloud.emulator.requests();
+    expect(log.filter((r) => r.path.endsWith('/quotas'))).toEqual([]);
+    const lastCreate = log.findLastIndex((r) => r.method === 'POST' && r.path.endsWith('/vpc-endpoints'));
+    expect(log.slice(lastCreate + 1).filter((r) => r.path.endsWith('/vpc-endpoints'))).toHaveLength(1);
+    for (const endpoint of cloud.emulator.world.endpoints) {
+      expect(endpoint.tags).toContainEqual({ key: TAG.instance, value: cloud.request.instanceId });
+      expect(tagValue(endpoint.tags, TAG.phase)).toBe('pending');
+    }
+  });
+
+  it('probes every second inside the documented 1–2 minute window and every 3 s after it', async () => {
+    // Arrange: the cloud accepts the endpoints 90 s (first link) or 150 s (second) after their
+    // creation instead of the emulator's 60 s; the delay is set before the first probe.
+    const spent: number[] = [];
+    for (const acceptAfterMs of [90_000, 150_000]) {
+      await cloud.close();
+      cloud = await startTestCloud();
+      await createServices(cloud.deps, cloud.request, cloud.budget());
+      cloud.emulator.clearRequests();
+      const sleep = cloud.deps.clock.sleep;
+      cloud.deps.clock.sleep = async (ms) => {
+        for (const endpoint of cloud.emulator.world.endpoints.filter((e) => e.status === 'creating')) {
+          for (const t of endpoint.transitions) t.at = Date.parse(endpoint.createdAt) + acceptAfterMs;
+        }
+        cloud.deps.clock.sleep = sleep;
+        await sleep(ms);
+      };
+
+      // Act
+      const result = await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+
+      // Assert
+      expect(result.outcome).toBe('accepted');
+      const log = cloud.emulator.requests();
+      const lastCreate = log.findLastIndex((r) => r.method === 'POST' && r.path.endsWith('/vpc-endpoints'));
+      spent.push(log.slice(lastCreate + 1).filter((r) => r.path.endsWith('/vpc-endpoints')).length);
+    }
+    // 90 s: probes at 60, 61, …, 90 s. 150 s: 60 probes in the window, then 120, 123, …, 150 s.
+    expect(spent).toEqual([31, 60 + 11]);
+  });
+
+  it('does not probe at all when its budget ends before the endpoints can be accepted', async () => {
+    // Arrange
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clearRequests();
+
+    // Act: 30 s of budget, the first check is due 60 s after the creates.
+    const result = await buyEndpoints(cloud.deps, cloud.request, cloud.budget(30_000));
+
+    // Assert
+    expect(result.outcome).toBe('pending');
+    const log = cloud.emulator.requests();
+    const lastCreate = log.findLastIndex((r) => r.method === 'POST' && r.path.endsWith('/vpc-endpoints'));
+    expect(log.slice(lastCreate + 1)).toEqual([]);
+  });
+
+  it('returns pending when its budget ends first, and the timer then reports acceptance', async () => {
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+
+    const first = await buyEndpoints(cloud.deps, cloud.request, cloud.budget(0));
+    const early = await pollAcceptance(cloud.deps);
+    cloud.emulator.clock.advance(120_000);
+    const later = await pollAcceptance(cloud.deps);
+
+    expect(first.outcome).toBe('pending');
+    expect(early.map((o) => o.outcome)).toEqual(['waiting']);
+    expect(later).toEqual([
+      { outcome: 'accepted', instanceId: cloud.request.instanceId, client: cloud.request.client },
+    ]);
+  });
+
+  it('removes a duplicate endpoint left by a concurrent delivery', async () => {
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+    const service = cloud.emulator.world.endpointServices[0]!;
+    await cloud.deps.vpcep.createEndpoint({
+      endpointServiceId: service.id,
+      vpcId: cloud.request.client.vpcId,
+      subnetId: cloud.request.client.subnetId,
+    });
+
+    // Act: the duplicate cannot be deleted while it is being created (EndPoint.2019): the first run
+    // still completes with the original, a later run removes the duplicate.
+    const whileCreating = await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clock.advance(120_000);
+    const later = await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clock.advance(120_000);
+    cloud.emulator.settle();
+
+    // Assert
+    expect(whileCreating.outcome).toBe('accepted');
+    expect(later.outcome).toBe('accepted');
+    const left = cloud.emulator.world.endpoints.filter((e) => e.endpointServiceId === service.id);
+    expect(left).toHaveLength(1);
+    expect(whileCreating.outcome === 'accepted' && whileCreating.links.map((l) => l.endpointId)).toContain(
+      left[0]!.id,
+    );
+  });
+
+  it('ends the link when an endpoint is rejected', async () => {
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    await buyEndpoints(cloud.deps, cloud.request, cloud.budget(0));
+    cloud.emulator.world.endpoints[0]!.status = 'rejected';
+    cloud.emulator.world.endpoints[0]!.transitions = [];
+
+    const outcomes = await pollAcceptance(cloud.deps);
+
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ outcome: 'failed', code: 'ENDPOINT_REJECTED' });
+  });
+});
+
+describe('patch-listeners', () => {
+  async function linkedUpToEndpoints() {
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+  }
+
+  it('advertises for each broker the IP of the endpoint on its own port and opens the security group', async () => {
+    await linkedUpToEndpoints();
+
+    const result = await patchListeners(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clock.advance(60_000);
+    cloud.emulator.settle();
+
+    expect(result.outcome).toBe('completed');
+    const world = cloud.emulator.world;
+    for (const broker of cloud.instance().brokers) {
+      const service = world.endpointServices.find((s) => s.portId === broker.portId)!;
+      const endpoint = world.endpoints.find((e) => e.endpointServiceId === service.id)!;
+      expect(broker.advertisedIp).toBe(endpoint.ip);
+    }
+    const rules = world.securityGroupRules.filter(
+      (r) => r.securityGroupId === cloud.instance().securityGroupId && r.remoteIpPrefix === '198.19.128.0/17',
+    );
+    expect(rules).toHaveLength(1);
+    expect(tagValue(cloud.instance().tags, TAG.securityGroupRuleId)).toBe(rules[0]!.id);
+    for (const resource of [...world.endpointServices, ...world.endpoints]) {
+      expect(tagValue(resource.tags, TAG.phase)).toBe('linked');
+    }
+  });
+
+  it('completes as soon as the modify is answered: the map is live, nothing is polled for it', async () => {
+    // Arrange
+    await linkedUpToEndpoints();
+    cloud.emulator.clearRequests();
+    const start = cloud.emulator.clock.now();
+
+    // Act
+    const result = await patchListeners(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: no emulated time passed, the instance is never read after the modify.
+    expect(result.outcome).toBe('completed');
+    expect(cloud.emulator.clock.now()).toBe(start);
+    const log = cloud.emulator.requests();
+    const modify = log.findIndex((r) => r.path.endsWith('/crossvpc/modify'));
+    expect(modify).toBeGreaterThanOrEqual(0);
+    expect(log.slice(modify + 1).filter((r) => r.method === 'GET' && r.path.includes('/instances/'))).toEqual(
+      [],
+    );
+    for (const link of result.outcome === 'completed' ? result.completion.mapping : []) {
+      expect(cloud.instance().brokers.find((b) => b.listenerIp === link.listenerIp)?.advertisedIp).toBe(
+        link.endpointIp,
+      );
+    }
+  });
+
+  it('retries a modify refused while the instance restarts (DMS.00400026) once it is RUNNING again', async () => {
+    // Arrange: the instance starts restarting between the step's read and its modify.
+    await linkedUpToEndpoints();
+    const modifyCrossVpc = cloud.deps.dms.modifyCrossVpc.bind(cloud.deps.dms);
+    let calls = 0;
+    const deps = {
+      ...cloud.deps,
+      dms: {
+        ...cloud.deps.dms,
+        modifyCrossVpc: (id: string, map: Record<string, string>) => {
+          calls += 1;
+          if (calls === 1) {
+            cloud.instance().status = 'RESTARTING';
+            cloud.instance().transitions = [{ at: cloud.emulator.clock.now() + 90_000, to: 'RUNNING' }];
+          }
+          return modifyCrossVpc(id, map);
+        },
+      },
+    };
+    const start = cloud.emulator.clock.now();
+
+    // Act
+    const result = await patchListeners(deps, cloud.request, cloud.budget());
+
+    // Assert
+    expect(result.outcome).toBe('completed');
+    expect(cloud.emulator.clock.now() - start).toBeGreaterThanOrEqual(90_000);
+    const modifies = cloud.emulator.requests().filter((r) => r.path.endsWith('/crossvpc/modify'));
+    expect(modifies.map((r) => [r.status, r.code])).toEqual([
+      [400, 'DMS.00400026'],
+      [200, undefined],
+    ]);
+    expect(cloud.instance().status).toBe('RUNNING');
+  });
+
+  it('fails clearly (retryable) when the instance stays busy past the budget', async () => {
+    // Arrange: the instance starts restarting right after the step read it, and does not finish.
+    await linkedUpToEndpoints();
+    const modifyCrossVpc = cloud.deps.dms.modifyCrossVpc.bind(cloud.deps.dms);
+    const deps = {
+      ...cloud.deps,
+      dms: {
+        ...cloud.deps.dms,
+        modifyCrossVpc: (id: string, map: Record<string, string>) => {
+          cloud.instance().status = 'RESTARTING';
+          cloud.instance().transitions = [];
+          return modifyCrossVpc(id, map);
+        },
+      },
+    };
+
+    // Act
+    const error = await patchListeners(deps, cloud.request, cloud.budget(60_000)).catch((e: unknown) => e);
+
+    // Assert
+    expect(error).toBeInstanceOf(LinkNotReadyError);
+    expect((error as Error).message).toMatch(/still RESTARTING/);
+    expect(cloud.emulator.requests().filter((r) => r.path.endsWith('/crossvpc/modify'))).toHaveLength(1);
+    expect(cloud.instance().brokers.every((b) => b.advertisedIp === b.listenerIp)).toBe(true);
+  });
+
+  it('with the opt-in CONFIGURING window, a redelivery waits it out, finds its map and sends no second modify', async () => {
+    // Arrange: an account whose modify keeps the instance CONFIGURING for 10 s.
+    await cloud.close();
+    cloud = await startTestCloud({ dms: { crossVpcConfiguringMs: 10_000 } });
+    await linkedUpToEndpoints();
+    const first = await patchListeners(cloud.deps, cloud.request, cloud.budget());
+    expect(cloud.instance().status).toBe('CONFIGURING');
+    cloud.emulator.clearRequests();
+
+    // Act: the same message again, while the map is being applied.
+    const again = await patchListeners(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: both complete; the map is live and was sent once.
+    expect(first.outcome).toBe('completed');
+    expect(again.outcome).toBe('completed');
+    expect(cloud.instance().status).toBe('RUNNING');
+    expect(cloud.emulator.requests().filter((r) => r.path.endsWith('/crossvpc/modify'))).toEqual([]);
+    const mapping = again.outcome === 'completed' ? again.completion.mapping : [];
+    expect(mapping).toHaveLength(3);
+    for (const link of mapping) {
+      expect(cloud.instance().brokers.find((b) => b.listenerIp === link.listenerIp)?.advertisedIp).toBe(
+        link.endpointIp,
+      );
+    }
+  });
+
+  it('marks a repeated completion as redelivered and sends no second map', async () => {
+    await linkedUpToEndpoints();
+    await patchListeners(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clock.advance(60_000);
+    cloud.emulator.clearRequests();
+
+    const again = await patchListeners(cloud.deps, cloud.request, cloud.budget());
+
+    expect(again.outcome === 'completed' && again.completion.redelivered).toBe(true);
+    // Only the security group rule is asked for again (409: already there): no map, no tags.
+    expect(cloud.writes().map((w) => w.path.replace(/^\/v\d\/\w+/, ''))).toEqual([
+      '/vpc/security-group-rules',
+    ]);
+  });
+});
+
+describe('whole link and unlink', () => {
+  it('drives the chain in one process, then unlinks back to the original state', async () => {
+    const before = cloud.instance().brokers.map((b) => ({ ...b }));
+
+    const linked = await driveLink(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clock.advance(60_000);
+    const removed = await unlink(cloud.deps, cloud.request.instanceId, cloud.budget());
+    cloud.emulator.clock.advance(120_000);
+    cloud.emulator.settle();
+
+    expect(linked.outcome).toBe('completed');
+    expect(removed.deleted).toMatchObject({ endpoints: 3, services: 3, securityGroupRule: true });
+    const world = cloud.emulator.world;
+    expect(cloud.instance().brokers).toEqual(before);
+    expect(world.endpoints).toEqual([]);
+    expect(world.endpointServices).toEqual([]);
+    expect(cloud.instance().tags.filter((t) => t.key.startsWith('kvl-'))).toEqual([]);
+    expect(world.securityGroupRules.filter((r) => r.remoteIpPrefix === '198.19.128.0/17')).toEqual([]);
+  });
+});
