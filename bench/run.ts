@@ -371,6 +371,8 @@ function targetsOf(results: {
   }
   const sc = results.scale;
   if (sc) {
+    // Issue #15's soak (1,000 links) is held to 1.2×; the 100-link run keeps its 1.3×.
+    const bound = sc.links >= 1000 ? 1.2 : 1.3;
     targets.push({
       section: '3 scale',
       target: `${sc.links} concurrent links all complete, zero failures`,
@@ -381,9 +383,9 @@ function targetsOf(results: {
       section: '3 scale',
       // Judged against the bound without the inline polls: polls are issued for as long as the run
       // lasts, so counting them makes calls ÷ rate track the elapsed time and the ratio ≈ 1 by itself.
-      target: 'total time ≤ 1.3 × (calls ÷ rate), inline polls excluded',
+      target: `total time ≤ ${bound} × (calls ÷ rate), inline polls excluded`,
       measured: `${round(sc.ratioWithoutPolls, 2)}× (${s1(sc.totalRealS)} s vs ${s1(sc.lowerBoundWithoutPollsS)} s; with polls ${round(sc.ratio, 2)}×)${sc.completed < sc.links ? ', not meaningful: links failed' : ''}`,
-      met: sc.completed === sc.links && sc.ratioWithoutPolls <= 1.3,
+      met: sc.completed === sc.links && sc.ratioWithoutPolls <= bound,
     });
   }
   for (const r of results.reconcile ?? []) {
