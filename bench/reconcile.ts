@@ -5,7 +5,8 @@
  *     and 1,000 linked instances: calls and time per pass. Calls should grow with pages (DMS lists 50
  *     instances per page, VPCEP and VPC 1,000 resources per page), not with links.
  *   - poll tick: one poll-acceptance invocation (the deployed bundle, through the local runtime)
- *     while 1, 10, 100 and 1,000 links wait for acceptance: target ≤ 2 calls per tick.
+ *     while 1, 10, 100 and 1,000 links wait for acceptance, and 10 wait among 1,000 linked ones:
+ *     calls should grow with pages of pending links only (≤ 2 up to ~333 pending 3-broker links).
  *
  * The emulated clock is frozen (nothing changes state during a pass); throttling stays on.
  */
@@ -40,6 +41,13 @@ export interface ReconcileRow {
 
 export interface PollTickRow {
   pendingLinks: number;
+  /** Links already linked around them (their endpoints are older): the tick should not read them. */
+  linkedLinks: number;
+  /**
+   * Pages the tick needs if it reads only what is pending: the pending services' tag query and their
+   * endpoints, 1,000 per page each (3 brokers per link).
+   */
+  pendingPages: number;
   calls: CallCount;
   tickMs: number;
   /** Links the tick judged (all should be `waiting`). */
@@ -115,13 +123,18 @@ export async function runReconcile(options: {
   return rows;
 }
 
-export async function runPollTicks(options: { pending: readonly number[] }): Promise<PollTickRow[]> {
+export async function runPollTicks(options: {
+  pending: ReadonlyArray<number | { pending: number; linked: number }>;
+}): Promise<PollTickRow[]> {
   const rows: PollTickRow[] = [];
-  for (const count of options.pending) {
+  for (const size of options.pending) {
+    const { pending: count, linked } = typeof size === 'number' ? { pending: size, linked: 0 } : size;
     const cloud = await startBenchCloud({ speed: 0 });
     // Frozen clock: the timer never fires by itself; the tick is invoked once, as the timer would.
     const runtime = await startBenchRuntime(cloud, { fastPath: true });
     try {
+      // The linked links first: created before the pending ones, as in a running account.
+      if (linked > 0) buildFleet(cloud, linked, 'linked');
       buildFleet(cloud, count, 'pending');
       await pause(1_100);
       cloud.emulator.clearRequests();
@@ -135,8 +148,11 @@ export async function runPollTicks(options: { pending: readonly number[] }): Pro
         }),
       )) as { published?: number };
       const tickMs = performance.now() - started;
+      const pages = Math.max(1, Math.ceil((3 * count) / 1000));
       rows.push({
         pendingLinks: count,
+        linkedLinks: linked,
+        pendingPages: 2 * pages,
         calls: countCalls(cloud.emulator.requests()),
         tickMs,
         published: summary?.published ?? 0,

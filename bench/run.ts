@@ -38,7 +38,11 @@ interface Plan {
   mode: 'full' | 'quick';
   latency: { speed: number; brokerCounts: number[] };
   scale: { links: number; speed: number; fastPath: boolean; retryDelayS?: number };
-  reconcile: { sizes: number[]; passes: number; pending: number[] };
+  reconcile: {
+    sizes: number[];
+    passes: number;
+    pending: Array<number | { pending: number; linked: number }>;
+  };
   coldStart: { samples: number };
 }
 
@@ -55,7 +59,7 @@ function parseArgs(argv: readonly string[]): { plan: Plan; only: Section[] } {
         mode: 'quick',
         latency: { speed: 30, brokerCounts: [1, 3] },
         scale: { links: 30, speed: 30, fastPath: true },
-        reconcile: { sizes: [10, 100], passes: 2, pending: [1, 10, 100] },
+        reconcile: { sizes: [10, 100], passes: 2, pending: [1, 10, 100, { pending: 10, linked: 500 }] },
         coldStart: { samples: 5 },
       }
     : {
@@ -65,7 +69,11 @@ function parseArgs(argv: readonly string[]): { plan: Plan; only: Section[] } {
         // terraform-like baseline, ~19 emulated minutes for 9 brokers) still fits in two real minutes.
         latency: { speed: 10, brokerCounts: [1, 3, 6, 9] },
         scale: { links: 100, speed: 10, fastPath: true },
-        reconcile: { sizes: [10, 100, 1000], passes: 3, pending: [1, 10, 100, 1000] },
+        reconcile: {
+          sizes: [10, 100, 1000],
+          passes: 3,
+          pending: [1, 10, 100, 1000, { pending: 10, linked: 1000 }],
+        },
         coldStart: { samples: 20 },
       };
   const links = value('--scale-links');
@@ -90,7 +98,8 @@ function latencyTables(rows: LatencyRow[]): string {
   const out = [
     table(
       '1–2. Latency overhead and API calls per link (emulated seconds; overhead = completed − last endpoint accepted; ' +
-        `fast-poll = fast path with ${FAST_POLL_INTERVAL_MS / 1000} s polls)`,
+        `fast-poll = fast path with ${FAST_POLL_INTERVAL_MS / 1000} s polls, also outside the acceptance window; ` +
+        'wait probes = the acceptance wait’s own listings, flat 3 s probes = what 3 s polls from 60 s would have spent)',
       [
         'config',
         'brokers',
@@ -104,6 +113,8 @@ function latencyTables(rows: LatencyRow[]): string {
         'DMS/VPCEP/VPC',
         '429s',
         'goal',
+        'wait probes',
+        'flat 3 s probes',
       ],
       rows.map((r) => [
         r.config,
@@ -118,6 +129,8 @@ function latencyTables(rows: LatencyRow[]): string {
         r.calls.controlPlane,
         r.calls.throttled,
         r.callTarget,
+        r.waitProbes,
+        r.flatProbes,
       ]),
     ),
   ];
@@ -237,11 +250,13 @@ function reconcileTables(rows: ReconcileRow[], ticks: PollTickRow[]): string {
       ]),
     ),
     table(
-      '   Poll tick: one poll-acceptance run while N links wait for acceptance (target ≤ 2 calls)',
-      ['pending links', 'calls', 'tag queries', 'endpoint lists', 'ms'],
+      '   Poll tick: one poll-acceptance run while N links wait for acceptance (target: calls = pages of pending links)',
+      ['pending links', 'linked links', 'calls', 'pending pages', 'tag queries', 'endpoint lists', 'ms'],
       ticks.map((t) => [
         t.pendingLinks,
+        t.linkedLinks,
         t.calls.calls,
+        t.pendingPages,
         t.calls.byApi['POST vpcep /endpoint_service/resource_instances/action'] ?? 0,
         t.calls.byApi['GET vpcep /vpc-endpoints'] ?? 0,
         Math.round(t.tickMs),
@@ -332,6 +347,31 @@ function targetsOf(results: {
       met: !r.failed && r.overheadS <= 1,
     });
   }
+  // Issue #15: the median at the defaults, for at most 2 more probes than the flat 3 s polls the
+  // acceptance wait used before the dense window (same acceptance times, see flatScheduleProbes).
+  const defaults = fast.filter((r) => r.config === 'fast-path');
+  if (defaults.length > 0) {
+    const overheads = defaults.map((r) => (r.failed ? Number.POSITIVE_INFINITY : r.overheadS));
+    targets.push({
+      section: '1 latency',
+      target: 'fast-path median overhead ≤ 1 s (over broker counts)',
+      measured: `${round(median(overheads), 2)} s`,
+      met: median(overheads) <= 1,
+    });
+    // Per link the extra probes depend on where in the spread acceptance lands (0–6 s: up to +4);
+    // the goal is on average.
+    const probed = defaults.filter((r) => r.waitProbes !== undefined && r.flatProbes !== undefined);
+    if (probed.length > 0) {
+      const extra = probed.map((r) => r.waitProbes! - r.flatProbes!);
+      const mean = extra.reduce((a, b) => a + b, 0) / extra.length;
+      targets.push({
+        section: '1 latency',
+        target: 'fast-path acceptance wait ≤ 2 probes more than flat 3 s polls (mean over broker counts)',
+        measured: `${round(mean, 2)} more (${probed.map((r) => `${r.waitProbes} vs ${r.flatProbes}`).join(', ')})`,
+        met: mean <= 2,
+      });
+    }
+  }
   // The timer's own lag (until it hands the link on) is what one timer period bounds; the patch
   // that follows is the same as on the fast path.
   for (const r of timer) {
@@ -366,13 +406,15 @@ function targetsOf(results: {
   for (const t of results.pollTicks ?? []) {
     targets.push({
       section: '2 API calls',
-      target: `≤ 2 calls per poll tick (${t.pendingLinks} pending links)`,
-      measured: String(t.calls.calls),
-      met: t.calls.calls <= 2,
+      target: `poll tick calls grow with pages of pending links only (${t.pendingLinks} pending, ${t.linkedLinks} linked)`,
+      measured: `${t.calls.calls} calls, ${t.pendingPages} pending pages`,
+      met: t.calls.calls <= t.pendingPages,
     });
   }
   const sc = results.scale;
   if (sc) {
+    // Issue #15's soak (1,000 links) is held to 1.2×; the 100-link run keeps its 1.3×.
+    const bound = sc.links >= 1000 ? 1.2 : 1.3;
     targets.push({
       section: '3 scale',
       target: `${sc.links} concurrent links all complete, zero failures`,
@@ -383,9 +425,9 @@ function targetsOf(results: {
       section: '3 scale',
       // Judged against the bound without the inline polls: polls are issued for as long as the run
       // lasts, so counting them makes calls ÷ rate track the elapsed time and the ratio ≈ 1 by itself.
-      target: 'total time ≤ 1.3 × (calls ÷ rate), inline polls excluded',
+      target: `total time ≤ ${bound} × (calls ÷ rate), inline polls excluded`,
       measured: `${round(sc.ratioWithoutPolls, 2)}× (${s1(sc.totalRealS)} s vs ${s1(sc.lowerBoundWithoutPollsS)} s; with polls ${round(sc.ratio, 2)}×)${sc.completed < sc.links ? ', not meaningful: links failed' : ''}`,
-      met: sc.completed === sc.links && sc.ratioWithoutPolls <= 1.3,
+      met: sc.completed === sc.links && sc.ratioWithoutPolls <= bound,
     });
   }
   for (const r of results.reconcile ?? []) {

@@ -1,11 +1,12 @@
 /**
  * Timer → moves pending links on: accepted → endpoints-accepted, broken or timed out → link.failed,
- * services without endpoints for too long (a lost message) → services-ready again.
+ * services without endpoints for too long (a lost message) → link.requested again. The decisions,
+ * the marking of failed links and the re-drive are the domain's (pollAcceptanceTick); this only
+ * publishes them.
  */
 
 import type { CloudEvent } from '../../shared/events/cloudevents.js';
-import { desiredLinkOf } from '../../shared/link/desired.js';
-import { markFailed, pollAcceptance, STEP_POLL_ACCEPTANCE } from '../../shared/link/poll-acceptance.js';
+import { pollAcceptanceTick, STEP_POLL_ACCEPTANCE } from '../../shared/link/poll-acceptance.js';
 import { kvlHandler } from '../../shared/runtime/handler.js';
 import { createLinkDeps } from '../../shared/runtime/link-deps.js';
 
@@ -15,60 +16,46 @@ export const handler = kvlHandler(
     accepts: 'timer',
     async handle(_timer, deps, tools) {
       const events: CloudEvent[] = [];
-      for (const pending of await pollAcceptance(deps)) {
-        const subject = pending.instanceId;
+      for (const outcome of await pollAcceptanceTick(deps)) {
+        const subject = outcome.instanceId;
+        if (outcome.outcome === 'waiting') {
+          tools.logger.debug('still waiting', { instanceId: subject, detail: outcome.detail });
+          continue;
+        }
         // Timer-driven events carry the id of the request that asked for the link.
-        const correlationId = pending.outcome === 'waiting' ? undefined : pending.correlationId;
-        const init = { subject, ...(correlationId ? { correlationid: correlationId } : {}) };
-        switch (pending.outcome) {
+        const init = { subject, ...(outcome.correlationId ? { correlationid: outcome.correlationId } : {}) };
+        switch (outcome.outcome) {
           case 'accepted':
             events.push(
               tools.newEvent(
                 'kvl.link.endpoints-accepted',
-                { instanceId: subject, client: pending.client },
+                { instanceId: subject, client: outcome.client },
                 init,
               ),
             );
             break;
           case 'failed':
-            await markFailed(deps, subject);
             events.push(
               tools.newEvent(
                 'kvl.link.failed',
                 {
                   instanceId: subject,
                   step: STEP_POLL_ACCEPTANCE,
-                  reason: pending.reason,
-                  code: pending.code,
+                  reason: outcome.reason,
+                  code: outcome.code,
                 },
                 init,
               ),
             );
             break;
-          case 'redrive': {
-            const desired = desiredLinkOf(await deps.dms.showInstance(subject));
-            if (!desired) break;
-            // From the start of the chain: create-services is idempotent, finishes services that were
-            // only partly created, and hands on to buy-endpoints when they are all available.
-            tools.logger.warn('re-driving a link whose endpoints never came', { instanceId: subject });
+          case 'redrive':
             events.push(
               tools.newEvent(
                 'kvl.link.requested',
-                {
-                  instanceId: subject,
-                  client: desired.client,
-                  options: {
-                    securityGroupRule: desired.securityGroupRule,
-                    networkAclRule: desired.networkAclRule,
-                  },
-                },
+                { instanceId: subject, client: outcome.client, options: outcome.options },
                 init,
               ),
             );
-            break;
-          }
-          case 'waiting':
-            tools.logger.debug('still waiting', { instanceId: subject, detail: pending.detail });
             break;
         }
       }

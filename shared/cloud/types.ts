@@ -218,6 +218,11 @@ export interface ListEndpointsFilter {
   id?: string;
 }
 
+export interface ListEndpointsOptions {
+  /** Stop paging once this holds for the endpoints listed so far (newest first). */
+  until?: (listed: readonly Endpoint[]) => boolean;
+}
+
 export interface ListEndpointServicesFilter {
   endpointServiceName?: string;
   id?: string;
@@ -276,8 +281,11 @@ export interface VpcepClient {
   createEndpoint(input: CreateEndpointInput): Promise<Endpoint>;
   /** Throws `NotFoundError` once the endpoint is gone. */
   getEndpoint(endpointId: string): Promise<Endpoint>;
-  /** All pages. */
-  listEndpoints(filter?: ListEndpointsFilter): Promise<Endpoint[]>;
+  /**
+   * All pages; with `until`, newest first (`sort_key=create_at`, `sort_dir=desc`) and no further page
+   * once `until` holds for the endpoints listed so far.
+   */
+  listEndpoints(filter?: ListEndpointsFilter, options?: ListEndpointsOptions): Promise<Endpoint[]>;
   deleteEndpoint(endpointId: string): Promise<void>;
   createResourceTags(type: VpcepResourceType, resourceId: string, tags: Tag[]): Promise<void>;
   /** `action: filter`, all pages. */

@@ -144,18 +144,20 @@ const MAX_PAGES = 10_000;
 
 /**
  * Offset/limit paging (DMS instances, VPCEP lists): requests pages until `total` items are collected,
- * a page comes back empty, or (when no total is given) a page is shorter than `limit`.
+ * a page comes back empty, (when no total is given) a page is shorter than `limit`, or `enough` says
+ * what was collected so far is all the caller needs.
  */
 export async function collectOffsetPages<T>(
   what: string,
   limit: number,
   fetchPage: (offset: number, limit: number) => Promise<{ items: T[]; total?: number }>,
+  enough?: (collected: readonly T[]) => boolean,
 ): Promise<T[]> {
   const all: T[] = [];
   for (let page = 0; page < MAX_PAGES; page++) {
     const { items, total } = await fetchPage(all.length, limit);
     all.push(...items);
-    if (items.length === 0) return all;
+    if (items.length === 0 || enough?.(all)) return all;
     if (total !== undefined ? all.length >= total : items.length < limit) return all;
   }
   throw new PaginationError(`${what}: more than ${MAX_PAGES} pages; the server does not advance the offset`);

@@ -13,6 +13,7 @@ import type {
   EndpointService,
   ListEndpointServicesFilter,
   ListEndpointsFilter,
+  ListEndpointsOptions,
   Quota,
   ServiceConnection,
   Tag,
@@ -556,10 +557,15 @@ export function createVpcepClient(http: CloudHttp): VpcepClient {
       return toEndpoint(parseBody(VpcepEndpointSchema, response, 'vpcep', 'show endpoint'));
     },
 
-    async listEndpoints(filter: ListEndpointsFilter = {}) {
-      // limit 0–1000 [GSDK services/vpcep/v1/model/model_list_endpoints_request.go].
+    async listEndpoints(filter: ListEndpointsFilter = {}, options: ListEndpointsOptions = {}) {
+      // limit 0–1000; sort_key create_at|update_at, sort_dir desc|asc, defaults create_at and desc
+      // [GSDK services/vpcep/v1/model/model_list_endpoints_request.go]. Stopping early relies on the
+      // order, so it is asked for explicitly.
       const ENDPOINTS_PAGE_SIZE = 1000;
-      const wires = await collectOffsetPages(
+      const { until } = options;
+      const order = until ? { sort_key: 'create_at', sort_dir: 'desc' } : {};
+      const listed: Endpoint[] = [];
+      await collectOffsetPages(
         'vpcep list endpoints',
         ENDPOINTS_PAGE_SIZE,
         async (offset, limit) => {
@@ -572,13 +578,17 @@ export function createVpcepClient(http: CloudHttp): VpcepClient {
               id: filter.id,
               limit,
               offset,
+              ...order,
             },
           });
           const page = parseBody(VpcepListEndpointsResponseSchema, response, 'vpcep', 'list endpoints');
-          return { items: page.endpoints ?? [], total: page.total_count ?? undefined };
+          const items = page.endpoints ?? [];
+          listed.push(...items.map(toEndpoint));
+          return { items, total: page.total_count ?? undefined };
         },
+        until ? () => until(listed) : undefined,
       );
-      return wires.map(toEndpoint);
+      return listed;
     },
 
     async deleteEndpoint(endpointId) {

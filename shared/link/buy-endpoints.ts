@@ -14,14 +14,13 @@ import {
 } from '../cloud/errors.js';
 import type { Endpoint, EndpointService, VpcepClient } from '../cloud/types.js';
 import { agencyError, type ClientSide, clientSide } from './client-account.js';
-import { type Budget, firstProbe, type LinkDeps, pollUntil } from './deps.js';
+import { type Budget, creationWindow, type LinkDeps, pollUntil } from './deps.js';
 import type { ClientTarget } from './desired.js';
 import { LinkNotReadyError, LinkRejectedError } from './errors.js';
 import { declaredLink } from './instance.js';
 import { type LinkInventory, preferredEndpoint, preferredService, readInventory } from './inventory.js';
 import { type BrokerLink, pairBrokers, type ServiceRef } from './mapping.js';
-import { handOverToTimer } from './phase.js';
-import { markFailed, markFailedOnTerminal } from './poll-acceptance.js';
+import { handOverToTimer, markFailed, markFailedOnTerminal } from './phase.js';
 import { STEP_BUY_ENDPOINTS } from './steps.js';
 import { type LinkPhase, phaseOf, resourceTags } from './tags.js';
 
@@ -203,7 +202,7 @@ async function waitForAcceptance(
       }
       return pair(current);
     },
-    firstProbe(deps, createdAt),
+    creationWindow(createdAt),
   );
 }
 

@@ -12,7 +12,7 @@ import {
   clientSide,
   requireAgencyForOtherAccount,
 } from './client-account.js';
-import { type Budget, firstProbe, type LinkDeps, pollUntil } from './deps.js';
+import { type Budget, creationWindow, type LinkDeps, pollUntil } from './deps.js';
 import {
   desiredLinkOf,
   desiredTags,
@@ -202,7 +202,7 @@ export async function createServices(
             ? current
             : undefined;
         },
-        firstProbe(deps, createdAt),
+        creationWindow(createdAt),
       );
   const final = available ?? services;
   const refs = instance.listeners.map((l) => toRef(l, final.find((s) => s.portId === l.portId)!));

@@ -3,6 +3,7 @@
  * (so waits are bounded by the invocation's remaining time and tests can control time) and a logger.
  */
 import type { DmsClient, Logger, VpcClient, VpcepClient } from '../cloud/types.js';
+import { nextProbeAt, probeWindow } from './schedule.js';
 
 export interface Clock {
   now(): number;
@@ -10,12 +11,16 @@ export interface Clock {
 }
 
 export interface LinkSettings {
-  /** How often inline waits poll the cloud. */
+  /**
+   * How often inline waits poll the cloud; inside the documented creation window of what they just
+   * created, three times as often (schedule.ts).
+   */
   pollIntervalMs: number;
   /**
-   * How long after creating VPCEP resources an inline wait makes its first check. The cloud documents
-   * 1–2 minutes for a service to become available and an endpoint to be accepted: checking earlier
-   * cannot succeed and only spends the account's API rate.
+   * How long after creating VPCEP resources an inline wait makes its first check, and the start of
+   * the window it then probes densely (up to twice this). The cloud documents 1–2 minutes for a
+   * service to become available and an endpoint to be accepted: checking earlier cannot succeed and
+   * only spends the account's API rate.
    */
   firstProbeAfterMs: number;
   /** How long an endpoint may stay un-accepted before the link fails. */
@@ -64,33 +69,31 @@ export function remainingMs(deps: Pick<LinkDeps, 'clock' | 'settings'>, budget: 
 
 /**
  * Polls `probe` until it returns a value or the budget runs out (then undefined). The probe decides
- * what "done" means; throwing from it ends the wait with that error. With `notBefore` (clock time) the
- * first probe waits until then; when that is past the budget, nothing is probed at all.
+ * what "done" means; throwing from it ends the wait with that error. With `createdAt` (clock time the
+ * awaited resources were created) the probes follow the documented creation window (probeWindow in
+ * schedule.ts): none before it, dense inside, `pollIntervalMs` after; when the window opens past the
+ * budget, nothing is probed at all. Without it, the first probe is now and the next ones
+ * `pollIntervalMs` apart.
  */
 export async function pollUntil<T>(
   deps: Pick<LinkDeps, 'clock' | 'settings'>,
   budget: Budget,
   probe: () => Promise<T | undefined>,
-  options: { notBefore?: number } = {},
+  options: { createdAt?: number } = {},
 ): Promise<T | undefined> {
-  const early = (options.notBefore ?? 0) - deps.clock.now();
-  if (early > 0) {
-    if (early > remainingMs(deps, budget)) return undefined;
-    await deps.clock.sleep(early);
-  }
-  for (;;) {
+  const window = probeWindow(deps.settings);
+  const deadline = budget.deadline - deps.settings.safetyMarginMs;
+  for (let probed = false; ; probed = true) {
+    const now = deps.clock.now();
+    const at = nextProbeAt(window, { now, deadline, createdAt: options.createdAt, probed });
+    if (at === undefined) return undefined;
+    if (at > now) await deps.clock.sleep(at - now);
     const value = await probe();
     if (value !== undefined) return value;
-    const left = remainingMs(deps, budget);
-    if (left <= 0) return undefined;
-    await deps.clock.sleep(Math.min(deps.settings.pollIntervalMs, left));
   }
 }
 
-/** The first check of resources created at `createdAt` waits for the documented creation time. */
-export function firstProbe(
-  deps: Pick<LinkDeps, 'settings'>,
-  createdAt: number | undefined,
-): { notBefore?: number } {
-  return createdAt === undefined ? {} : { notBefore: createdAt + deps.settings.firstProbeAfterMs };
+/** Resources created at `createdAt` are probed in their documented creation window (schedule.ts). */
+export function creationWindow(createdAt: number | undefined): { createdAt?: number } {
+  return createdAt === undefined ? {} : { createdAt };
 }

@@ -18,7 +18,7 @@ import {
   buildAdvertisedMap,
   pairBrokers,
 } from './mapping.js';
-import { markFailedOnTerminal } from './poll-acceptance.js';
+import { markFailedOnTerminal } from './phase.js';
 import { hasVpcepRule } from './status.js';
 import { STEP_PATCH_LISTENERS } from './steps.js';
 import { type LinkPhase, phaseOf, TAG, tagValue } from './tags.js';

@@ -1,15 +1,24 @@
 /**
  * The timer that moves pending links on when the fast path did not finish them. One tag query finds
- * every pending link (its endpoint services carry `kvl-phase=pending`), one endpoint listing (paged)
- * gives every endpoint's state: the cost per tick does not grow with the number of pending links.
+ * every pending link (its endpoint services carry `kvl-phase=pending`, written in their create body),
+ * one endpoint listing gives the state of their endpoints: the cost per tick does not grow with the
+ * number of links, only with pages of pending ones. No VPCEP list filters endpoints by status or
+ * service set (ListEndpointsRequest has endpoint_service_name, vpc_id, id, limit, offset, sort_key,
+ * sort_dir [GSDK services/vpcep/v1/model/model_list_endpoints_request.go]; the tag query returns ids
+ * and tags, not statuses [model_list_query_project_resource_tags_request.go, model_resource_instance.go]),
+ * so the listing is read newest first and stops as soon as it holds what the pending links need
+ * (`listedEnough`): the endpoints of a pending link are younger than it.
  */
 import type { Endpoint, TaggedResource } from '../cloud/types.js';
 import { agencyError, clientAccountOf, clientSide } from './client-account.js';
 import type { LinkDeps } from './deps.js';
+import { type ClientTarget, desiredLinkOf } from './desired.js';
 import { LinkRejectedError } from './errors.js';
+import { markFailed } from './phase.js';
+import { STEP_POLL_ACCEPTANCE } from './steps.js';
 import { TAG, tagValue } from './tags.js';
 
-export const STEP_POLL_ACCEPTANCE = 'poll-acceptance';
+export { STEP_POLL_ACCEPTANCE };
 
 export type PendingLinkOutcome =
   /** Every service has an accepted endpoint with an IP: patch the listeners. */
@@ -32,12 +41,56 @@ export type PendingLinkOutcome =
   | { outcome: 'redrive'; instanceId: string; correlationId?: string }
   | { outcome: 'waiting'; instanceId: string; detail: string };
 
+/** What one tick of the timer decided, ready to publish: the handler only turns it into events. */
+export type TickOutcome =
+  | Exclude<PendingLinkOutcome, { outcome: 'redrive' }>
+  /** Buy again from the start of the chain, with the link the instance still declares. */
+  | {
+      outcome: 'redrive';
+      instanceId: string;
+      correlationId?: string;
+      client: ClientTarget;
+      options: { securityGroupRule: boolean; networkAclRule: boolean };
+    };
+
+/**
+ * One tick of the poll-acceptance timer: judges every pending link (pollAcceptance), marks the failed
+ * ones so later ticks stop reporting them, and resolves a re-drive to the link the instance still
+ * declares (none: the link was removed meanwhile and is dropped).
+ */
+export async function pollAcceptanceTick(deps: LinkDeps): Promise<TickOutcome[]> {
+  const outcomes: TickOutcome[] = [];
+  for (const pending of await pollAcceptance(deps)) {
+    switch (pending.outcome) {
+      case 'failed':
+        await markFailed(deps, pending.instanceId);
+        outcomes.push(pending);
+        break;
+      case 'redrive': {
+        const desired = desiredLinkOf(await deps.dms.showInstance(pending.instanceId));
+        if (!desired) break;
+        // From the start of the chain: create-services is idempotent, finishes services that were
+        // only partly created, and hands on to buy-endpoints when they are all available.
+        deps.logger.warn('re-driving a link whose endpoints never came', { instanceId: pending.instanceId });
+        outcomes.push({
+          ...pending,
+          client: desired.client,
+          options: { securityGroupRule: desired.securityGroupRule, networkAclRule: desired.networkAclRule },
+        });
+        break;
+      }
+      default:
+        outcomes.push(pending);
+    }
+  }
+  return outcomes;
+}
+
 export async function pollAcceptance(deps: LinkDeps): Promise<PendingLinkOutcome[]> {
   const pending = await deps.vpcep.queryResourcesByTags('endpoint_service', {
     tags: [{ key: TAG.phase, values: ['pending'] }],
   });
   if (pending.length === 0) return [];
-  const endpoints = await deps.vpcep.listEndpoints();
 
   const byInstance = new Map<string, TaggedResource[]>();
   for (const service of pending) {
@@ -45,6 +98,8 @@ export async function pollAcceptance(deps: LinkDeps): Promise<PendingLinkOutcome
     if (!instanceId) continue;
     byInstance.set(instanceId, [...(byInstance.get(instanceId) ?? []), service]);
   }
+  const own = [...byInstance.values()].filter((services) => !clientAccountOf(services));
+  const endpoints = own.length > 0 ? await deps.vpcep.listEndpoints({}, { until: listedEnough(own) }) : [];
   // A cross-account link's endpoints are in the client's account (recorded on its services): one
   // listing per client account, however many links it has.
   const accounts = await clientAccountEndpoints(deps, [...byInstance.values()]);
@@ -90,7 +145,11 @@ async function clientAccountEndpoints(
     let listing: AccountListing;
     try {
       const side = await clientSide(deps, account, STEP_POLL_ACCEPTANCE);
-      listing = { endpoints: await side.vpcep.listEndpoints() };
+      const ofAccount = links.filter((l) => {
+        const other = clientAccountOf(l);
+        return other !== undefined && accountKey(other) === accountKey(account);
+      });
+      listing = { endpoints: await side.vpcep.listEndpoints({}, { until: listedEnough(ofAccount) }) };
     } catch (error) {
       const refused =
         error instanceof LinkRejectedError ? error : agencyError(error, account, STEP_POLL_ACCEPTANCE);
@@ -119,6 +178,36 @@ async function clientAccountEndpoints(
     listings.set(accountKey(account), listing);
   }
   return listings;
+}
+
+/**
+ * Clock skew allowed between the functions (which write `kvl-since`) and VPCEP (which stamps
+ * `created_at`): the listing reads this much further back than a link's own start.
+ */
+export const LISTING_SKEW_MS = 60_000;
+
+/**
+ * Whether a newest-first listing already holds what the given pending links need. A link is covered
+ * when every one of its services has a live endpoint listed, or when none has and the listing has
+ * gone back past the link's start (`kvl-since`, written at create time): endpoints of its services
+ * are created after them, so none is further down. A link with only some services found may have
+ * older endpoints (services marked pending again when one endpoint was missing): it needs the rest.
+ */
+export function listedEnough(
+  links: ReadonlyArray<readonly TaggedResource[]>,
+): (listed: readonly Endpoint[]) => boolean {
+  return (listed) => {
+    const found = new Set(listed.filter((e) => e.status !== 'deleting').map((e) => e.endpointServiceId));
+    const last = listed.at(-1);
+    const reached = last?.createdAt ? Date.parse(last.createdAt) : Number.POSITIVE_INFINITY;
+    return links.every((services) => {
+      const seen = services.filter((s) => found.has(s.resourceId)).length;
+      if (seen === services.length) return true;
+      if (seen > 0) return false;
+      const start = Math.min(...services.map((s) => sinceMs(s.tags) ?? 0));
+      return reached < start - LISTING_SKEW_MS;
+    });
+  };
 }
 
 function sinceMs(tags: TaggedResource['tags']): number | undefined {
@@ -188,78 +277,4 @@ function judge(
     instanceId,
     client: { vpcId: first?.vpcId ?? '', subnetId: first?.subnetId ?? '' },
   };
-}
-
-/** Marks a failed link's resources, so the timer stops reporting it every tick. */
-export async function markFailed(deps: LinkDeps, instanceId: string): Promise<void> {
-  const failed = [{ key: TAG.phase, value: 'failed' }];
-  const query = { tags: [{ key: TAG.instance, values: [instanceId] }] };
-  const services = await deps.vpcep.queryResourcesByTags('endpoint_service', query);
-  const mark = async (
-    vpcep: LinkDeps['vpcep'],
-    type: 'endpoint_service' | 'endpoint',
-    found: TaggedResource[],
-  ) => {
-    for (const resource of found) {
-      if (tagValue(resource.tags, TAG.phase) === 'failed') continue;
-      await vpcep.createResourceTags(type, resource.resourceId, failed);
-    }
-  };
-  await mark(deps.vpcep, 'endpoint_service', services);
-  await mark(deps.vpcep, 'endpoint', await deps.vpcep.queryResourcesByTags('endpoint', query));
-  // A cross-account link's endpoints are tagged in the client's account, like the owner's own.
-  const account = clientAccountOf(services);
-  // The services are marked already, which is what stops the timer; an agency that cannot be used
-  // (the very reason some links fail) must not keep the failure from being reported.
-  if (account) {
-    try {
-      const side = await clientSide(deps, account, STEP_POLL_ACCEPTANCE);
-      // Listed rather than queried by tag: the client's agency grants endpoint listing, not tag queries.
-      const endpoints = (await side.vpcep.listEndpoints())
-        .filter((e) => tagValue(e.tags, TAG.instance) === instanceId)
-        .map((e) => ({ resourceId: e.id, tags: e.tags }));
-      await mark(side.vpcep, 'endpoint', endpoints);
-    } catch (error) {
-      deps.logger.warn("could not mark the client account's endpoints failed", { instanceId, error });
-    }
-  }
-}
-
-/**
- * Runs one step of a declared link (buy-endpoints, patch-listeners). When the step ends the link — a
- * terminal error, which the handler turns into `kvl.link.failed` — the link's resources are marked
- * failed first, so the timer stops re-driving it. Without this, a link refused for good (instance in
- * ERROR, map rejected, ambiguous services) keeps `kvl-phase=pending` and the timer sends it back to
- * patch-listeners at every tick: one more refused write and one more `kvl.link.failed`, forever.
- */
-export async function markFailedOnTerminal<T>(
-  deps: LinkDeps,
-  instanceId: string,
-  step: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await step();
-  } catch (error) {
-    if (endsTheLink(error)) {
-      try {
-        await markFailed(deps, instanceId);
-      } catch (markError) {
-        // The failure is still reported; the next terminal run marks the link again.
-        deps.logger.warn('could not mark the failed link', { instanceId, error: markError });
-      }
-    }
-    throw error;
-  }
-}
-
-/** An explicitly terminal error (the first `retryable`/`terminal` flag in the cause chain decides). */
-function endsTheLink(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
-    const flags = current as { retryable?: unknown; terminal?: unknown; cause?: unknown };
-    if (flags.retryable === true) return false;
-    if (flags.terminal === true || flags.retryable === false) return true;
-    current = flags.cause;
-  }
-  return false;
 }

@@ -131,8 +131,15 @@ export interface KvlConfig {
   endpoints: Partial<Record<EndpointService | 'all', string>>;
   /** Topic URNs that are set; `requireTopics` checks them all. */
   topics: Partial<TopicUrns>;
+  /**
+   * `KVL_POLL_INTERVAL_MS` (3000): the interval of the inline waits; inside the documented 1–2 minute
+   * creation window of services and endpoints they just created, a third of it (shared/link/schedule.ts).
+   */
   pollIntervalMs: number;
-  /** How long after creating services or endpoints the inline waits first check them. */
+  /**
+   * `KVL_FIRST_PROBE_AFTER_MS` (60000): how long after creating services or endpoints the inline waits
+   * first check them; the dense window runs from there to twice this.
+   */
   firstProbeAfterMs: number;
   acceptTimeoutMs: number;
   /** How long a link may sit with services but no endpoints before the timer re-drives it. */

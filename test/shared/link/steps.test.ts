@@ -269,6 +269,37 @@ describe('buy-endpoints', () => {
     }
   });
 
+  it('probes every second inside the documented 1–2 minute window and every 3 s after it', async () => {
+    // Arrange: the cloud accepts the endpoints 90 s (first link) or 150 s (second) after their
+    // creation instead of the emulator's 60 s; the delay is set before the first probe.
+    const spent: number[] = [];
+    for (const acceptAfterMs of [90_000, 150_000]) {
+      await cloud.close();
+      cloud = await startTestCloud();
+      await createServices(cloud.deps, cloud.request, cloud.budget());
+      cloud.emulator.clearRequests();
+      const sleep = cloud.deps.clock.sleep;
+      cloud.deps.clock.sleep = async (ms) => {
+        for (const endpoint of cloud.emulator.world.endpoints.filter((e) => e.status === 'creating')) {
+          for (const t of endpoint.transitions) t.at = Date.parse(endpoint.createdAt) + acceptAfterMs;
+        }
+        cloud.deps.clock.sleep = sleep;
+        await sleep(ms);
+      };
+
+      // Act
+      const result = await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+
+      // Assert
+      expect(result.outcome).toBe('accepted');
+      const log = cloud.emulator.requests();
+      const lastCreate = log.findLastIndex((r) => r.method === 'POST' && r.path.endsWith('/vpc-endpoints'));
+      spent.push(log.slice(lastCreate + 1).filter((r) => r.path.endsWith('/vpc-endpoints')).length);
+    }
+    // 90 s: probes at 60, 61, …, 90 s. 150 s: 60 probes in the window, then 120, 123, …, 150 s.
+    expect(spent).toEqual([31, 60 + 11]);
+  });
+
   it('does not probe at all when its budget ends before the endpoints can be accepted', async () => {
     // Arrange
     await createServices(cloud.deps, cloud.request, cloud.budget());
