@@ -41,6 +41,7 @@ export const handler = kvlHandler(
             options,
             endpoints: result.links,
             ...(Object.keys(result.servicePhases).length > 0 ? { servicePhases: result.servicePhases } : {}),
+            ...(result.justAccepted ? { justAccepted: true } : {}),
           },
           { subject: instanceId },
         ),

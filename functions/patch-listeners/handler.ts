@@ -8,7 +8,7 @@ export const handler = kvlHandler(
     name: 'patch-listeners',
     accepts: ['kvl.link.endpoints-accepted'],
     async handle(event, deps, tools) {
-      const { instanceId, client, endpoints, servicePhases } = event.data;
+      const { instanceId, client, endpoints, servicePhases, justAccepted } = event.data;
       // The links the message names are verified against the instance (and the cloud) before use.
       const result = await patchListeners(
         deps,
@@ -17,6 +17,7 @@ export const handler = kvlHandler(
           client,
           ...(endpoints ? { endpoints } : {}),
           ...(servicePhases ? { servicePhases } : {}),
+          ...(justAccepted ? { justAccepted } : {}),
         },
         { deadline: tools.deadline },
       );

@@ -152,6 +152,12 @@ export const EndpointsAcceptedDataSchema = z.extend(ChainDataSchema, {
    * marks them linked (only those among the services of `endpoints`; other names are ignored).
    */
   servicePhases: z.optional(z.record(IdSchema, z.enum(['pending', 'linked', 'failed']))),
+  /**
+   * Some of `endpoints` were bought or still pending when buy-endpoints first looked: no earlier run
+   * can have advertised them, so patch-listeners lists them while it reads the instance instead of
+   * after. Only the order of its reads depends on it; nothing is trusted from it.
+   */
+  justAccepted: z.optional(z.boolean()),
 });
 
 const BOOTSTRAP_PATTERN = /^\d{1,3}(\.\d{1,3}){3}:\d{1,5}(,\d{1,3}(\.\d{1,3}){3}:\d{1,5})*$/;

@@ -30,6 +30,11 @@ export type BuyEndpointsResult =
       links: BrokerLink[];
       /** `kvl-phase` of each service that carries one (patch-listeners marks them linked). */
       servicePhases: Record<string, LinkPhase>;
+      /**
+       * Some endpoints were bought by this run or not accepted when it first listed them: the map
+       * cannot be in place yet (patch-listeners then reads the instance and endpoints together).
+       */
+      justAccepted: boolean;
     }
   | { outcome: 'pending'; pending: string[] }
   /** The instance no longer declares this link (unlinked meanwhile): nothing to do. */
@@ -144,7 +149,7 @@ async function buyForHandedServices(
       (current) => pairHanded(services, current, vpcId),
       createdAt,
     ));
-  if (links) return { outcome: 'accepted', links, servicePhases };
+  if (links) return { outcome: 'accepted', links, servicePhases, justAccepted: listedNow === undefined };
   await handOverToTimer(
     deps,
     services.map((s) => ({ id: s.serviceId, phase: s.phase })),
@@ -290,7 +295,7 @@ async function buyEndpointsOnce(
   const servicePhases = Object.fromEntries(
     phased.filter((s) => s.phase).map((s) => [s.id, s.phase!]),
   ) as Record<string, LinkPhase>;
-  return { outcome: 'accepted', links: accepted, servicePhases };
+  return { outcome: 'accepted', links: accepted, servicePhases, justAccepted: createdAt !== undefined };
 }
 
 function resourceTagsFor(deps: LinkDeps, instanceId: string, listenerIp: string) {

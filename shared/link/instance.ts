@@ -80,8 +80,10 @@ export async function declaredLink(
   input: { instanceId: string; client: { vpcId: string } },
   step: string,
   budget: Budget,
+  /** The instance as just read, to save reading it again. */
+  loaded?: KafkaInstance,
 ): Promise<{ instance: KafkaInstance; desired: DesiredLink } | { stale: string }> {
-  const instance = await runningInstance(deps, input.instanceId, step, budget);
+  const instance = await runningInstance(deps, input.instanceId, step, budget, loaded);
   const desired = desiredLinkOf(instance);
   if (!desired || desired.client.vpcId !== input.client.vpcId) {
     return { stale: `instance ${instance.instanceId} no longer declares a link to ${input.client.vpcId}` };

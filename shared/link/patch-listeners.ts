@@ -4,12 +4,12 @@
  * linked, and describe the result for the completion event.
  */
 import { InstanceBusyError } from '../cloud/errors.js';
-import type { KafkaInstance, Tag, VpcepClient } from '../cloud/types.js';
+import type { Endpoint, KafkaInstance, Tag } from '../cloud/types.js';
 import { clientSide } from './client-account.js';
 import { type Budget, type LinkDeps, remainingMs } from './deps.js';
 import type { DesiredLink } from './desired.js';
 import { LinkNotReadyError } from './errors.js';
-import { declaredLink, runningInstance } from './instance.js';
+import { declaredLink, loadInstance, runningInstance } from './instance.js';
 import { preferredEndpoint, readInventory } from './inventory.js';
 import {
   advertisesExactly,
@@ -42,7 +42,8 @@ export type PatchListenersResult =
 
 export interface PatchListenersInput {
   instanceId: string;
-  client: { vpcId: string };
+  /** The client the message names (the instance's own declaration is what is used). */
+  client: { vpcId: string; domainId?: string | undefined; agencyName?: string | undefined };
   /**
    * The links buy-endpoints found accepted (endpoints-accepted). Handed, they spare re-reading the
    * services: the instance is read anyway (is the link still declared, what does it advertise), and
@@ -57,6 +58,12 @@ export interface PatchListenersInput {
    * are not listed again. The instance is read all the same (a concurrent request may have won).
    */
   endpointsJustPolled?: boolean;
+  /**
+   * endpoints-accepted's `justAccepted`: `endpoints` were bought or awaited by the step that sent
+   * them, so the map cannot be in place and they will be listed: they are listed while the instance
+   * is read instead of after it. Only the order of the reads depends on it.
+   */
+  justAccepted?: boolean;
 }
 
 export async function patchListeners(
@@ -80,13 +87,32 @@ async function patchListenersOnce(
   budget: Budget,
 ): Promise<PatchListenersResult> {
   const step = STEP_PATCH_LISTENERS;
-  const declared = await declaredLink(deps, input, step, budget);
+  // A first link needs both reads and neither depends on the other: the endpoints are listed while
+  // the instance is read. Same-account clients only: another account's endpoints are read through
+  // the agency the instance names, known after the read.
+  const early =
+    input.endpoints && input.justAccepted && !input.endpointsJustPolled && !input.client.agencyName
+      ? settle(deps.vpcep.listEndpoints({ vpcId: input.client.vpcId }))
+      : undefined;
+  const loaded = early ? await loadInstance(deps, input.instanceId, step) : undefined;
+  const declared = await declaredLink(deps, input, step, budget, loaded);
   if ('stale' in declared) return { outcome: 'stale', reason: declared.stale };
   const { desired } = declared;
   let { instance } = declared;
 
   // A cross-account link's endpoints are read and tagged in the client's account.
   const client = await clientSide(deps, desired.client, step);
+  // The early listing stands for the one below only if it was read with the same clients, next to
+  // an instance that was RUNNING at once (a wait for RUNNING leaves it old: the endpoints are listed
+  // again then). Used, its failure is the step's, as if it had been made here.
+  const listEndpoints = async (): Promise<Endpoint[]> => {
+    if (early && loaded?.status === 'RUNNING' && client.vpcep === deps.vpcep) {
+      const listed = await early;
+      if (!listed.ok) throw listed.error;
+      return listed.value;
+    }
+    return client.vpcep.listEndpoints({ vpcId: desired.client.vpcId });
+  };
   const handed = input.endpoints ? coversListeners(instance, input.endpoints) : undefined;
   let verified: Verified | string | undefined;
   if (
@@ -97,7 +123,7 @@ async function patchListenersOnce(
     // The instance itself (or this very process) confirms the handed links: nothing to re-read.
     verified = { links: handed, phased: phasedOf(handed, input.servicePhases) };
   } else if (handed) {
-    verified = await verifyHanded(client.vpcep, desired.client.vpcId, handed, input.servicePhases);
+    verified = verifyHanded(await listEndpoints(), desired.client.vpcId, handed, input.servicePhases);
   }
   if (!verified || typeof verified === 'string') {
     if (verified) deps.logger.info('handed endpoints do not hold; reading the link again', { why: verified });
@@ -113,11 +139,18 @@ async function patchListenersOnce(
 
   // A redelivery finds its map in place (the modify takes effect at once) and sends nothing.
   const alreadyAdvertised = advertisesExactly(instance.listeners, map);
-  if (!alreadyAdvertised) instance = await sendMap(deps, instance, map, budget);
-
-  const rule = desired.securityGroupRule
-    ? await ensureSecurityGroupRule(deps, instance, alreadyAdvertised)
-    : undefined;
+  // The map and the security group rule are independent writes (the rule names only the instance's
+  // security group), sent together. Both are idempotent: when either fails the message is delivered
+  // again and finds the other in place. A rule opened beside a modify that fails for good is ours
+  // (its description), removed by unlink like any other; it admits only VPCEP's network.
+  const [sent, rule] = await together(
+    alreadyAdvertised ? Promise.resolve(instance) : sendMap(deps, instance, map, budget),
+    desired.securityGroupRule
+      ? ensureSecurityGroupRule(deps, instance, alreadyAdvertised)
+      : Promise.resolve(undefined),
+  );
+  instance = sent;
+  // The ACL rule writes tags on the instance: after the modify, which may hold the instance busy.
   if (desired.networkAclRule) await ensureNetworkAclRule(deps, instance);
 
   // Only resources with a phase tag are written: the fast path leaves none, so it writes nothing here.
@@ -162,13 +195,12 @@ function phasedOf(
 }
 
 /** One listing of the client VPC's endpoints confirms each handed endpoint: its service, accepted, its IP. */
-async function verifyHanded(
-  vpcep: VpcepClient,
+function verifyHanded(
+  endpoints: readonly Endpoint[],
   vpcId: string,
   links: readonly BrokerLink[],
   phases: Readonly<Record<string, LinkPhase>> | undefined,
-): Promise<Verified | string> {
-  const endpoints = await vpcep.listEndpoints({ vpcId });
+): Verified | string {
   for (const link of links) {
     const endpoint = endpoints.find((e) => e.id === link.endpointId);
     if (
@@ -202,7 +234,7 @@ async function verifyHanded(
 /** The links as the cloud has them, from the services and endpoints of the instance. */
 async function discover(
   deps: LinkDeps,
-  vpcep: VpcepClient,
+  vpcep: LinkDeps['vpcep'],
   instance: KafkaInstance,
   vpcId: string,
 ): Promise<Verified | string> {
@@ -350,4 +382,25 @@ async function markLinked(
     const vpcep = resource.type === 'endpoint' ? endpointsVpcep : deps.vpcep;
     await vpcep.createResourceTags(resource.type, resource.id, linked);
   }
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A read started ahead of its use: its failure counts only if the result is used. */
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+
+/**
+ * Awaits every call (none is left running when the step ends) and then throws the first failure in
+ * argument order, as the same calls made one after another would have.
+ */
+async function together<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.all([settle(a), settle(b)]);
+  if (!ra.ok) throw ra.error;
+  if (!rb.ok) throw rb.error;
+  return [ra.value, rb.value];
 }

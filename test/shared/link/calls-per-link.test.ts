@@ -51,11 +51,12 @@ async function chain(request: LinkRequest) {
       client: request.client,
       endpoints: bought.links,
       servicePhases: bought.servicePhases,
+      justAccepted: bought.justAccepted,
     },
     cloud.budget(),
   );
   if (patched.outcome !== 'completed') throw new Error(`patch-listeners: ${patched.outcome}`);
-  return patched.completion;
+  return { ...patched.completion, justAccepted: bought.justAccepted };
 }
 
 describe('calls per link, direct mode (link --via direct)', () => {
@@ -107,8 +108,10 @@ describe('calls per link, through the chain', () => {
     const completion = await chain(cloud.request);
 
     // Assert: direct mode's 17, plus buy-endpoints' endpoint listing (a redelivered services-ready
-    // must not buy twice) and patch-listeners' check of the handed endpoints before the map.
+    // must not buy twice) and patch-listeners' check of the handed endpoints before the map (listed
+    // while the instance is read: the same call, earlier).
     expect(completion.redelivered).toBe(false);
+    expect(completion.justAccepted).toBe(true);
     const { calls, writes } = counted();
     expect(writes).toBe(9);
     expect(calls).toBe(19);
@@ -124,7 +127,9 @@ describe('calls per link, through the chain', () => {
     const completion = await chain(cloud.request);
 
     // Assert: instance ×2, services, endpoints ×2 (create-services' inventory, buy-endpoints'), rules.
+    // buy-endpoints found them all accepted, so patch-listeners lists nothing ahead of its read.
     expect(completion.redelivered).toBe(true);
+    expect(completion.justAccepted).toBe(false);
     const { calls, writes } = counted();
     expect(writes).toBe(0);
     expect(calls).toBe(6);

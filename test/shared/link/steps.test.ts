@@ -540,6 +540,145 @@ describe('patch-listeners', () => {
     }
   });
 
+  /** A link up to accepted endpoints, handed on like buy-endpoints' endpoints-accepted does. */
+  async function handedLink() {
+    const services = await createServices(cloud.deps, cloud.request, cloud.budget());
+    const bought = await buyEndpoints(
+      cloud.deps,
+      { instanceId: cloud.request.instanceId, client: cloud.request.client, services: services.services },
+      cloud.budget(),
+    );
+    if (bought.outcome !== 'accepted') throw new Error(`buy-endpoints: ${bought.outcome}`);
+    return {
+      instanceId: cloud.request.instanceId,
+      client: cloud.request.client,
+      endpoints: bought.links,
+      servicePhases: bought.servicePhases,
+      justAccepted: bought.justAccepted,
+    };
+  }
+
+  /** The deps with the calls patch-listeners makes traced: `start:name` and `end:name`, in order. */
+  function traced(fail: { modifyCrossVpc?: Error; listEndpoints?: Error } = {}) {
+    const trace: string[] = [];
+    const wrap =
+      <A extends unknown[], R>(name: string, call: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        trace.push(`start:${name}`);
+        try {
+          const failure = fail[name as keyof typeof fail];
+          if (failure) throw failure;
+          return await call(...args);
+        } finally {
+          trace.push(`end:${name}`);
+        }
+      };
+    const { dms, vpcep, vpc } = cloud.deps;
+    const deps = {
+      ...cloud.deps,
+      dms: {
+        ...dms,
+        showInstance: wrap('showInstance', dms.showInstance.bind(dms)),
+        modifyCrossVpc: wrap('modifyCrossVpc', dms.modifyCrossVpc.bind(dms)),
+      },
+      vpcep: { ...vpcep, listEndpoints: wrap('listEndpoints', vpcep.listEndpoints.bind(vpcep)) },
+      vpc: {
+        ...vpc,
+        createSecurityGroupRule: wrap('createSecurityGroupRule', vpc.createSecurityGroupRule.bind(vpc)),
+      },
+    };
+    return { deps, trace };
+  }
+
+  it('a first link lists its endpoints while it reads the instance, and sends the map and the rule together', async () => {
+    // Arrange
+    const input = await handedLink();
+    const { deps, trace } = traced();
+
+    // Act
+    const result = await patchListeners(deps, input, cloud.budget());
+
+    // Assert: two rounds of calls instead of four, each call made once.
+    expect(input.justAccepted).toBe(true);
+    expect(result.outcome).toBe('completed');
+    expect(trace).toEqual([
+      'start:listEndpoints',
+      'start:showInstance',
+      expect.stringMatching(/^end:/),
+      expect.stringMatching(/^end:/),
+      'start:modifyCrossVpc',
+      'start:createSecurityGroupRule',
+      expect.stringMatching(/^end:/),
+      expect.stringMatching(/^end:/),
+    ]);
+    expect(cloud.instance().brokers.every((b) => b.advertisedIp !== b.listenerIp)).toBe(true);
+  });
+
+  it('lists the endpoints again when the instance had to be waited for: the early listing is old by then', async () => {
+    // Arrange: the instance is restarting when the message arrives.
+    const input = await handedLink();
+    cloud.instance().status = 'RESTARTING';
+    cloud.instance().transitions = [{ at: cloud.emulator.clock.now() + 30_000, to: 'RUNNING' }];
+    const { deps, trace } = traced();
+
+    // Act
+    const result = await patchListeners(deps, input, cloud.budget());
+
+    // Assert: the listing the map is checked against comes after the instance was RUNNING.
+    expect(result.outcome).toBe('completed');
+    const listings = trace.flatMap((t, i) => (t === 'start:listEndpoints' ? [i] : []));
+    const reads = trace.flatMap((t, i) => (t === 'end:showInstance' ? [i] : []));
+    expect(listings).toHaveLength(2);
+    expect(reads.length).toBeGreaterThan(1);
+    expect(listings[1]).toBeGreaterThan(reads.at(-1)!);
+  });
+
+  it('a link unlinked meanwhile is stale even when the early listing failed', async () => {
+    // Arrange
+    const input = await handedLink();
+    await unlink(cloud.deps, cloud.request.instanceId, cloud.budget());
+    cloud.settle();
+    const { deps } = traced({ listEndpoints: new Error('listing failed') });
+
+    // Act
+    const result = await patchListeners(deps, input, cloud.budget());
+
+    // Assert: the listing's failure does not count, it was not needed.
+    expect(result.outcome).toBe('stale');
+  });
+
+  it('a failed early listing that the step needs fails it, before any write', async () => {
+    // Arrange
+    const input = await handedLink();
+    const failure = new Error('listing failed');
+    const { deps, trace } = traced({ listEndpoints: failure });
+
+    // Act
+    const error = await patchListeners(deps, input, cloud.budget()).catch((e: unknown) => e);
+
+    // Assert
+    expect(error).toBe(failure);
+    expect(trace.filter((t) => t.startsWith('start:'))).toEqual([
+      'start:listEndpoints',
+      'start:showInstance',
+    ]);
+  });
+
+  it('a failing modify is reported once the rule sent beside it is answered (no call left running)', async () => {
+    // Arrange
+    const input = await handedLink();
+    const boom = new Error('modify failed');
+    const { deps, trace } = traced({ modifyCrossVpc: boom });
+
+    // Act
+    const error = await patchListeners(deps, input, cloud.budget()).catch((e: unknown) => e);
+
+    // Assert: the modify's error, and the rule (idempotent, ours by description) was answered first.
+    expect(error).toBe(boom);
+    expect(trace).toContain('end:createSecurityGroupRule');
+    expect(trace.at(-1)).toMatch(/^end:/);
+  });
+
   it('marks a repeated completion as redelivered and sends no second map', async () => {
     await linkedUpToEndpoints();
     await patchListeners(cloud.deps, cloud.request, cloud.budget());
