@@ -39,6 +39,13 @@ export interface RetryOptions {
    * before its turn comes.
    */
   throttleRetries?: number;
+  /**
+   * The time a throttled call may still spend waiting, in ms (a function passes what is left of its
+   * invocation). When given, a throttled call is retried as long as its next wait fits in it, not
+   * `throttleRetries` times: under a burst of links a call's turn may come only after minutes, and
+   * the invocation's own timeout is the real limit.
+   */
+  throttleBudgetMs?: () => number;
   /** First backoff step in ms (default 300); doubles per retry. */
   baseDelayMs?: number;
   /** Backoff cap in ms (default 20000). */
@@ -152,6 +159,9 @@ function parseBody(data: unknown): unknown {
   }
 }
 
+/** A hard stop for throttled retries bounded by time (`throttleBudgetMs`): no call waits forever. */
+const MAX_THROTTLE_RETRIES = 1_000;
+
 export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
   const { service, projectId, credentials, logger } = options;
   const baseUrl = (
@@ -159,13 +169,24 @@ export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
   ).replace(/\/+$/, '');
   const retries = options.retry?.retries ?? 4;
   // `retries: 0` asks for no retries at all: the larger throttle budget applies only when retrying.
-  const throttleRetries =
-    retries === 0 && options.retry?.throttleRetries === undefined
+  const throttleBudgetMs = options.retry?.throttleBudgetMs;
+  const throttleRetries = throttleBudgetMs
+    ? MAX_THROTTLE_RETRIES
+    : retries === 0 && options.retry?.throttleRetries === undefined
       ? 0
       : Math.max(retries, options.retry?.throttleRetries ?? 10);
   const baseDelayMs = options.retry?.baseDelayMs ?? 300;
   const maxDelayMs = options.retry?.maxDelayMs ?? 20_000;
   const maxRetryAfterMs = options.retry?.maxRetryAfterMs ?? 120_000;
+  /** The wait before retry `retryCount` (1-based): its least part and the most jitter added to it. */
+  const waitBefore = (retryCount: number, retryAfter: number | undefined) => {
+    const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (retryCount - 1));
+    // "Equal jitter": at least half the step, so clients that collided spread out without stalling.
+    // With Retry-After, a little jitter on top: clients throttled together must not return together.
+    return retryAfter !== undefined
+      ? { least: Math.min(retryAfter, maxRetryAfterMs), jitter: Math.min(backoff, 1_000) }
+      : { least: backoff / 2, jitter: backoff / 2 };
+  };
   const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
 
   const instance: AxiosInstance = createAxiosInstance({
@@ -206,8 +227,15 @@ export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
     });
     // Instance busy is retryable only after the instance is RUNNING again: the caller waits.
     if (!mapped.retryable || mapped instanceof InstanceBusyError) return false;
-    // Throttled calls get more attempts than other failures (axios-retry counts up to the larger).
-    return mapped instanceof ThrottledError || retryCountOf(error) < retries;
+    // Throttled calls get more attempts than other failures (axios-retry counts up to the larger),
+    // or, with a time budget, as many as fit in it.
+    if (mapped instanceof ThrottledError) {
+      if (!throttleBudgetMs) return true;
+      const retryAfter = parseRetryAfter(error.response.headers?.['retry-after']);
+      const wait = waitBefore(retryCountOf(error) + 1, retryAfter);
+      return wait.least + wait.jitter < throttleBudgetMs();
+    }
+    return retryCountOf(error) < retries;
   };
 
   axiosRetry(instance, {
@@ -215,14 +243,8 @@ export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
     shouldResetTimeout: true,
     retryCondition: retryDecision,
     retryDelay: (retryCount, error) => {
-      const retryAfter = parseRetryAfter(error.response?.headers?.['retry-after']);
-      const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (retryCount - 1));
-      // "Equal jitter": at least half the step, so clients that collided spread out without stalling.
-      // With Retry-After, a little jitter on top: clients throttled together must not return together.
-      const delay =
-        retryAfter !== undefined
-          ? Math.min(retryAfter, maxRetryAfterMs) + Math.random() * Math.min(backoff, 1_000)
-          : backoff / 2 + (Math.random() * backoff) / 2;
+      const wait = waitBefore(retryCount, parseRetryAfter(error.response?.headers?.['retry-after']));
+      const delay = wait.least + Math.random() * wait.jitter;
       const ctx = contextOf(error.config);
       if (ctx) ctx.lastDelayMs = delay;
       return delay;

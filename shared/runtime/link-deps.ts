@@ -27,6 +27,11 @@ export interface LinkDepsInput {
   logger: Logger;
   /** The runtime's clock (kvlHandler passes it); default the system clock. */
   clock?: Clock;
+  /**
+   * The invocation (functions): a throttled cloud call may wait for its turn as long as the
+   * invocation has time left, instead of giving up after a fixed number of refusals.
+   */
+  context?: { getRemainingTimeInMillis(): number };
 }
 
 export interface LinkDepsOverrides {
@@ -44,11 +49,26 @@ export interface LinkDepsOverrides {
 }
 
 export function createLinkDeps(input: LinkDepsInput, overrides: LinkDepsOverrides = {}): FunctionDeps {
-  const { config, credentials, logger } = input;
+  const { config, credentials, logger, context } = input;
   const clock = overrides.clock ?? input.clock ?? systemClock;
+  const settings: LinkSettings = {
+    ...DEFAULT_SETTINGS,
+    pollIntervalMs: config.pollIntervalMs,
+    firstProbeAfterMs: config.firstProbeAfterMs,
+    acceptTimeoutMs: config.acceptTimeoutMs,
+    redriveAfterMs: config.redriveAfterMs,
+    ...overrides.settings,
+  };
+  // Under a burst (many links at once) throttling means "later": wait while the invocation has time,
+  // keeping the margin the steps keep for publishing. An override replaces the whole policy.
+  const retry: RetryOptions | undefined =
+    overrides.retry ??
+    (context
+      ? { throttleBudgetMs: () => context.getRemainingTimeInMillis() - 2 * settings.safetyMarginMs }
+      : undefined);
   const transport = {
     ...(overrides.timeoutMs === undefined ? {} : { timeoutMs: overrides.timeoutMs }),
-    ...(overrides.retry === undefined ? {} : { retry: overrides.retry }),
+    ...(retry === undefined ? {} : { retry }),
   };
   const clients = createCloudClients({
     region: config.region,
@@ -98,13 +118,6 @@ export function createLinkDeps(input: LinkDepsInput, overrides: LinkDepsOverride
     clock,
     logger,
     // The link settings' defaults are the domain's (DEFAULT_SETTINGS); config only carries overrides.
-    settings: {
-      ...DEFAULT_SETTINGS,
-      pollIntervalMs: config.pollIntervalMs,
-      firstProbeAfterMs: config.firstProbeAfterMs,
-      acceptTimeoutMs: config.acceptTimeoutMs,
-      redriveAfterMs: config.redriveAfterMs,
-      ...overrides.settings,
-    },
+    settings,
   };
 }

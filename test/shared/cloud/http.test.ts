@@ -480,6 +480,40 @@ describe('retries', () => {
     expect(received).toHaveLength(7);
   });
 
+  it('with a time budget, retries a throttled call as long as the next wait fits, past throttleRetries', async () => {
+    // Arrange: 20 throttles in a row (twice the default count), then success; plenty of time left.
+    for (let i = 0; i < 20; i++)
+      handlers.push(json(429, { error_code: 'APIGW.0308', error_msg: 'throttled' }));
+    handlers.push(json(200, { done: 1 }));
+    const http = client({
+      retry: { throttleRetries: 3, throttleBudgetMs: () => 60_000, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+
+    // Act
+    const response = await http.send({ method: 'GET', path: '/v1/{project_id}/quotas' });
+
+    // Assert
+    expect(response.body).toEqual({ done: 1 });
+    expect(received).toHaveLength(21);
+  });
+
+  it('with a time budget, gives up a throttled call once its next wait would not fit', async () => {
+    // Arrange: always throttled with Retry-After 1 s, capped at 5 ms to keep the test fast; the
+    // budget left shrinks below that wait at the third refusal.
+    fallback = json(429, { error_code: 'APIGW.0308', error_msg: 'throttled' }, { 'Retry-After': '1' });
+    const budgets = [5_000, 5_000, 3];
+    const http = client({
+      retry: { throttleBudgetMs: () => budgets.shift() ?? 0, maxRetryAfterMs: 5, baseDelayMs: 1 },
+    });
+
+    // Act
+    const error = await http.send({ method: 'GET', path: '/t' }).catch((e: unknown) => e);
+
+    // Assert: two retries fit; the third refusal is final.
+    expect(error).toBeInstanceOf(ThrottledError);
+    expect(received).toHaveLength(3);
+  });
+
   it('stops retrying other failures after `retries`, even with a larger throttle budget', async () => {
     // Arrange
     fallback = json(503, { error_code: 'EndPoint.0001', error_msg: 'system error' });
