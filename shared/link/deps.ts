@@ -56,13 +56,6 @@ export interface CloudCalls {
   vpc?: keyof VpcClient;
 }
 
-/** Every operation of every client: `LinkDepsFor<AllCalls>` is `LinkDeps`. */
-export interface AllCalls {
-  dms: keyof DmsClient;
-  vpcep: keyof VpcepClient;
-  vpc: keyof VpcClient;
-}
-
 type Called<C extends CloudCalls, S extends keyof CloudCalls> = C extends { [K in S]: infer M } ? M : never;
 
 /** VPCEP and VPC clients offering only the operations `C` names (the owner's, or a client account's). */
