@@ -218,10 +218,10 @@ export function bundleOptions(entry, outfile, { stubUnusedTransport = true } = {
  * Size budgets per bundle, in bytes (issue #15), checked by `npm run build` and by
  * test/scripts/bundle-budget.test.ts so CI fails a bundle that grows past them. Issue #15's goal for the
  * chain functions is 150 KB, not reached with axios (docs/BENCHMARKS.md §5 says what the bundles are
- * made of): the budget is the largest chain bundle today (create-services, 181.8 KB) plus a few KB, to
- * be lowered as they shrink. verify carries kafkajs (~206 KB of its 390 KB) and has its own.
+ * made of): the budget is the largest chain bundle today (patch-listeners, 180.7 KB) plus ~3 KB, to
+ * be lowered as they shrink. verify carries kafkajs (~206 KB of its 380 KB) and has its own.
  */
-export const BUNDLE_BUDGET_BYTES = { default: 185 * 1024, verify: 395 * 1024 };
+export const BUNDLE_BUDGET_BYTES = { default: 184 * 1024, verify: 395 * 1024 };
 
 /** The bundles of `results` (from buildFunctions) that exceed their budget. */
 export function overBudget(results) {

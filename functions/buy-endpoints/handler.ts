@@ -1,8 +1,31 @@
 /** services-ready → one endpoint per service in the client VPC; fast path → endpoints-accepted. */
+import { showInstance } from '../../shared/cloud/dms.js';
+import {
+  createEndpoint,
+  createResourceTags,
+  deleteEndpoint,
+  listEndpointServices,
+  listEndpoints,
+  queryResourcesByTags,
+} from '../../shared/cloud/vpcep.js';
 import { correlationOf } from '../../shared/events/cloudevents.js';
 import { buyEndpoints } from '../../shared/link/buy-endpoints.js';
 import { kvlHandler } from '../../shared/runtime/handler.js';
-import { createLinkDeps } from '../../shared/runtime/link-deps.js';
+import { linkDepsWith } from '../../shared/runtime/link-deps.js';
+
+/** This function's deps: its clients offer only the cloud operations its step calls. */
+const createDeps = linkDepsWith({
+  dms: { showInstance },
+  vpcep: {
+    listEndpointServices,
+    createEndpoint,
+    listEndpoints,
+    deleteEndpoint,
+    createResourceTags,
+    queryResourcesByTags,
+  },
+  vpc: {},
+});
 
 export const handler = kvlHandler(
   {
@@ -48,5 +71,5 @@ export const handler = kvlHandler(
       ];
     },
   },
-  { createDeps: createLinkDeps },
+  { createDeps },
 );

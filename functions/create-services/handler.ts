@@ -1,8 +1,34 @@
 /** Link request → validate, record the desired state, one endpoint service per broker → services-ready. */
+import { createInstanceTags, showInstance } from '../../shared/cloud/dms.js';
+import { getSubnet } from '../../shared/cloud/vpc.js';
+import {
+  addServicePermissions,
+  createEndpointService,
+  createResourceTags,
+  getQuotas,
+  listEndpointServices,
+  listEndpoints,
+  listServicePermissions,
+} from '../../shared/cloud/vpcep.js';
 import { correlationOf } from '../../shared/events/cloudevents.js';
 import { createServices } from '../../shared/link/create-services.js';
 import { kvlHandler } from '../../shared/runtime/handler.js';
-import { createLinkDeps } from '../../shared/runtime/link-deps.js';
+import { linkDepsWith } from '../../shared/runtime/link-deps.js';
+
+/** This function's deps: its clients offer only the cloud operations its step calls. */
+const createDeps = linkDepsWith({
+  dms: { showInstance, createInstanceTags },
+  vpcep: {
+    createEndpointService,
+    listEndpointServices,
+    addServicePermissions,
+    listServicePermissions,
+    listEndpoints,
+    createResourceTags,
+    getQuotas,
+  },
+  vpc: { getSubnet },
+});
 
 export const handler = kvlHandler(
   {
@@ -34,5 +60,5 @@ export const handler = kvlHandler(
       ];
     },
   },
-  { createDeps: createLinkDeps },
+  { createDeps },
 );

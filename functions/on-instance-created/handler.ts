@@ -2,12 +2,16 @@
  * CTS `DMS:kafka:createDMSInstanceTaskSuccess` → link the new instance when its tags declare a client
  * or the auto-link policy (`KVL_AUTOLINK_POLICY`) names one for it → link.requested; else a log line.
  */
+import { showInstance } from '../../shared/cloud/dms.js';
 import { checkInstanceCreatedTrace, decideAutoLink } from '../../shared/link/auto-link.js';
 import { InstanceNotFoundError } from '../../shared/link/errors.js';
 import { loadInstance } from '../../shared/link/instance.js';
 import { matchAutoLinkRule } from '../../shared/runtime/config.js';
 import { kvlHandler } from '../../shared/runtime/handler.js';
-import { createLinkDeps } from '../../shared/runtime/link-deps.js';
+import { linkDepsWith } from '../../shared/runtime/link-deps.js';
+
+/** This function's deps: its clients offer only the cloud operations its step calls. */
+const createDeps = linkDepsWith({ dms: { showInstance }, vpcep: {}, vpc: {} });
 
 export const handler = kvlHandler(
   {
@@ -49,5 +53,5 @@ export const handler = kvlHandler(
       return [tools.newEvent('kvl.link.requested', decision.request, { subject: instanceId })];
     },
   },
-  { createDeps: createLinkDeps },
+  { createDeps },
 );

@@ -1,7 +1,27 @@
 /** endpoints-accepted → verified full advertised map, security group rule → link.completed. */
+import { createInstanceTags, modifyCrossVpc, showInstance } from '../../shared/cloud/dms.js';
+import {
+  createSecurityGroupRule,
+  insertNetworkAclRules,
+  listNetworkAcls,
+  listSecurityGroupRules,
+} from '../../shared/cloud/vpc.js';
+import {
+  createResourceTags,
+  listEndpointServices,
+  listEndpoints,
+  queryResourcesByTags,
+} from '../../shared/cloud/vpcep.js';
 import { patchListeners } from '../../shared/link/patch-listeners.js';
 import { kvlHandler } from '../../shared/runtime/handler.js';
-import { createLinkDeps } from '../../shared/runtime/link-deps.js';
+import { linkDepsWith } from '../../shared/runtime/link-deps.js';
+
+/** This function's deps: its clients offer only the cloud operations its step calls. */
+const createDeps = linkDepsWith({
+  dms: { showInstance, modifyCrossVpc, createInstanceTags },
+  vpcep: { listEndpointServices, listEndpoints, createResourceTags, queryResourcesByTags },
+  vpc: { createSecurityGroupRule, listSecurityGroupRules, listNetworkAcls, insertNetworkAclRules },
+});
 
 export const handler = kvlHandler(
   {
@@ -53,5 +73,5 @@ export const handler = kvlHandler(
       ];
     },
   },
-  { createDeps: createLinkDeps },
+  { createDeps },
 );

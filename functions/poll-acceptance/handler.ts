@@ -5,10 +5,19 @@
  * publishes them.
  */
 
+import { showInstance } from '../../shared/cloud/dms.js';
+import { createResourceTags, listEndpoints, queryResourcesByTags } from '../../shared/cloud/vpcep.js';
 import type { CloudEvent } from '../../shared/events/cloudevents.js';
 import { pollAcceptanceTick, STEP_POLL_ACCEPTANCE } from '../../shared/link/poll-acceptance.js';
 import { kvlHandler } from '../../shared/runtime/handler.js';
-import { createLinkDeps } from '../../shared/runtime/link-deps.js';
+import { linkDepsWith } from '../../shared/runtime/link-deps.js';
+
+/** This function's deps: its clients offer only the cloud operations its step calls. */
+const createDeps = linkDepsWith({
+  dms: { showInstance },
+  vpcep: { listEndpoints, createResourceTags, queryResourcesByTags },
+  vpc: {},
+});
 
 export const handler = kvlHandler(
   {
@@ -62,5 +71,5 @@ export const handler = kvlHandler(
       return events;
     },
   },
-  { createDeps: createLinkDeps },
+  { createDeps },
 );

@@ -7,11 +7,19 @@
  * shared/runtime/config.ts); a trigger's `user_event` (`{"repair": false}`) wins over it, so a
  * report-only timer can sit next to the repairing one.
  */
+import { listInstances } from '../../shared/cloud/dms.js';
+import { listSecurityGroupRules } from '../../shared/cloud/vpc.js';
+import {
+  deleteEndpoint,
+  deleteEndpointService,
+  listEndpointServices,
+  listEndpoints,
+} from '../../shared/cloud/vpcep.js';
 import type { CloudEvent } from '../../shared/events/cloudevents.js';
 import type { TimerInfo } from '../../shared/events/envelopes.js';
 import { reconcile, reconcileReportData } from '../../shared/link/reconcile.js';
 import { kvlHandler } from '../../shared/runtime/handler.js';
-import { createLinkDeps } from '../../shared/runtime/link-deps.js';
+import { linkDepsWith } from '../../shared/runtime/link-deps.js';
 
 function repairWanted(timer: TimerInfo, configured: boolean): boolean {
   const payload = timer.payload;
@@ -21,6 +29,13 @@ function repairWanted(timer: TimerInfo, configured: boolean): boolean {
   }
   return configured;
 }
+
+/** This function's deps: its clients offer only the cloud operations its step calls. */
+const createDeps = linkDepsWith({
+  dms: { listInstances },
+  vpcep: { listEndpointServices, deleteEndpointService, listEndpoints, deleteEndpoint },
+  vpc: { listSecurityGroupRules },
+});
 
 export const handler = kvlHandler(
   {
@@ -49,5 +64,5 @@ export const handler = kvlHandler(
       return events;
     },
   },
-  { createDeps: createLinkDeps },
+  { createDeps },
 );

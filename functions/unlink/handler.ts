@@ -1,7 +1,32 @@
 /** unlink-requests → the reverse of a link (safe on half-linked and deleted instances) → link.removed. */
+import {
+  createInstanceTags,
+  deleteInstanceTags,
+  listInstances,
+  modifyCrossVpc,
+  showInstance,
+} from '../../shared/cloud/dms.js';
+import {
+  deleteSecurityGroupRule,
+  listSecurityGroupRules,
+  removeNetworkAclRules,
+} from '../../shared/cloud/vpc.js';
+import {
+  deleteEndpoint,
+  deleteEndpointService,
+  listEndpointServices,
+  listEndpoints,
+} from '../../shared/cloud/vpcep.js';
 import { unlink } from '../../shared/link/unlink.js';
 import { kvlHandler } from '../../shared/runtime/handler.js';
-import { createLinkDeps } from '../../shared/runtime/link-deps.js';
+import { linkDepsWith } from '../../shared/runtime/link-deps.js';
+
+/** This function's deps: its clients offer only the cloud operations its step calls. */
+const createDeps = linkDepsWith({
+  dms: { showInstance, listInstances, modifyCrossVpc, createInstanceTags, deleteInstanceTags },
+  vpcep: { listEndpointServices, deleteEndpointService, listEndpoints, deleteEndpoint },
+  vpc: { listSecurityGroupRules, deleteSecurityGroupRule, removeNetworkAclRules },
+});
 
 export const handler = kvlHandler(
   {
@@ -25,5 +50,5 @@ export const handler = kvlHandler(
       ];
     },
   },
-  { createDeps: createLinkDeps },
+  { createDeps },
 );

@@ -12,6 +12,8 @@
  * `KVL_VERIFY_ROLLBACK=true`: a fresh link (kvl.link.completed) that fails verify gets its previous
  * advertised map back and ends `kvl.link.failed` (step `verify`), besides `kvl.link.unhealthy`.
  */
+import { listInstances, modifyCrossVpc, showInstance } from '../../shared/cloud/dms.js';
+import { listEndpointServices, listEndpoints } from '../../shared/cloud/vpcep.js';
 import type { CloudEvent } from '../../shared/events/cloudevents.js';
 import { EVENT_TYPES } from '../../shared/events/cloudevents.js';
 import { unwrapEnvelope } from '../../shared/events/envelopes.js';
@@ -21,7 +23,7 @@ import { desiredLinkOf } from '../../shared/link/desired.js';
 import { rollbackAdvertised, verificationData, verifyLink } from '../../shared/link/verify.js';
 import { ConfigError, createReader } from '../../shared/runtime/config.js';
 import { type HandlerTools, kvlHandler } from '../../shared/runtime/handler.js';
-import { createLinkDeps, type FunctionDeps } from '../../shared/runtime/link-deps.js';
+import { linkDepsWith } from '../../shared/runtime/link-deps.js';
 
 export const VERIFY_CLIENT_VPC_ENV = 'KVL_VERIFY_CLIENT_VPC';
 export const VERIFY_ROLLBACK_ENV = 'KVL_VERIFY_ROLLBACK';
@@ -44,7 +46,7 @@ const KAFKA_ENV = [
 async function verifyOne(
   instanceId: string,
   trigger: 'link-completed' | 'timer',
-  deps: FunctionDeps,
+  deps: ReturnType<typeof createDeps>,
   tools: HandlerTools,
 ): Promise<CloudEvent[]> {
   const read = createReader({ context: tools.context.fg });
@@ -87,6 +89,13 @@ function clientVpcOf(tools: HandlerTools): string | undefined {
   return vpc;
 }
 
+/** This function's deps: its clients offer only the cloud operations its step calls. */
+const createDeps = linkDepsWith({
+  dms: { showInstance, listInstances, modifyCrossVpc },
+  vpcep: { listEndpointServices, listEndpoints },
+  vpc: {},
+});
+
 /** Every event of the events topic arrives here; only `kvl.link.completed` is acted on. */
 const onEvents = kvlHandler(
   {
@@ -99,7 +108,7 @@ const onEvents = kvlHandler(
       return verifyOne(event.data.instanceId, 'link-completed', deps, tools);
     },
   },
-  { createDeps: createLinkDeps },
+  { createDeps },
 );
 
 /** Continuous health: every instance whose tags link it to this function's VPC. */
@@ -117,7 +126,7 @@ const onTimer = kvlHandler(
       return events;
     },
   },
-  { createDeps: createLinkDeps },
+  { createDeps },
 );
 
 function isTimer(event: unknown): boolean {

@@ -97,13 +97,21 @@ export interface AgencyClientsOptions {
   retry?: RetryOptions;
 }
 
+/** The account that owns an agency, reached through it: its project and a signed CloudHttp per service. */
+export interface AgencyAccount {
+  domainId: string;
+  agencyName: string;
+  projectId: string;
+  http(service: 'vpcep' | 'vpc'): CloudHttp;
+}
+
 /**
- * Clients of the account that owns the agency, in its project of `region`. A request refused as
+ * Connects to the account that owns the agency, in its project of `region`. A request refused as
  * unauthenticated (credentials expired earlier than this clock thought, e.g. after a long pause) is
  * sent once more with freshly assumed credentials; a 401 is answered before anything is done, so
  * repeating it is safe.
  */
-export async function createAgencyClients(options: AgencyClientsOptions): Promise<AccountClients> {
+export async function connectAgency(options: AgencyClientsOptions): Promise<AgencyAccount> {
   const credentials = fromAgency({
     iam: options.ownerIam,
     domainId: options.domainId,
@@ -143,7 +151,12 @@ export async function createAgencyClients(options: AgencyClientsOptions): Promis
     domainId: options.domainId,
     agencyName: options.agencyName,
     projectId,
-    vpcep: createVpcepClient(http('vpcep', projectId)),
-    vpc: createVpcClient(http('vpc', projectId)),
+    http: (service) => http(service, projectId),
   };
+}
+
+/** The VPCEP and VPC clients (every operation) of the account that owns the agency. */
+export async function createAgencyClients(options: AgencyClientsOptions): Promise<AccountClients> {
+  const { http, ...account } = await connectAgency(options);
+  return { ...account, vpcep: createVpcepClient(http('vpcep')), vpc: createVpcClient(http('vpc')) };
 }

@@ -4,6 +4,7 @@
  */
 import * as z from '../zod.js';
 import { CrossVpcModifyError } from './errors.js';
+import { bindOperations, type Operation } from './operations.js';
 import type {
   CloudHttp,
   CrossVpcModifyResult,
@@ -36,59 +37,72 @@ export class CrossVpcInfoError extends Error {
 
 /* ------------------------------------------------------------------ wire schemas */
 
+// Each schema is built on first use (`z.lazy`, marked pure): a function bundle whose operations never
+// parse it drops it (operations.ts).
+
 /** One instance as returned by show-instance and inside list-instances (only what we read is typed). */
-export const DmsInstanceSchema = z.looseObject({
-  instance_id: z.string().check(z.minLength(1)),
-  name: z.nullish(z.string()),
-  status: z.string(),
-  vpc_id: z.nullish(z.string()),
-  subnet_id: z.nullish(z.string()),
-  security_group_id: z.nullish(z.string()),
-  enterprise_project_id: z.nullish(z.string()),
-  broker_num: z.nullish(numberish),
-  ssl_enable: z.nullish(booleanish),
-  kafka_security_protocol: z.nullish(z.string()),
-  sasl_enabled_mechanisms: z.nullish(z.array(z.string())),
-  // A JSON document encoded as a string; "" right after creation.
-  cross_vpc_info: z.nullish(z.string()),
-  tags: TagListSchema,
-  // Documented as strings (epoch ms / counts) although they look numeric.
-  created_at: z.nullish(numberish),
-  partition_num: z.nullish(numberish),
-});
-
-export const DmsShowInstanceResponseSchema = DmsInstanceSchema;
-
-export const DmsListInstancesResponseSchema = z.looseObject({
-  instances: z.nullish(z.array(DmsInstanceSchema)),
-  instance_num: z.nullish(numberish),
-});
-
-/** The decoded content of `cross_vpc_info`: listener IP -> broker listener. */
-export const CrossVpcInfoSchema = z.record(
-  z.string(),
+export const DmsInstanceSchema = /* @__PURE__ */ z.lazy(() =>
   z.looseObject({
-    advertised_ip: z.string(),
-    port: numberish,
-    port_id: z.string(),
+    instance_id: z.string().check(z.minLength(1)),
+    name: z.nullish(z.string()),
+    status: z.string(),
+    vpc_id: z.nullish(z.string()),
+    subnet_id: z.nullish(z.string()),
+    security_group_id: z.nullish(z.string()),
+    enterprise_project_id: z.nullish(z.string()),
+    broker_num: z.nullish(numberish),
+    ssl_enable: z.nullish(booleanish),
+    kafka_security_protocol: z.nullish(z.string()),
+    sasl_enabled_mechanisms: z.nullish(z.array(z.string())),
+    // A JSON document encoded as a string; "" right after creation.
+    cross_vpc_info: z.nullish(z.string()),
+    tags: TagListSchema,
+    // Documented as strings (epoch ms / counts) although they look numeric.
+    created_at: z.nullish(numberish),
+    partition_num: z.nullish(numberish),
   }),
 );
 
-export const DmsModifyCrossVpcResponseSchema = z.looseObject({
-  success: booleanish,
-  results: z.nullish(
-    z.array(
-      z.looseObject({
-        ip: z.string(),
-        advertised_ip: z.nullish(z.string()),
-        success: booleanish,
-      }),
-    ),
+export const DmsShowInstanceResponseSchema = DmsInstanceSchema;
+
+export const DmsListInstancesResponseSchema = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    instances: z.nullish(z.array(DmsInstanceSchema)),
+    instance_num: z.nullish(numberish),
+  }),
+);
+
+/** The decoded content of `cross_vpc_info`: listener IP -> broker listener. */
+export const CrossVpcInfoSchema = /* @__PURE__ */ z.lazy(() =>
+  z.record(
+    z.string(),
+    z.looseObject({
+      advertised_ip: z.string(),
+      port: numberish,
+      port_id: z.string(),
+    }),
   ),
-});
+);
+
+export const DmsModifyCrossVpcResponseSchema = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    success: booleanish,
+    results: z.nullish(
+      z.array(
+        z.looseObject({
+          ip: z.string(),
+          advertised_ip: z.nullish(z.string()),
+          success: booleanish,
+        }),
+      ),
+    ),
+  }),
+);
 
 /** Tag action (204, no body); tolerate a JSON object from a proxy or a newer API. */
-export const DmsTagActionResponseSchema = z.union([z.undefined(), z.null(), z.looseObject({})]);
+export const DmsTagActionResponseSchema = /* @__PURE__ */ z.lazy(() =>
+  z.union([z.undefined(), z.null(), z.looseObject({})]),
+);
 
 /* ------------------------------------------------------------------ request bodies */
 
@@ -188,88 +202,103 @@ export function toKafkaInstance(wire: z.output<typeof DmsInstanceSchema>): Kafka
   return instance;
 }
 
+/* ------------------------------------------------------------------ operations */
+
+type DmsOperation<K extends keyof DmsClient> = Operation<DmsClient[K]>;
+
+const instancePath = (instanceId: string): string =>
+  `/v2/{project_id}/instances/${assertId('instanceId', instanceId)}`;
+const tagsPath = (instanceId: string): string =>
+  `/v2/{project_id}/kafka/${assertId('instanceId', instanceId)}/tags`;
+
+async function tagAction(
+  http: CloudHttp,
+  instanceId: string,
+  action: 'create' | 'delete',
+  tags: ReadonlyArray<{ key: string; value?: string }>,
+): Promise<void> {
+  const path = `${tagsPath(instanceId)}/action`;
+  // An empty tag list is rejected by the API; nothing to do is not an error.
+  if (tags.length === 0) return;
+  const response = await http.send({ method: 'POST', path, body: buildTagActionBody(action, tags) });
+  parseBody(DmsTagActionResponseSchema, response, 'dms', `${action} instance tags`);
+}
+
+export const showInstance: DmsOperation<'showInstance'> = async (http, instanceId) => {
+  const response = await http.send({ method: 'GET', path: instancePath(instanceId) });
+  return toKafkaInstance(parseBody(DmsShowInstanceResponseSchema, response, 'dms', 'show instance'));
+};
+
+export const listInstances: DmsOperation<'listInstances'> = async (
+  http,
+  filter: ListInstancesFilter = {},
+) => {
+  // limit 1–50 (DMS.10240042 above) [GSDK services/kafka/v2/model/model_list_instances_request.go].
+  const INSTANCES_PAGE_SIZE = 50;
+  const wires = await collectOffsetPages('dms list instances', INSTANCES_PAGE_SIZE, async (offset, limit) => {
+    const response = await http.send({
+      method: 'GET',
+      path: '/v2/{project_id}/instances',
+      query: {
+        engine: 'kafka',
+        name: filter.name,
+        status: filter.status,
+        enterprise_project_id: filter.enterpriseProjectId,
+        offset,
+        limit,
+      },
+    });
+    const page = parseBody(DmsListInstancesResponseSchema, response, 'dms', 'list instances');
+    return { items: page.instances ?? [], total: page.instance_num ?? undefined };
+  });
+  return wires.map(toKafkaInstance);
+};
+
+export const modifyCrossVpc: DmsOperation<'modifyCrossVpc'> = async (
+  http,
+  instanceId,
+  advertised,
+): Promise<CrossVpcModifyResult> => {
+  const path = `${instancePath(instanceId)}/crossvpc/modify`;
+  const response = await http.send({ method: 'POST', path, body: buildModifyCrossVpcBody(advertised) });
+  const wire = parseBody(DmsModifyCrossVpcResponseSchema, response, 'dms', 'modify cross-VPC listeners');
+  const result: CrossVpcModifyResult = {
+    success: wire.success,
+    results: (wire.results ?? []).map((item) => ({
+      ip: item.ip,
+      advertisedIp: item.advertised_ip ?? '',
+      success: item.success,
+    })),
+  };
+  const failed = result.results.filter((item) => !item.success).map((item) => item.ip);
+  if (!result.success && failed.length === 0) {
+    // Overall failure without a per-IP culprit: every listener we did not see succeed is suspect.
+    const succeeded = new Set(result.results.filter((item) => item.success).map((item) => item.ip));
+    failed.push(...Object.keys(advertised).filter((ip) => !succeeded.has(ip)));
+  }
+  if (!result.success || failed.length > 0) {
+    throw new CrossVpcModifyError(instanceId, failed.sort(compareIp), result);
+  }
+  return result;
+};
+
+export const createInstanceTags: DmsOperation<'createInstanceTags'> = (http, instanceId, tags) =>
+  tagAction(http, instanceId, 'create', tags);
+
+export const deleteInstanceTags: DmsOperation<'deleteInstanceTags'> = (http, instanceId, tags) =>
+  tagAction(http, instanceId, 'delete', tags);
+
 /* ------------------------------------------------------------------ client */
 
+/** Every DMS operation (the client's methods). */
+export const DMS_OPERATIONS = {
+  showInstance,
+  listInstances,
+  modifyCrossVpc,
+  createInstanceTags,
+  deleteInstanceTags,
+};
+
 export function createDmsClient(http: CloudHttp): DmsClient {
-  const instancePath = (instanceId: string): string =>
-    `/v2/{project_id}/instances/${assertId('instanceId', instanceId)}`;
-  const tagsPath = (instanceId: string): string =>
-    `/v2/{project_id}/kafka/${assertId('instanceId', instanceId)}/tags`;
-
-  async function tagAction(
-    instanceId: string,
-    action: 'create' | 'delete',
-    tags: ReadonlyArray<{ key: string; value?: string }>,
-  ): Promise<void> {
-    const path = `${tagsPath(instanceId)}/action`;
-    // An empty tag list is rejected by the API; nothing to do is not an error.
-    if (tags.length === 0) return;
-    const response = await http.send({ method: 'POST', path, body: buildTagActionBody(action, tags) });
-    parseBody(DmsTagActionResponseSchema, response, 'dms', `${action} instance tags`);
-  }
-
-  return {
-    async showInstance(instanceId) {
-      const response = await http.send({ method: 'GET', path: instancePath(instanceId) });
-      return toKafkaInstance(parseBody(DmsShowInstanceResponseSchema, response, 'dms', 'show instance'));
-    },
-
-    async listInstances(filter: ListInstancesFilter = {}) {
-      // limit 1–50 (DMS.10240042 above) [GSDK services/kafka/v2/model/model_list_instances_request.go].
-      const INSTANCES_PAGE_SIZE = 50;
-      const wires = await collectOffsetPages(
-        'dms list instances',
-        INSTANCES_PAGE_SIZE,
-        async (offset, limit) => {
-          const response = await http.send({
-            method: 'GET',
-            path: '/v2/{project_id}/instances',
-            query: {
-              engine: 'kafka',
-              name: filter.name,
-              status: filter.status,
-              enterprise_project_id: filter.enterpriseProjectId,
-              offset,
-              limit,
-            },
-          });
-          const page = parseBody(DmsListInstancesResponseSchema, response, 'dms', 'list instances');
-          return { items: page.instances ?? [], total: page.instance_num ?? undefined };
-        },
-      );
-      return wires.map(toKafkaInstance);
-    },
-
-    async modifyCrossVpc(instanceId, advertised): Promise<CrossVpcModifyResult> {
-      const path = `${instancePath(instanceId)}/crossvpc/modify`;
-      const response = await http.send({ method: 'POST', path, body: buildModifyCrossVpcBody(advertised) });
-      const wire = parseBody(DmsModifyCrossVpcResponseSchema, response, 'dms', 'modify cross-VPC listeners');
-      const result: CrossVpcModifyResult = {
-        success: wire.success,
-        results: (wire.results ?? []).map((item) => ({
-          ip: item.ip,
-          advertisedIp: item.advertised_ip ?? '',
-          success: item.success,
-        })),
-      };
-      const failed = result.results.filter((item) => !item.success).map((item) => item.ip);
-      if (!result.success && failed.length === 0) {
-        // Overall failure without a per-IP culprit: every listener we did not see succeed is suspect.
-        const succeeded = new Set(result.results.filter((item) => item.success).map((item) => item.ip));
-        failed.push(...Object.keys(advertised).filter((ip) => !succeeded.has(ip)));
-      }
-      if (!result.success || failed.length > 0) {
-        throw new CrossVpcModifyError(instanceId, failed.sort(compareIp), result);
-      }
-      return result;
-    },
-
-    createInstanceTags(instanceId, tags) {
-      return tagAction(instanceId, 'create', tags);
-    },
-
-    deleteInstanceTags(instanceId, tags) {
-      return tagAction(instanceId, 'delete', tags);
-    },
-  };
+  return bindOperations(http, DMS_OPERATIONS);
 }

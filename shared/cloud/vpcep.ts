@@ -4,6 +4,7 @@
  * the OTC/Huawei API reference and the documented examples in reference/examples.
  */
 import * as z from '../zod.js';
+import { bindOperations, type Operation } from './operations.js';
 import type {
   CloudErrorDetail,
   CloudHttp,
@@ -37,136 +38,165 @@ import {
 
 /* ------------------------------------------------------------------ wire schemas */
 
+// Each schema is built on first use (`z.lazy`, marked pure): a function bundle whose operations never
+// parse it drops it (operations.ts).
+
 /**
  * `error[]` of a failed resource. Two documented shapes: a service reports `{code, message}` (GSDK
  * vpcep/v1 model_error.go via model_service_list.go); endpoints and connections report
  * `{error_code, error_message}` (model_query_error.go via model_endpoint_response_body.go and
  * model_connection_endpoints.go). Both are accepted on every resource.
  */
-const ErrorListSchema = z.nullish(
-  z.array(
-    z.looseObject({
-      code: z.nullish(z.string()),
-      message: z.nullish(z.string()),
-      error_code: z.nullish(z.string()),
-      error_message: z.nullish(z.string()),
-      error_msg: z.nullish(z.string()),
-    }),
+const ErrorListSchema = /* @__PURE__ */ z.lazy(() =>
+  z.nullish(
+    z.array(
+      z.looseObject({
+        code: z.nullish(z.string()),
+        message: z.nullish(z.string()),
+        error_code: z.nullish(z.string()),
+        error_message: z.nullish(z.string()),
+        error_msg: z.nullish(z.string()),
+      }),
+    ),
   ),
 );
 
-export const VpcepPortSchema = z.looseObject({
-  client_port: numberish,
-  server_port: numberish,
-  protocol: z.nullish(z.string()),
-});
+export const VpcepPortSchema = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    client_port: numberish,
+    server_port: numberish,
+    protocol: z.nullish(z.string()),
+  }),
+);
 
-export const VpcepServiceSchema = z.looseObject({
-  id: z.string().check(z.minLength(1)),
-  service_name: z.nullish(z.string()),
-  port_id: z.nullish(z.string()),
-  vpc_id: z.nullish(z.string()),
-  status: z.string(),
-  server_type: z.nullish(z.string()),
-  service_type: z.nullish(z.string()),
-  approval_enabled: z.nullish(booleanish),
-  ports: z.nullish(z.array(VpcepPortSchema)),
-  tags: TagListSchema,
-  connection_count: z.nullish(numberish),
-  created_at: z.nullish(z.string()),
-  error: ErrorListSchema,
-});
+export const VpcepServiceSchema = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    id: z.string().check(z.minLength(1)),
+    service_name: z.nullish(z.string()),
+    port_id: z.nullish(z.string()),
+    vpc_id: z.nullish(z.string()),
+    status: z.string(),
+    server_type: z.nullish(z.string()),
+    service_type: z.nullish(z.string()),
+    approval_enabled: z.nullish(booleanish),
+    ports: z.nullish(z.array(VpcepPortSchema)),
+    tags: TagListSchema,
+    connection_count: z.nullish(numberish),
+    created_at: z.nullish(z.string()),
+    error: ErrorListSchema,
+  }),
+);
 
-export const VpcepListServicesResponseSchema = z.looseObject({
-  endpoint_services: z.nullish(z.array(VpcepServiceSchema)),
-  total_count: z.nullish(numberish),
-});
+export const VpcepListServicesResponseSchema = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    endpoint_services: z.nullish(z.array(VpcepServiceSchema)),
+    total_count: z.nullish(numberish),
+  }),
+);
 
-export const VpcepEndpointSchema = z.looseObject({
-  id: z.string().check(z.minLength(1)),
-  status: z.string(),
-  ip: z.nullish(z.string()),
-  endpoint_service_id: z.nullish(z.string()),
-  endpoint_service_name: z.nullish(z.string()),
-  vpc_id: z.nullish(z.string()),
-  subnet_id: z.nullish(z.string()),
-  // Up to 12 digits in the docs (322312312312): still exact as a JS number.
-  marker_id: z.nullish(numberish),
-  // A boolean in create/details, the string "true" in the list example.
-  enable_dns: z.nullish(booleanish),
-  tags: TagListSchema,
-  created_at: z.nullish(z.string()),
-  error: ErrorListSchema,
-});
+export const VpcepEndpointSchema = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    id: z.string().check(z.minLength(1)),
+    status: z.string(),
+    ip: z.nullish(z.string()),
+    endpoint_service_id: z.nullish(z.string()),
+    endpoint_service_name: z.nullish(z.string()),
+    vpc_id: z.nullish(z.string()),
+    subnet_id: z.nullish(z.string()),
+    // Up to 12 digits in the docs (322312312312): still exact as a JS number.
+    marker_id: z.nullish(numberish),
+    // A boolean in create/details, the string "true" in the list example.
+    enable_dns: z.nullish(booleanish),
+    tags: TagListSchema,
+    created_at: z.nullish(z.string()),
+    error: ErrorListSchema,
+  }),
+);
 
-export const VpcepListEndpointsResponseSchema = z.looseObject({
-  endpoints: z.nullish(z.array(VpcepEndpointSchema)),
-  total_count: z.nullish(numberish),
-});
+export const VpcepListEndpointsResponseSchema = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    endpoints: z.nullish(z.array(VpcepEndpointSchema)),
+    total_count: z.nullish(numberish),
+  }),
+);
 
-export const VpcepConnectionSchema = z.looseObject({
-  id: z.string().check(z.minLength(1)),
-  marker_id: z.nullish(numberish),
-  status: z.string(),
-  domain_id: z.nullish(z.string()),
-  error: ErrorListSchema,
-});
+export const VpcepConnectionSchema = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    id: z.string().check(z.minLength(1)),
+    marker_id: z.nullish(numberish),
+    status: z.string(),
+    domain_id: z.nullish(z.string()),
+    error: ErrorListSchema,
+  }),
+);
 
-export const VpcepListConnectionsResponseSchema = z.looseObject({
-  connections: z.nullish(z.array(VpcepConnectionSchema)),
-  total_count: z.nullish(numberish),
-});
+export const VpcepListConnectionsResponseSchema = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    connections: z.nullish(z.array(VpcepConnectionSchema)),
+    total_count: z.nullish(numberish),
+  }),
+);
 
-export const VpcepListPermissionsResponseSchema = z.looseObject({
-  permissions: z.nullish(
-    z.array(
-      z.looseObject({
-        id: z.nullish(z.string()),
-        permission: z.string(),
-        permission_type: z.nullish(z.string()),
-        description: z.nullish(z.string()),
-      }),
-    ),
-  ),
-  total_count: z.nullish(numberish),
-});
-
-export const VpcepPermissionActionResponseSchema = z.looseObject({
-  permissions: z.nullish(z.array(z.string())),
-  permission_type: z.nullish(z.string()),
-});
-
-export const VpcepResourceInstancesResponseSchema = z.looseObject({
-  resources: z.nullish(
-    z.array(
-      z.looseObject({
-        resource_id: z.string(),
-        resource_name: z.nullish(z.string()),
-        // Documented as `null`; its content is not part of the contract.
-        resource_detail: z.optional(z.unknown()),
-        tags: TagListSchema,
-      }),
-    ),
-  ),
-  total_count: z.nullish(numberish),
-});
-
-export const VpcepQuotaResponseSchema = z.looseObject({
-  quotas: z.looseObject({
-    resources: z.nullish(
+export const VpcepListPermissionsResponseSchema = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    permissions: z.nullish(
       z.array(
         z.looseObject({
-          type: z.string(),
-          used: numberish,
-          quota: numberish,
+          id: z.nullish(z.string()),
+          permission: z.string(),
+          permission_type: z.nullish(z.string()),
+          description: z.nullish(z.string()),
         }),
       ),
     ),
+    total_count: z.nullish(numberish),
   }),
-});
+);
+
+export const VpcepPermissionActionResponseSchema = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    permissions: z.nullish(z.array(z.string())),
+    permission_type: z.nullish(z.string()),
+  }),
+);
+
+export const VpcepResourceInstancesResponseSchema = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    resources: z.nullish(
+      z.array(
+        z.looseObject({
+          resource_id: z.string(),
+          resource_name: z.nullish(z.string()),
+          // Documented as `null`; its content is not part of the contract.
+          resource_detail: z.optional(z.unknown()),
+          tags: TagListSchema,
+        }),
+      ),
+    ),
+    total_count: z.nullish(numberish),
+  }),
+);
+
+export const VpcepQuotaResponseSchema = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    quotas: z.looseObject({
+      resources: z.nullish(
+        z.array(
+          z.looseObject({
+            type: z.string(),
+            used: numberish,
+            quota: numberish,
+          }),
+        ),
+      ),
+    }),
+  }),
+);
 
 /** Deletes and tag actions: 200 or 204 with no body; tolerate a JSON object too. */
-export const VpcepEmptyResponseSchema = z.union([z.undefined(), z.null(), z.looseObject({})]);
+export const VpcepEmptyResponseSchema = /* @__PURE__ */ z.lazy(() =>
+  z.union([z.undefined(), z.null(), z.looseObject({})]),
+);
 
 /* ------------------------------------------------------------------ request limits */
 
@@ -395,7 +425,9 @@ function toConnection(wire: z.output<typeof VpcepConnectionSchema>): ServiceConn
   return connection;
 }
 
-/* ------------------------------------------------------------------ client */
+/* ------------------------------------------------------------------ operations */
+
+type VpcepOperation<K extends keyof VpcepClient> = Operation<VpcepClient[K]>;
 
 const RESOURCE_TYPES: ReadonlySet<string> = new Set<VpcepResourceType>(['endpoint_service', 'endpoint']);
 
@@ -406,236 +438,273 @@ function resourceTypeSegment(type: VpcepResourceType): string {
   return type;
 }
 
-export function createVpcepClient(http: CloudHttp): VpcepClient {
-  const servicePath = (serviceId: string): string =>
-    `/v1/{project_id}/vpc-endpoint-services/${assertId('serviceId', serviceId)}`;
-  const endpointPath = (endpointId: string): string =>
-    `/v1/{project_id}/vpc-endpoints/${assertId('endpointId', endpointId)}`;
+const servicePath = (serviceId: string): string =>
+  `/v1/{project_id}/vpc-endpoint-services/${assertId('serviceId', serviceId)}`;
+const endpointPath = (endpointId: string): string =>
+  `/v1/{project_id}/vpc-endpoints/${assertId('endpointId', endpointId)}`;
 
-  async function sendEmpty(request: Parameters<CloudHttp['send']>[0], operation: string): Promise<void> {
-    const response = await http.send(request);
-    parseBody(VpcepEmptyResponseSchema, response, 'vpcep', operation);
-  }
+async function sendEmpty(
+  http: CloudHttp,
+  request: Parameters<CloudHttp['send']>[0],
+  operation: string,
+): Promise<void> {
+  const response = await http.send(request);
+  parseBody(VpcepEmptyResponseSchema, response, 'vpcep', operation);
+}
 
-  async function permissionAction(
-    serviceId: string,
-    action: 'add' | 'remove',
-    permissions: readonly string[],
-  ): Promise<void> {
-    const path = `${servicePath(serviceId)}/permissions/action`;
-    // The API rejects an empty list (EndPoint.3036); nothing to change is not an error.
-    if (permissions.length === 0) return;
-    const response = await http.send({
-      method: 'POST',
-      path,
-      body: buildPermissionActionBody(action, permissions),
-    });
-    parseBody(VpcepPermissionActionResponseSchema, response, 'vpcep', `${action} service permissions`);
-  }
+async function permissionAction(
+  http: CloudHttp,
+  serviceId: string,
+  action: 'add' | 'remove',
+  permissions: readonly string[],
+): Promise<void> {
+  const path = `${servicePath(serviceId)}/permissions/action`;
+  // The API rejects an empty list (EndPoint.3036); nothing to change is not an error.
+  if (permissions.length === 0) return;
+  const response = await http.send({
+    method: 'POST',
+    path,
+    body: buildPermissionActionBody(action, permissions),
+  });
+  parseBody(VpcepPermissionActionResponseSchema, response, 'vpcep', `${action} service permissions`);
+}
 
-  async function tagAction(
-    type: VpcepResourceType,
-    resourceId: string,
-    action: 'create' | 'delete',
-    tags: ReadonlyArray<{ key: string; value?: string }>,
-  ): Promise<void> {
-    const path = `/v1/{project_id}/${resourceTypeSegment(type)}/${assertId('resourceId', resourceId)}/tags/action`;
-    if (tags.length === 0) return;
-    await sendEmpty(
-      { method: 'POST', path, body: buildTagActionBody(action, tags) },
-      `${action} ${type} tags`,
-    );
-  }
+async function tagAction(
+  http: CloudHttp,
+  type: VpcepResourceType,
+  resourceId: string,
+  action: 'create' | 'delete',
+  tags: ReadonlyArray<{ key: string; value?: string }>,
+): Promise<void> {
+  const path = `/v1/{project_id}/${resourceTypeSegment(type)}/${assertId('resourceId', resourceId)}/tags/action`;
+  if (tags.length === 0) return;
+  await sendEmpty(
+    http,
+    { method: 'POST', path, body: buildTagActionBody(action, tags) },
+    `${action} ${type} tags`,
+  );
+}
 
-  return {
-    async createEndpointService(input) {
+export const createEndpointService: VpcepOperation<'createEndpointService'> = async (http, input) => {
+  const response = await http.send({
+    method: 'POST',
+    path: '/v1/{project_id}/vpc-endpoint-services',
+    body: buildCreateServiceBody(input),
+  });
+  return toEndpointService(parseBody(VpcepServiceSchema, response, 'vpcep', 'create endpoint service'));
+};
+
+export const getEndpointService: VpcepOperation<'getEndpointService'> = async (http, serviceId) => {
+  const response = await http.send({ method: 'GET', path: servicePath(serviceId) });
+  return toEndpointService(parseBody(VpcepServiceSchema, response, 'vpcep', 'show endpoint service'));
+};
+
+export const listEndpointServices: VpcepOperation<'listEndpointServices'> = async (
+  http,
+  filter: ListEndpointServicesFilter = {},
+) => {
+  // limit 0–1000 [GSDK services/vpcep/v1/model/model_list_endpoint_service_request.go].
+  const SERVICES_PAGE_SIZE = 1000;
+  const wires = await collectOffsetPages(
+    'vpcep list endpoint services',
+    SERVICES_PAGE_SIZE,
+    async (offset, limit) => {
       const response = await http.send({
-        method: 'POST',
+        method: 'GET',
         path: '/v1/{project_id}/vpc-endpoint-services',
-        body: buildCreateServiceBody(input),
+        query: {
+          endpoint_service_name: filter.endpointServiceName,
+          id: filter.id,
+          status: filter.status,
+          limit,
+          offset,
+        },
       });
-      return toEndpointService(parseBody(VpcepServiceSchema, response, 'vpcep', 'create endpoint service'));
+      const page = parseBody(VpcepListServicesResponseSchema, response, 'vpcep', 'list endpoint services');
+      return { items: page.endpoint_services ?? [], total: page.total_count ?? undefined };
     },
+  );
+  return wires.map(toEndpointService);
+};
 
-    async getEndpointService(serviceId) {
-      const response = await http.send({ method: 'GET', path: servicePath(serviceId) });
-      return toEndpointService(parseBody(VpcepServiceSchema, response, 'vpcep', 'show endpoint service'));
-    },
+export const deleteEndpointService: VpcepOperation<'deleteEndpointService'> = async (http, serviceId) => {
+  await sendEmpty(http, { method: 'DELETE', path: servicePath(serviceId) }, 'delete endpoint service');
+};
 
-    async listEndpointServices(filter: ListEndpointServicesFilter = {}) {
-      // limit 0–1000 [GSDK services/vpcep/v1/model/model_list_endpoint_service_request.go].
-      const SERVICES_PAGE_SIZE = 1000;
-      const wires = await collectOffsetPages(
-        'vpcep list endpoint services',
-        SERVICES_PAGE_SIZE,
-        async (offset, limit) => {
-          const response = await http.send({
-            method: 'GET',
-            path: '/v1/{project_id}/vpc-endpoint-services',
-            query: {
-              endpoint_service_name: filter.endpointServiceName,
-              id: filter.id,
-              status: filter.status,
-              limit,
-              offset,
-            },
-          });
-          const page = parseBody(
-            VpcepListServicesResponseSchema,
-            response,
-            'vpcep',
-            'list endpoint services',
-          );
-          return { items: page.endpoint_services ?? [], total: page.total_count ?? undefined };
-        },
+export const addServicePermissions: VpcepOperation<'addServicePermissions'> = (
+  http,
+  serviceId,
+  permissions,
+) => {
+  return permissionAction(http, serviceId, 'add', permissions);
+};
+
+export const listServicePermissions: VpcepOperation<'listServicePermissions'> = async (http, serviceId) => {
+  const path = `${servicePath(serviceId)}/permissions`;
+  // limit 0–500, not 1000: 501 is refused with 400 EndPoint.0006
+  // [GSDK services/vpcep/v1/model/model_list_service_permissions_details_request.go].
+  const PERMISSIONS_PAGE_SIZE = 500;
+  const wires = await collectOffsetPages(
+    'vpcep list service permissions',
+    PERMISSIONS_PAGE_SIZE,
+    async (offset, limit) => {
+      const response = await http.send({ method: 'GET', path, query: { limit, offset } });
+      const page = parseBody(
+        VpcepListPermissionsResponseSchema,
+        response,
+        'vpcep',
+        'list service permissions',
       );
-      return wires.map(toEndpointService);
+      return { items: page.permissions ?? [], total: page.total_count ?? undefined };
     },
+  );
+  return wires.map((item) => item.permission);
+};
 
-    async deleteEndpointService(serviceId) {
-      await sendEmpty({ method: 'DELETE', path: servicePath(serviceId) }, 'delete endpoint service');
-    },
-
-    addServicePermissions(serviceId, permissions) {
-      return permissionAction(serviceId, 'add', permissions);
-    },
-
-    async listServicePermissions(serviceId) {
-      const path = `${servicePath(serviceId)}/permissions`;
-      // limit 0–500, not 1000: 501 is refused with 400 EndPoint.0006
-      // [GSDK services/vpcep/v1/model/model_list_service_permissions_details_request.go].
-      const PERMISSIONS_PAGE_SIZE = 500;
-      const wires = await collectOffsetPages(
-        'vpcep list service permissions',
-        PERMISSIONS_PAGE_SIZE,
-        async (offset, limit) => {
-          const response = await http.send({ method: 'GET', path, query: { limit, offset } });
-          const page = parseBody(
-            VpcepListPermissionsResponseSchema,
-            response,
-            'vpcep',
-            'list service permissions',
-          );
-          return { items: page.permissions ?? [], total: page.total_count ?? undefined };
-        },
+export const listServiceConnections: VpcepOperation<'listServiceConnections'> = async (http, serviceId) => {
+  const path = `${servicePath(serviceId)}/connections`;
+  // limit 0–1000 [GSDK services/vpcep/v1/model/model_list_service_connections_request.go].
+  const CONNECTIONS_PAGE_SIZE = 1000;
+  const wires = await collectOffsetPages(
+    'vpcep list service connections',
+    CONNECTIONS_PAGE_SIZE,
+    async (offset, limit) => {
+      const response = await http.send({ method: 'GET', path, query: { limit, offset } });
+      const page = parseBody(
+        VpcepListConnectionsResponseSchema,
+        response,
+        'vpcep',
+        'list service connections',
       );
-      return wires.map((item) => item.permission);
+      return { items: page.connections ?? [], total: page.total_count ?? undefined };
     },
+  );
+  return wires.map(toConnection);
+};
 
-    async listServiceConnections(serviceId) {
-      const path = `${servicePath(serviceId)}/connections`;
-      // limit 0–1000 [GSDK services/vpcep/v1/model/model_list_service_connections_request.go].
-      const CONNECTIONS_PAGE_SIZE = 1000;
-      const wires = await collectOffsetPages(
-        'vpcep list service connections',
-        CONNECTIONS_PAGE_SIZE,
-        async (offset, limit) => {
-          const response = await http.send({ method: 'GET', path, query: { limit, offset } });
-          const page = parseBody(
-            VpcepListConnectionsResponseSchema,
-            response,
-            'vpcep',
-            'list service connections',
-          );
-          return { items: page.connections ?? [], total: page.total_count ?? undefined };
+export const createEndpoint: VpcepOperation<'createEndpoint'> = async (http, input) => {
+  const response = await http.send({
+    method: 'POST',
+    path: '/v1/{project_id}/vpc-endpoints',
+    body: buildCreateEndpointBody(input),
+  });
+  return toEndpoint(parseBody(VpcepEndpointSchema, response, 'vpcep', 'create endpoint'));
+};
+
+export const getEndpoint: VpcepOperation<'getEndpoint'> = async (http, endpointId) => {
+  const response = await http.send({ method: 'GET', path: endpointPath(endpointId) });
+  return toEndpoint(parseBody(VpcepEndpointSchema, response, 'vpcep', 'show endpoint'));
+};
+
+export const listEndpoints: VpcepOperation<'listEndpoints'> = async (
+  http,
+  filter: ListEndpointsFilter = {},
+  options: ListEndpointsOptions = {},
+) => {
+  // limit 0–1000; sort_key create_at|update_at, sort_dir desc|asc, defaults create_at and desc
+  // [GSDK services/vpcep/v1/model/model_list_endpoints_request.go]. Stopping early relies on the
+  // order, so it is asked for explicitly.
+  const ENDPOINTS_PAGE_SIZE = 1000;
+  const { until } = options;
+  const order = until ? { sort_key: 'create_at', sort_dir: 'desc' } : {};
+  const listed: Endpoint[] = [];
+  await collectOffsetPages(
+    'vpcep list endpoints',
+    ENDPOINTS_PAGE_SIZE,
+    async (offset, limit) => {
+      const response = await http.send({
+        method: 'GET',
+        path: '/v1/{project_id}/vpc-endpoints',
+        query: {
+          endpoint_service_name: filter.endpointServiceName,
+          vpc_id: filter.vpcId,
+          id: filter.id,
+          limit,
+          offset,
+          ...order,
         },
-      );
-      return wires.map(toConnection);
+      });
+      const page = parseBody(VpcepListEndpointsResponseSchema, response, 'vpcep', 'list endpoints');
+      const items = page.endpoints ?? [];
+      listed.push(...items.map(toEndpoint));
+      return { items, total: page.total_count ?? undefined };
     },
+    until ? () => until(listed) : undefined,
+  );
+  return listed;
+};
 
-    async createEndpoint(input) {
+export const deleteEndpoint: VpcepOperation<'deleteEndpoint'> = async (http, endpointId) => {
+  await sendEmpty(http, { method: 'DELETE', path: endpointPath(endpointId) }, 'delete endpoint');
+};
+
+export const createResourceTags: VpcepOperation<'createResourceTags'> = (http, type, resourceId, tags) => {
+  return tagAction(http, type, resourceId, 'create', tags);
+};
+
+export const queryResourcesByTags: VpcepOperation<'queryResourcesByTags'> = async (
+  http,
+  type,
+  query,
+): Promise<TaggedResource[]> => {
+  const path = `/v1/{project_id}/${resourceTypeSegment(type)}/resource_instances/action`;
+  // limit 1–1000 [GSDK services/vpcep/v1/model/model_query_resource_instance_tags_body.go].
+  const RESOURCE_INSTANCES_PAGE_SIZE = 1000;
+  const wires = await collectOffsetPages(
+    'vpcep query resources by tags',
+    RESOURCE_INSTANCES_PAGE_SIZE,
+    async (offset, limit) => {
       const response = await http.send({
         method: 'POST',
-        path: '/v1/{project_id}/vpc-endpoints',
-        body: buildCreateEndpointBody(input),
+        path,
+        body: buildResourceInstancesBody('filter', query, { offset, limit }),
       });
-      return toEndpoint(parseBody(VpcepEndpointSchema, response, 'vpcep', 'create endpoint'));
-    },
-
-    async getEndpoint(endpointId) {
-      const response = await http.send({ method: 'GET', path: endpointPath(endpointId) });
-      return toEndpoint(parseBody(VpcepEndpointSchema, response, 'vpcep', 'show endpoint'));
-    },
-
-    async listEndpoints(filter: ListEndpointsFilter = {}, options: ListEndpointsOptions = {}) {
-      // limit 0–1000; sort_key create_at|update_at, sort_dir desc|asc, defaults create_at and desc
-      // [GSDK services/vpcep/v1/model/model_list_endpoints_request.go]. Stopping early relies on the
-      // order, so it is asked for explicitly.
-      const ENDPOINTS_PAGE_SIZE = 1000;
-      const { until } = options;
-      const order = until ? { sort_key: 'create_at', sort_dir: 'desc' } : {};
-      const listed: Endpoint[] = [];
-      await collectOffsetPages(
-        'vpcep list endpoints',
-        ENDPOINTS_PAGE_SIZE,
-        async (offset, limit) => {
-          const response = await http.send({
-            method: 'GET',
-            path: '/v1/{project_id}/vpc-endpoints',
-            query: {
-              endpoint_service_name: filter.endpointServiceName,
-              vpc_id: filter.vpcId,
-              id: filter.id,
-              limit,
-              offset,
-              ...order,
-            },
-          });
-          const page = parseBody(VpcepListEndpointsResponseSchema, response, 'vpcep', 'list endpoints');
-          const items = page.endpoints ?? [];
-          listed.push(...items.map(toEndpoint));
-          return { items, total: page.total_count ?? undefined };
-        },
-        until ? () => until(listed) : undefined,
+      const page = parseBody(
+        VpcepResourceInstancesResponseSchema,
+        response,
+        'vpcep',
+        'query resources by tags',
       );
-      return listed;
+      return { items: page.resources ?? [], total: page.total_count ?? undefined };
     },
+  );
+  return wires.map((wire) => {
+    const resource: TaggedResource = { resourceId: wire.resource_id, tags: toTags(wire.tags) };
+    if (wire.resource_name) resource.resourceName = wire.resource_name;
+    return resource;
+  });
+};
 
-    async deleteEndpoint(endpointId) {
-      await sendEmpty({ method: 'DELETE', path: endpointPath(endpointId) }, 'delete endpoint');
-    },
+export const getQuotas: VpcepOperation<'getQuotas'> = async (http, type): Promise<Quota[]> => {
+  const response = await http.send({ method: 'GET', path: '/v1/{project_id}/quotas', query: { type } });
+  const wire = parseBody(VpcepQuotaResponseSchema, response, 'vpcep', 'show quotas');
+  return (wire.quotas.resources ?? []).map((item) => ({
+    type: item.type,
+    used: item.used,
+    quota: item.quota,
+  }));
+};
 
-    createResourceTags(type, resourceId, tags) {
-      return tagAction(type, resourceId, 'create', tags);
-    },
+/* ------------------------------------------------------------------ client */
 
-    async queryResourcesByTags(type, query): Promise<TaggedResource[]> {
-      const path = `/v1/{project_id}/${resourceTypeSegment(type)}/resource_instances/action`;
-      // limit 1–1000 [GSDK services/vpcep/v1/model/model_query_resource_instance_tags_body.go].
-      const RESOURCE_INSTANCES_PAGE_SIZE = 1000;
-      const wires = await collectOffsetPages(
-        'vpcep query resources by tags',
-        RESOURCE_INSTANCES_PAGE_SIZE,
-        async (offset, limit) => {
-          const response = await http.send({
-            method: 'POST',
-            path,
-            body: buildResourceInstancesBody('filter', query, { offset, limit }),
-          });
-          const page = parseBody(
-            VpcepResourceInstancesResponseSchema,
-            response,
-            'vpcep',
-            'query resources by tags',
-          );
-          return { items: page.resources ?? [], total: page.total_count ?? undefined };
-        },
-      );
-      return wires.map((wire) => {
-        const resource: TaggedResource = { resourceId: wire.resource_id, tags: toTags(wire.tags) };
-        if (wire.resource_name) resource.resourceName = wire.resource_name;
-        return resource;
-      });
-    },
+/** Every VPCEP operation (the client's methods). */
+export const VPCEP_OPERATIONS = {
+  createEndpointService,
+  getEndpointService,
+  listEndpointServices,
+  deleteEndpointService,
+  addServicePermissions,
+  listServicePermissions,
+  listServiceConnections,
+  createEndpoint,
+  getEndpoint,
+  listEndpoints,
+  deleteEndpoint,
+  createResourceTags,
+  queryResourcesByTags,
+  getQuotas,
+};
 
-    async getQuotas(type): Promise<Quota[]> {
-      const response = await http.send({ method: 'GET', path: '/v1/{project_id}/quotas', query: { type } });
-      const wire = parseBody(VpcepQuotaResponseSchema, response, 'vpcep', 'show quotas');
-      return (wire.quotas.resources ?? []).map((item) => ({
-        type: item.type,
-        used: item.used,
-        quota: item.quota,
-      }));
-    },
-  };
+export function createVpcepClient(http: CloudHttp): VpcepClient {
+  return bindOperations(http, VPCEP_OPERATIONS);
 }

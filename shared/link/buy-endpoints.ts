@@ -12,9 +12,9 @@ import {
   ServiceNotReadyError,
   VpcNotFoundError,
 } from '../cloud/errors.js';
-import type { Endpoint, EndpointService, VpcepClient } from '../cloud/types.js';
+import type { Endpoint, EndpointService } from '../cloud/types.js';
 import { agencyError, type ClientSide, clientSide } from './client-account.js';
-import { type Budget, creationWindow, type LinkDeps, pollUntil } from './deps.js';
+import { type Budget, creationWindow, type LinkDepsFor, pollUntil } from './deps.js';
 import type { ClientTarget } from './desired.js';
 import { LinkNotReadyError, LinkRejectedError } from './errors.js';
 import { declaredLink } from './instance.js';
@@ -23,6 +23,18 @@ import { type BrokerLink, pairBrokers, type ServiceRef } from './mapping.js';
 import { handOverToTimer, markFailed, markFailedOnTerminal } from './phase.js';
 import { STEP_BUY_ENDPOINTS } from './steps.js';
 import { type LinkPhase, phaseOf, resourceTags } from './tags.js';
+
+/** The cloud operations this step calls: its function binds exactly these (LinkDepsFor). */
+export type BuyEndpointsDeps = LinkDepsFor<{
+  dms: 'showInstance';
+  vpcep:
+    | 'listEndpointServices'
+    | 'createEndpoint'
+    | 'listEndpoints'
+    | 'deleteEndpoint'
+    | 'createResourceTags'
+    | 'queryResourcesByTags';
+}>;
 
 export type BuyEndpointsResult =
   | {
@@ -57,7 +69,7 @@ export interface BuyEndpointsInput {
 }
 
 export async function buyEndpoints(
-  deps: LinkDeps,
+  deps: BuyEndpointsDeps,
   input: BuyEndpointsInput,
   budget: Budget,
 ): Promise<BuyEndpointsResult> {
@@ -76,7 +88,7 @@ export async function buyEndpoints(
  * usable: the caller reads the cloud from the start (and finds the link stale, or its services).
  */
 async function buyForHandedServices(
-  deps: LinkDeps,
+  deps: BuyEndpointsDeps,
   input: BuyEndpointsInput,
   services: readonly ServiceRef[],
   budget: Budget,
@@ -185,9 +197,9 @@ function pairHanded(
 
 /** Polls the endpoints until `pair` accepts them; a rejected or failed one ends the link. */
 async function waitForAcceptance(
-  deps: LinkDeps,
+  deps: BuyEndpointsDeps,
   budget: Budget,
-  vpcep: VpcepClient,
+  vpcep: BuyEndpointsDeps['vpcep'],
   instanceId: string,
   vpcId: string,
   /** Which endpoints of the listing the wait is about. */
@@ -212,7 +224,7 @@ async function waitForAcceptance(
 }
 
 async function buyEndpointsOnce(
-  deps: LinkDeps,
+  deps: BuyEndpointsDeps,
   input: BuyEndpointsInput,
   budget: Budget,
 ): Promise<BuyEndpointsResult> {
@@ -298,7 +310,7 @@ async function buyEndpointsOnce(
   return { outcome: 'accepted', links: accepted, servicePhases, justAccepted: createdAt !== undefined };
 }
 
-function resourceTagsFor(deps: LinkDeps, instanceId: string, listenerIp: string) {
+function resourceTagsFor(deps: BuyEndpointsDeps, instanceId: string, listenerIp: string) {
   return resourceTags(instanceId, listenerIp, undefined, deps.clock.now());
 }
 
@@ -318,8 +330,8 @@ export function endpointFailure(endpoint: Endpoint): LinkRejectedError {
  * preferred one (accepted, else oldest) and delete the rest, so the map stays unambiguous.
  */
 async function removeDuplicates(
-  deps: LinkDeps,
-  vpcep: VpcepClient,
+  deps: BuyEndpointsDeps,
+  vpcep: BuyEndpointsDeps['vpcep'],
   services: ReadonlyArray<Pick<EndpointService, 'id'>>,
   endpoints: Endpoint[],
 ): Promise<Endpoint[]> {
@@ -348,7 +360,7 @@ async function removeDuplicates(
 }
 
 async function createEndpointFor(
-  client: ClientSide,
+  client: ClientSide<BuyEndpointsDeps['vpcep'], BuyEndpointsDeps['vpc']>,
   service: Pick<EndpointService, 'id'>,
   vpcId: string,
   subnetId: string,

@@ -11,9 +11,10 @@ import type { ClientTarget } from './desired.js';
 import { LinkRejectedError } from './errors.js';
 import { TAG, tagValue } from './tags.js';
 
-export interface ClientSide {
-  vpcep: VpcepClient;
-  vpc: VpcClient;
+/** `V` and `W`: the VPCEP and VPC clients, with the operations the caller's deps offer. */
+export interface ClientSide<V = VpcepClient, W = VpcClient> {
+  vpcep: V;
+  vpc: W;
   /** The client's account when it is reached through an agency. */
   agency?: { domainId: string; agencyName: string };
 }
@@ -42,11 +43,15 @@ export async function requireAgencyForOtherAccount(
 }
 
 /** The clients acting in the client's account. */
-export async function clientSide(
-  deps: Pick<LinkDeps, 'vpcep' | 'vpc' | 'clientAccount'>,
+export async function clientSide<V, W>(
+  deps: {
+    vpcep: V;
+    vpc: W;
+    clientAccount?: (agency: { domainId: string; agencyName: string }) => Promise<{ vpcep: V; vpc: W }>;
+  },
   client: Pick<ClientTarget, 'domainId' | 'agencyName'>,
   step: string,
-): Promise<ClientSide> {
+): Promise<ClientSide<V, W>> {
   if (!client.domainId || !client.agencyName) return { vpcep: deps.vpcep, vpc: deps.vpc };
   const agency = { domainId: client.domainId, agencyName: client.agencyName };
   if (!deps.clientAccount) {

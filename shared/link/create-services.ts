@@ -12,7 +12,7 @@ import {
   clientSide,
   requireAgencyForOtherAccount,
 } from './client-account.js';
-import { type Budget, creationWindow, type LinkDeps, pollUntil } from './deps.js';
+import { type Budget, creationWindow, type LinkDepsFor, pollUntil } from './deps.js';
 import {
   desiredLinkOf,
   desiredTags,
@@ -29,6 +29,20 @@ import { checkQuotas } from './quotas.js';
 import { STEP_CREATE_SERVICES } from './steps.js';
 import { phaseOf, resourceTags, TAG, tagValue } from './tags.js';
 import { cidrsOverlap, KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './vpcep-network.js';
+
+/** The cloud operations this step calls: its function binds exactly these (LinkDepsFor). */
+export type CreateServicesDeps = LinkDepsFor<{
+  dms: 'showInstance' | 'createInstanceTags';
+  vpcep:
+    | 'createEndpointService'
+    | 'listEndpointServices'
+    | 'addServicePermissions'
+    | 'listServicePermissions'
+    | 'listEndpoints'
+    | 'createResourceTags'
+    | 'getQuotas';
+  vpc: 'getSubnet';
+}>;
 
 export interface PlannedAction {
   action: string;
@@ -58,7 +72,7 @@ export interface CreateServicesOptions {
 }
 
 export async function createServices(
-  deps: LinkDeps,
+  deps: CreateServicesDeps,
   request: LinkRequest,
   budget: Budget,
   options: CreateServicesOptions = {},
@@ -260,7 +274,7 @@ function endpointInClientVpc(
 }
 
 function tagsFor(
-  deps: LinkDeps,
+  deps: CreateServicesDeps,
   instance: KafkaInstance,
   listener: KafkaListener,
   requestId?: string,
@@ -276,7 +290,7 @@ function serviceNameFor(instance: KafkaInstance, listener: KafkaListener): strin
 }
 
 async function createServiceFor(
-  deps: LinkDeps,
+  deps: CreateServicesDeps,
   instance: KafkaInstance,
   listener: KafkaListener,
   requestId?: string,
@@ -379,7 +393,11 @@ function refuseEndpointsElsewhere(inventory: LinkInventory, request: LinkRequest
 }
 
 /** Runs a call in the client's account, turning its refusals into rejections naming the fix. */
-async function withAgency<T>(client: ClientSide, step: string, call: () => Promise<T>): Promise<T> {
+async function withAgency<T>(
+  client: ClientSide<CreateServicesDeps['vpcep'], CreateServicesDeps['vpc']>,
+  step: string,
+  call: () => Promise<T>,
+): Promise<T> {
   try {
     return await call();
   } catch (error) {
@@ -391,8 +409,11 @@ async function withAgency<T>(client: ClientSide, step: string, call: () => Promi
  * The subnet must exist, belong to the client VPC and stay clear of VPCEP's own network. A subnet of
  * another account is read with that account's agency.
  */
-async function checkClientSubnet(client: ClientSide, request: LinkRequest): Promise<void> {
-  let subnet: Awaited<ReturnType<LinkDeps['vpc']['getSubnet']>>;
+async function checkClientSubnet(
+  client: ClientSide<CreateServicesDeps['vpcep'], CreateServicesDeps['vpc']>,
+  request: LinkRequest,
+): Promise<void> {
+  let subnet: Awaited<ReturnType<CreateServicesDeps['vpc']['getSubnet']>>;
   try {
     subnet = await withAgency(client, STEP_CREATE_SERVICES, () =>
       client.vpc.getSubnet(request.client.subnetId),

@@ -45,6 +45,33 @@ export type ClientAccountFactory = (agency: {
   agencyName: string;
 }) => Promise<{ vpcep: VpcepClient; vpc: VpcClient }>;
 
+/**
+ * The cloud operations a part of the domain calls, by client (method names of DmsClient, VpcepClient
+ * and VpcClient). Each step states them in its deps type (`LinkDepsFor`), and its function binds
+ * exactly those, so the function's bundle carries no other operation (docs/BENCHMARKS.md §5).
+ */
+export interface CloudCalls {
+  dms?: keyof DmsClient;
+  vpcep?: keyof VpcepClient;
+  vpc?: keyof VpcClient;
+}
+
+type Called<C extends CloudCalls, S extends keyof CloudCalls> = C extends { [K in S]: infer M } ? M : never;
+
+/** VPCEP and VPC clients offering only the operations `C` names (the owner's, or a client account's). */
+export interface NetworkClientsFor<C extends CloudCalls> {
+  vpcep: Pick<VpcepClient, Called<C, 'vpcep'> & keyof VpcepClient>;
+  vpc: Pick<VpcClient, Called<C, 'vpc'> & keyof VpcClient>;
+}
+
+/** `LinkDeps` whose clients offer only the operations `C` names; `LinkDeps` itself offers them all. */
+export interface LinkDepsFor<C extends CloudCalls>
+  extends Omit<LinkDeps, 'dms' | 'vpcep' | 'vpc' | 'clientAccount'>,
+    NetworkClientsFor<C> {
+  dms: Pick<DmsClient, Called<C, 'dms'> & keyof DmsClient>;
+  clientAccount?: (agency: { domainId: string; agencyName: string }) => Promise<NetworkClientsFor<C>>;
+}
+
 export interface LinkDeps {
   dms: DmsClient;
   vpcep: VpcepClient;

@@ -1,7 +1,11 @@
 /** Reading the Kafka instance and checking it can take part in a link. */
 import { NotFoundError } from '../cloud/errors.js';
 import type { KafkaInstance } from '../cloud/types.js';
-import { type Budget, type LinkDeps, pollUntil } from './deps.js';
+import { type Budget, type LinkDepsFor, pollUntil } from './deps.js';
+
+/** Reading the instance: DMS show-instance. */
+type ReadsInstance = LinkDepsFor<{ dms: 'showInstance' }>;
+
 import { type DesiredLink, desiredLinkOf } from './desired.js';
 import { InstanceNotFoundError, LinkNotReadyError, LinkRejectedError } from './errors.js';
 
@@ -18,7 +22,7 @@ export const TRANSIENT_STATUSES: ReadonlySet<string> = new Set([
   'VOLUMETYPECHANGING',
 ]);
 
-export async function loadInstance(deps: Pick<LinkDeps, 'dms'>, instanceId: string, step: string) {
+export async function loadInstance(deps: Pick<ReadsInstance, 'dms'>, instanceId: string, step: string) {
   try {
     return await deps.dms.showInstance(instanceId);
   } catch (error) {
@@ -34,7 +38,7 @@ export async function loadInstance(deps: Pick<LinkDeps, 'dms'>, instanceId: stri
  * waited out within the budget, then reported as retryable; any other status ends the link.
  */
 export async function runningInstance(
-  deps: Pick<LinkDeps, 'dms' | 'clock' | 'settings'>,
+  deps: Pick<ReadsInstance, 'dms' | 'clock' | 'settings'>,
   instanceId: string,
   step: string,
   budget: Budget,
@@ -76,7 +80,7 @@ export function requireListeners(instance: KafkaInstance, step: string): void {
  * `runningInstance`.
  */
 export async function declaredLink(
-  deps: Pick<LinkDeps, 'dms' | 'clock' | 'settings'>,
+  deps: Pick<ReadsInstance, 'dms' | 'clock' | 'settings'>,
   input: { instanceId: string; client: { vpcId: string } },
   step: string,
   budget: Budget,

@@ -4,7 +4,7 @@
  * the same port and server port), endpoints by the service they connect to.
  */
 import type { Endpoint, EndpointService, KafkaInstance, VpcepClient } from '../cloud/types.js';
-import type { LinkDeps } from './deps.js';
+import type { LinkDepsFor } from './deps.js';
 import { TAG, tagValue } from './tags.js';
 
 export interface LinkInventory {
@@ -15,11 +15,11 @@ export interface LinkInventory {
 }
 
 export async function readInventory(
-  deps: Pick<LinkDeps, 'vpcep'>,
+  deps: Pick<LinkDepsFor<{ vpcep: 'listEndpointServices' | 'listEndpoints' }>, 'vpcep'>,
   instance: Pick<KafkaInstance, 'instanceId' | 'listeners'>,
   clientVpcId?: string,
   /** Where the endpoints live: the client account's VPCEP for a cross-account link. */
-  endpointsFrom: VpcepClient = deps.vpcep,
+  endpointsFrom: Pick<VpcepClient, 'listEndpoints'> = deps.vpcep,
   /**
    * Read the services first and the endpoints only when there are services: an instance without
    * services has no endpoints to find (a first link saves the listing, at the price of two calls in

@@ -6,7 +6,7 @@
 import { InstanceBusyError } from '../cloud/errors.js';
 import type { Endpoint, KafkaInstance, Tag } from '../cloud/types.js';
 import { clientSide } from './client-account.js';
-import { type Budget, type LinkDeps, remainingMs } from './deps.js';
+import { type Budget, type LinkDepsFor, remainingMs } from './deps.js';
 import type { DesiredLink } from './desired.js';
 import { LinkNotReadyError } from './errors.js';
 import { declaredLink, loadInstance, runningInstance } from './instance.js';
@@ -23,6 +23,13 @@ import { hasVpcepRule } from './status.js';
 import { STEP_PATCH_LISTENERS } from './steps.js';
 import { type LinkPhase, phaseOf, TAG, tagValue } from './tags.js';
 import { KAFKA_CROSS_VPC_PORT, ruleDescription, VPCEP_SERVICE_CIDR } from './vpcep-network.js';
+
+/** The cloud operations this step calls: its function binds exactly these (LinkDepsFor). */
+export type PatchListenersDeps = LinkDepsFor<{
+  dms: 'showInstance' | 'modifyCrossVpc' | 'createInstanceTags';
+  vpcep: 'listEndpointServices' | 'listEndpoints' | 'createResourceTags' | 'queryResourcesByTags';
+  vpc: 'createSecurityGroupRule' | 'listSecurityGroupRules' | 'listNetworkAcls' | 'insertNetworkAclRules';
+}>;
 
 export interface LinkCompletion {
   instanceId: string;
@@ -67,7 +74,7 @@ export interface PatchListenersInput {
 }
 
 export async function patchListeners(
-  deps: LinkDeps,
+  deps: PatchListenersDeps,
   input: PatchListenersInput,
   budget: Budget,
 ): Promise<PatchListenersResult> {
@@ -82,7 +89,7 @@ interface Verified {
 }
 
 async function patchListenersOnce(
-  deps: LinkDeps,
+  deps: PatchListenersDeps,
   input: PatchListenersInput,
   budget: Budget,
 ): Promise<PatchListenersResult> {
@@ -233,8 +240,8 @@ function verifyHanded(
 
 /** The links as the cloud has them, from the services and endpoints of the instance. */
 async function discover(
-  deps: LinkDeps,
-  vpcep: LinkDeps['vpcep'],
+  deps: PatchListenersDeps,
+  vpcep: PatchListenersDeps['vpcep'],
   instance: KafkaInstance,
   vpcId: string,
 ): Promise<Verified | string> {
@@ -262,7 +269,7 @@ async function discover(
  * itself — and resend, within the budget; past it the link is retried (LinkNotReadyError).
  */
 async function sendMap(
-  deps: LinkDeps,
+  deps: PatchListenersDeps,
   instance: KafkaInstance,
   map: Record<string, string>,
   budget: Budget,
@@ -306,7 +313,7 @@ async function sendMap(
  * cloud answers a duplicate with the existing rule).
  */
 async function ensureSecurityGroupRule(
-  deps: LinkDeps,
+  deps: PatchListenersDeps,
   instance: KafkaInstance,
   repeat: boolean,
 ): Promise<{ ruleId: string; created: boolean }> {
@@ -336,7 +343,7 @@ async function ensureSecurityGroupRule(
 }
 
 /** Inserts an allow rule for VPCEP's network in the ACL of the instance subnet, when it has one. */
-async function ensureNetworkAclRule(deps: LinkDeps, instance: KafkaInstance): Promise<void> {
+async function ensureNetworkAclRule(deps: PatchListenersDeps, instance: KafkaInstance): Promise<void> {
   const acl = (await deps.vpc.listNetworkAcls()).find((a) => a.subnetIds.includes(instance.subnetId));
   if (!acl) {
     deps.logger.info('no network ACL on the instance subnet; nothing to open', {
@@ -373,9 +380,9 @@ async function ensureNetworkAclRule(deps: LinkDeps, instance: KafkaInstance): Pr
  * failed): the timer stops following the link, and status stops reporting it failed.
  */
 async function markLinked(
-  deps: LinkDeps,
+  deps: PatchListenersDeps,
   resources: Verified['phased'],
-  endpointsVpcep: LinkDeps['vpcep'] = deps.vpcep,
+  endpointsVpcep: PatchListenersDeps['vpcep'] = deps.vpcep,
 ): Promise<void> {
   const linked: Tag[] = [{ key: TAG.phase, value: 'linked' }];
   for (const resource of resources) {

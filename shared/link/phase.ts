@@ -7,13 +7,18 @@
 import type { TaggedResource } from '../cloud/types.js';
 import { classifyError } from '../retry.js';
 import { clientAccountOf, clientSide } from './client-account.js';
-import type { LinkDeps } from './deps.js';
+import type { LinkDepsFor } from './deps.js';
 import { STEP_POLL_ACCEPTANCE } from './steps.js';
 import { type LinkPhase, TAG, tagValue } from './tags.js';
 
+/** What marking a link failed calls, in the owner's account and the client's. */
+export type MarkFailedDeps = LinkDepsFor<{
+  vpcep: 'queryResourcesByTags' | 'createResourceTags' | 'listEndpoints';
+}>;
+
 /** Sets `kvl-phase` on endpoint services (tag create overwrites the value of an existing key). */
 export async function markPhase(
-  deps: Pick<LinkDeps, 'vpcep' | 'clock'>,
+  deps: Pick<LinkDepsFor<{ vpcep: 'createResourceTags' }>, 'vpcep' | 'clock'>,
   services: ReadonlyArray<{ id: string }>,
   phase: LinkPhase,
   /** With `pending`: the request the timer's events will carry (`kvl-request`). */
@@ -40,7 +45,7 @@ export async function markPhase(
  * already pending keep their `kvl-since`, so the timer's timeouts are not pushed back by re-drives.
  */
 export async function handOverToTimer(
-  deps: Pick<LinkDeps, 'vpcep' | 'clock'>,
+  deps: Pick<LinkDepsFor<{ vpcep: 'createResourceTags' }>, 'vpcep' | 'clock'>,
   services: ReadonlyArray<{ id: string; phase?: LinkPhase | undefined }>,
   requestId?: string,
 ): Promise<void> {
@@ -53,12 +58,12 @@ export async function handOverToTimer(
 }
 
 /** Marks a failed link's resources, so the timer stops reporting it every tick. */
-export async function markFailed(deps: LinkDeps, instanceId: string): Promise<void> {
+export async function markFailed(deps: MarkFailedDeps, instanceId: string): Promise<void> {
   const failed = [{ key: TAG.phase, value: 'failed' }];
   const query = { tags: [{ key: TAG.instance, values: [instanceId] }] };
   const services = await deps.vpcep.queryResourcesByTags('endpoint_service', query);
   const mark = async (
-    vpcep: LinkDeps['vpcep'],
+    vpcep: MarkFailedDeps['vpcep'],
     type: 'endpoint_service' | 'endpoint',
     found: TaggedResource[],
   ) => {
@@ -95,7 +100,7 @@ export async function markFailed(deps: LinkDeps, instanceId: string): Promise<vo
  * patch-listeners at every tick: one more refused write and one more `kvl.link.failed`, forever.
  */
 export async function markFailedOnTerminal<T>(
-  deps: LinkDeps,
+  deps: MarkFailedDeps,
   instanceId: string,
   step: () => Promise<T>,
 ): Promise<T> {

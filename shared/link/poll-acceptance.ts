@@ -11,12 +11,18 @@
  */
 import type { Endpoint, TaggedResource } from '../cloud/types.js';
 import { agencyError, clientAccountOf, clientSide } from './client-account.js';
-import type { LinkDeps } from './deps.js';
+import type { LinkDepsFor } from './deps.js';
 import { type ClientTarget, desiredLinkOf } from './desired.js';
 import { LinkRejectedError } from './errors.js';
 import { markFailed } from './phase.js';
 import { STEP_POLL_ACCEPTANCE } from './steps.js';
 import { TAG, tagValue } from './tags.js';
+
+/** The cloud operations this step calls: its function binds exactly these (LinkDepsFor). */
+export type PollAcceptanceDeps = LinkDepsFor<{
+  dms: 'showInstance';
+  vpcep: 'listEndpoints' | 'createResourceTags' | 'queryResourcesByTags';
+}>;
 
 export { STEP_POLL_ACCEPTANCE };
 
@@ -58,7 +64,7 @@ export type TickOutcome =
  * ones so later ticks stop reporting them, and resolves a re-drive to the link the instance still
  * declares (none: the link was removed meanwhile and is dropped).
  */
-export async function pollAcceptanceTick(deps: LinkDeps): Promise<TickOutcome[]> {
+export async function pollAcceptanceTick(deps: PollAcceptanceDeps): Promise<TickOutcome[]> {
   const outcomes: TickOutcome[] = [];
   for (const pending of await pollAcceptance(deps)) {
     switch (pending.outcome) {
@@ -86,7 +92,7 @@ export async function pollAcceptanceTick(deps: LinkDeps): Promise<TickOutcome[]>
   return outcomes;
 }
 
-export async function pollAcceptance(deps: LinkDeps): Promise<PendingLinkOutcome[]> {
+export async function pollAcceptance(deps: PollAcceptanceDeps): Promise<PendingLinkOutcome[]> {
   const pending = await deps.vpcep.queryResourcesByTags('endpoint_service', {
     tags: [{ key: TAG.phase, values: ['pending'] }],
   });
@@ -135,7 +141,7 @@ function accountKey(account: { domainId: string; agencyName: string }): string {
  * to fix; anything transient leaves them waiting for the next tick.
  */
 async function clientAccountEndpoints(
-  deps: LinkDeps,
+  deps: PollAcceptanceDeps,
   links: ReadonlyArray<readonly TaggedResource[]>,
 ): Promise<Map<string, AccountListing>> {
   const listings = new Map<string, AccountListing>();
@@ -216,7 +222,7 @@ function sinceMs(tags: TaggedResource['tags']): number | undefined {
 }
 
 function judge(
-  deps: LinkDeps,
+  deps: PollAcceptanceDeps,
   instanceId: string,
   services: readonly TaggedResource[],
   allEndpoints: readonly Endpoint[],

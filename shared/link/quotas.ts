@@ -1,6 +1,6 @@
 /** The VPCEP quotas a link consumes, checked before anything is written. */
 import { QUOTA_EXCEEDED_CODE } from '../cloud/errors.js';
-import type { LinkDeps } from './deps.js';
+import type { LinkDepsFor } from './deps.js';
 import { LinkRejectedError } from './errors.js';
 
 /**
@@ -9,7 +9,7 @@ import { LinkRejectedError } from './errors.js';
  * the same code.
  */
 export async function checkQuotas(
-  deps: Pick<LinkDeps, 'vpcep'>,
+  deps: Pick<LinkDepsFor<{ vpcep: 'getQuotas' }>, 'vpcep'>,
   needed: Partial<Record<'endpoint_service' | 'endpoint', number>>,
   step: string,
 ): Promise<void> {

@@ -7,12 +7,18 @@
  * repairs it makes cost calls per resource, and a converged cloud needs none.
  */
 import { CloudApiError } from '../cloud/errors.js';
-import type { VpcepClient } from '../cloud/types.js';
 import { clientAccountOf, clientSide } from './client-account.js';
-import type { LinkDeps } from './deps.js';
+import type { LinkDepsFor } from './deps.js';
 import type { LinkRequest } from './desired.js';
 import { LinkRejectedError } from './errors.js';
 import { assessLinks, type LinkState, type LinkStatus, takeSnapshot } from './status.js';
+
+/** The cloud operations this step calls: its function binds exactly these (LinkDepsFor). */
+export type ReconcileDeps = LinkDepsFor<{
+  dms: 'listInstances';
+  vpcep: 'listEndpointServices' | 'deleteEndpointService' | 'listEndpoints' | 'deleteEndpoint';
+  vpc: 'listSecurityGroupRules';
+}>;
 
 export const STEP_RECONCILE = 'reconcile';
 
@@ -30,7 +36,7 @@ export interface ReconcileResult {
   actions: ReconcileAction[];
 }
 
-export async function reconcile(deps: LinkDeps, options: { repair: boolean }): Promise<ReconcileResult> {
+export async function reconcile(deps: ReconcileDeps, options: { repair: boolean }): Promise<ReconcileResult> {
   const snapshot = await takeSnapshot(deps);
   const links = assessLinks(snapshot);
   const counts: Record<LinkState, number> = { linked: 0, 'in-progress': 0, drifted: 0, failed: 0, orphan: 0 };
@@ -42,7 +48,7 @@ export async function reconcile(deps: LinkDeps, options: { repair: boolean }): P
   return { checkedAt: snapshot.takenAt, links, counts, actions };
 }
 
-async function repair(deps: LinkDeps, link: LinkStatus): Promise<ReconcileAction[]> {
+async function repair(deps: ReconcileDeps, link: LinkStatus): Promise<ReconcileAction[]> {
   const actions: ReconcileAction[] = [];
   if (link.state === 'orphan') return [{ kind: 'request-unlink', instanceId: link.instanceId }];
   if (link.state !== 'drifted' && link.state !== 'failed') return actions;
@@ -94,7 +100,10 @@ async function repair(deps: LinkDeps, link: LinkStatus): Promise<ReconcileAction
  * recorded on its services), reached through its agency. Undefined when that agency is refused: the
  * endpoints are left for a later pass (the refusal is logged; the link's state already shows it).
  */
-async function endpointsOf(deps: LinkDeps, link: LinkStatus): Promise<VpcepClient | undefined> {
+async function endpointsOf(
+  deps: ReconcileDeps,
+  link: LinkStatus,
+): Promise<ReconcileDeps['vpcep'] | undefined> {
   const declared = link.desired?.client;
   const account =
     declared?.domainId && declared.agencyName
@@ -114,7 +123,7 @@ async function endpointsOf(deps: LinkDeps, link: LinkStatus): Promise<VpcepClien
 }
 
 /** Writes race with the chain and with people: "already gone" or "busy" is not a failure here. */
-async function tolerate(deps: LinkDeps, action: () => Promise<void>): Promise<boolean> {
+async function tolerate(deps: ReconcileDeps, action: () => Promise<void>): Promise<boolean> {
   try {
     await action();
     return true;

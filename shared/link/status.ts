@@ -5,7 +5,7 @@
  */
 import type { Endpoint, EndpointService, KafkaInstance, SecurityGroupRule } from '../cloud/types.js';
 import { agencyError, clientAccountOf } from './client-account.js';
-import { DEFAULT_SETTINGS, type LinkDeps } from './deps.js';
+import { DEFAULT_SETTINGS, type LinkDepsFor } from './deps.js';
 import { type DesiredLink, desiredLinkOf } from './desired.js';
 import { TRANSIENT_STATUSES } from './instance.js';
 import { TAG, tagValue } from './tags.js';
@@ -50,9 +50,16 @@ export interface CloudSnapshot {
   takenAt: number;
 }
 
+/** What a snapshot lists. */
+export type SnapshotDeps = LinkDepsFor<{
+  dms: 'listInstances';
+  vpcep: 'listEndpointServices' | 'listEndpoints';
+  vpc: 'listSecurityGroupRules';
+}>;
+
 export async function takeSnapshot(
-  deps: Pick<LinkDeps, 'dms' | 'vpcep' | 'vpc' | 'clock'> &
-    Partial<Pick<LinkDeps, 'clientAccount' | 'logger'>>,
+  deps: Pick<SnapshotDeps, 'dms' | 'vpcep' | 'vpc' | 'clock'> &
+    Partial<Pick<SnapshotDeps, 'clientAccount' | 'logger'>>,
 ): Promise<CloudSnapshot> {
   const [instances, services, endpoints, rules] = await Promise.all([
     deps.dms.listInstances(),

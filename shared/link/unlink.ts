@@ -7,15 +7,22 @@
  * re-run after a crash between any two calls (what is left is an orphan that reconcile unlinks).
  */
 import { EndpointBusyError, NotFoundError, ServiceInUseError } from '../cloud/errors.js';
-import type { Endpoint, KafkaInstance, Tag, VpcepClient } from '../cloud/types.js';
+import type { Endpoint, KafkaInstance, Tag } from '../cloud/types.js';
 import { clientAccountOf, clientSide } from './client-account.js';
-import { type Budget, type LinkDeps, pollUntil } from './deps.js';
+import { type Budget, type LinkDepsFor, pollUntil } from './deps.js';
 import { desiredLinkOf, originalAdvertisedOf } from './desired.js';
 import { InstanceNotFoundError, LinkNotReadyError } from './errors.js';
 import { runningInstance } from './instance.js';
 import { advertisesExactly, restoreMap } from './mapping.js';
 import { TAG, tagValue } from './tags.js';
 import { ruleDescription, VPCEP_SERVICE_CIDR } from './vpcep-network.js';
+
+/** The cloud operations this step calls: its function binds exactly these (LinkDepsFor). */
+export type UnlinkDeps = LinkDepsFor<{
+  dms: 'showInstance' | 'listInstances' | 'modifyCrossVpc' | 'createInstanceTags' | 'deleteInstanceTags';
+  vpcep: 'listEndpointServices' | 'deleteEndpointService' | 'listEndpoints' | 'deleteEndpoint';
+  vpc: 'listSecurityGroupRules' | 'deleteSecurityGroupRule' | 'removeNetworkAclRules';
+}>;
 
 export const STEP_UNLINK = 'unlink';
 
@@ -53,7 +60,7 @@ export function nothingUnlinked(result: UnlinkResult): boolean {
   );
 }
 
-export async function unlink(deps: LinkDeps, instanceId: string, budget: Budget): Promise<UnlinkResult> {
+export async function unlink(deps: UnlinkDeps, instanceId: string, budget: Budget): Promise<UnlinkResult> {
   let instance = await findInstance(deps, instanceId, budget);
 
   // 1. Desired state first: from here on a crash leaves an orphan, which reconcile unlinks, rather
@@ -161,7 +168,7 @@ export async function unlink(deps: LinkDeps, instanceId: string, budget: Budget)
 }
 
 async function findInstance(
-  deps: LinkDeps,
+  deps: UnlinkDeps,
   instanceId: string,
   budget: Budget,
 ): Promise<KafkaInstance | undefined> {
@@ -179,7 +186,7 @@ async function findInstance(
 
 /** A cross-VPC modify is a task: the new map shows only once the instance is RUNNING again. */
 async function waitForMap(
-  deps: LinkDeps,
+  deps: UnlinkDeps,
   instanceId: string,
   map: Record<string, string>,
   budget: Budget,
@@ -198,7 +205,7 @@ async function waitForMap(
 }
 
 /** True when this call deleted the endpoint; false when it was gone or someone else is deleting it. */
-async function deleteEndpointQuietly(vpcep: VpcepClient, endpointId: string): Promise<boolean> {
+async function deleteEndpointQuietly(vpcep: UnlinkDeps['vpcep'], endpointId: string): Promise<boolean> {
   try {
     await vpcep.deleteEndpoint(endpointId);
     return true;
@@ -217,7 +224,7 @@ async function deleteEndpointQuietly(vpcep: VpcepClient, endpointId: string): Pr
  * duplicate rule, so links share one) is kept and handed over to that link instead.
  */
 async function removeSecurityGroupRule(
-  deps: LinkDeps,
+  deps: UnlinkDeps,
   instanceId: string,
   instance: KafkaInstance | undefined,
 ): Promise<boolean> {

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { KafkaInstance } from '../cloud/types.js';
-import type { LinkDeps } from './deps.js';
+import type { LinkDepsFor } from './deps.js';
 import { desiredLinkOf, originalAdvertisedOf } from './desired.js';
 import { loadInstance } from './instance.js';
 import { preferredEndpoint, preferredService, readInventory } from './inventory.js';
@@ -49,7 +49,11 @@ export interface KafkaProbe {
   close(): Promise<void>;
 }
 
-export interface VerifyDeps extends Pick<LinkDeps, 'dms' | 'vpcep' | 'clock' | 'logger'> {
+export interface VerifyDeps
+  extends Pick<
+    LinkDepsFor<{ dms: 'showInstance'; vpcep: 'listEndpointServices' | 'listEndpoints' }>,
+    'dms' | 'vpcep' | 'clock' | 'logger'
+  > {
   /** A Kafka client for this instance (its security protocol and SASL mechanisms); closed by verify. */
   openProbe(instance: KafkaInstance): KafkaProbe;
 }
@@ -300,7 +304,7 @@ export function verificationData(
  * whether a map was sent.
  */
 export async function rollbackAdvertised(
-  deps: Pick<LinkDeps, 'dms' | 'logger'>,
+  deps: Pick<LinkDepsFor<{ dms: 'showInstance' | 'modifyCrossVpc' }>, 'dms' | 'logger'>,
   instanceId: string,
 ): Promise<boolean> {
   const instance = await loadInstance(deps, instanceId, STEP_VERIFY);

@@ -4,22 +4,53 @@
  * harnesses change what they must (the emulator's clock, fast client retries, client-account clients
  * kept across invocations like a warm instance keeps them) while everything else stays the product's.
  */
-import { type AccountClients, createAgencyClients } from '../cloud/agency.js';
-import type { RetryOptions } from '../cloud/http.js';
-import { createCloudClients } from '../cloud/index.js';
-import type { SmnPublisher } from '../cloud/smn.js';
-import type { CredentialsProvider, Logger } from '../cloud/types.js';
-import {
-  type ClientAccountFactory,
-  type Clock,
-  DEFAULT_SETTINGS,
-  type LinkDeps,
-  type LinkSettings,
-} from '../link/deps.js';
+import { type AccountClients, connectAgency } from '../cloud/agency.js';
+import { DMS_OPERATIONS } from '../cloud/dms.js';
+import { createCloudHttp, type RetryOptions } from '../cloud/http.js';
+import { createIamClient } from '../cloud/iam.js';
+import { type Bound, bindOperations, type Operation } from '../cloud/operations.js';
+import { createSmnClient, type SmnPublisher } from '../cloud/smn.js';
+import type {
+  CloudService,
+  CredentialsProvider,
+  DmsClient,
+  Logger,
+  VpcClient,
+  VpcepClient,
+} from '../cloud/types.js';
+import { VPC_OPERATIONS } from '../cloud/vpc.js';
+import { VPCEP_OPERATIONS } from '../cloud/vpcep.js';
+import { type Clock, DEFAULT_SETTINGS, type LinkDeps, type LinkSettings } from '../link/deps.js';
 import { systemClock } from './clock.js';
 import type { KvlConfig } from './config.js';
 
 export type FunctionDeps = LinkDeps & { smn: SmnPublisher };
+
+/**
+ * The DMS, VPCEP and VPC operations a function binds (for the owner's account and client accounts
+ * alike), e.g. `{ dms: { showInstance }, vpcep: { listEndpoints }, vpc: {} }`. Its bundle carries
+ * only these; the types check that they are all its step calls (`LinkDepsFor` in shared/link/deps.ts).
+ */
+export interface LinkOperations {
+  dms: { [K in keyof DmsClient]?: Operation<DmsClient[K]> };
+  vpcep: { [K in keyof VpcepClient]?: Operation<VpcepClient[K]> };
+  vpc: { [K in keyof VpcClient]?: Operation<VpcClient[K]> };
+}
+
+/** The deps of a function that binds the operations `O`. */
+export type FunctionDepsWith<O extends LinkOperations> = Omit<
+  FunctionDeps,
+  'dms' | 'vpcep' | 'vpc' | 'clientAccount'
+> &
+  BoundClients<O> & {
+    dms: Bound<O['dms']>;
+    clientAccount?: (agency: { domainId: string; agencyName: string }) => Promise<BoundClients<O>>;
+  };
+
+type BoundClients<O extends LinkOperations> = { vpcep: Bound<O['vpcep']>; vpc: Bound<O['vpc']> };
+
+/** Every operation: the deps of the CLI, of tests and of harnesses. */
+const ALL_OPERATIONS = { dms: DMS_OPERATIONS, vpcep: VPCEP_OPERATIONS, vpc: VPC_OPERATIONS };
 
 export interface LinkDepsInput {
   config: KvlConfig;
@@ -42,13 +73,30 @@ export interface LinkDepsOverrides {
   retry?: RetryOptions;
   /**
    * Client-account clients by `domainId/agencyName`. Default: a new map per call; a harness passes
-   * one map to every invocation to keep them like a warm function instance does.
+   * one map to every invocation to keep them like a warm function instance does (its clients must
+   * offer the operations of every function it serves: `createLinkDeps` binds them all).
    */
   accounts?: Map<string, Promise<AccountClients>>;
   settings?: Partial<LinkSettings>;
 }
 
+/** Deps offering every cloud operation. */
 export function createLinkDeps(input: LinkDepsInput, overrides: LinkDepsOverrides = {}): FunctionDeps {
+  return linkDepsWith(ALL_OPERATIONS)(input, overrides);
+}
+
+/** A function's `createDeps`: deps whose clients offer only `operations`. */
+export function linkDepsWith<const O extends LinkOperations>(
+  operations: O,
+): (input: LinkDepsInput, overrides?: LinkDepsOverrides) => FunctionDepsWith<O> {
+  return (input, overrides = {}) => createDeps(operations, input, overrides);
+}
+
+function createDeps<O extends LinkOperations>(
+  operations: O,
+  input: LinkDepsInput,
+  overrides: LinkDepsOverrides,
+): FunctionDepsWith<O> {
   const { config, credentials, logger, context } = input;
   const clock = overrides.clock ?? input.clock ?? systemClock;
   const settings: LinkSettings = {
@@ -70,31 +118,38 @@ export function createLinkDeps(input: LinkDepsInput, overrides: LinkDepsOverride
     ...(overrides.timeoutMs === undefined ? {} : { timeoutMs: overrides.timeoutMs }),
     ...(retry === undefined ? {} : { retry }),
   };
-  const clients = createCloudClients({
-    region: config.region,
-    projectId: config.projectId,
-    credentials,
-    env: config.cloudEnv,
-    logger,
-    ...transport,
-  });
+  const http = (service: CloudService) =>
+    createCloudHttp({
+      service,
+      region: config.region,
+      projectId: config.projectId,
+      credentials,
+      env: config.cloudEnv,
+      logger: logger.child({ service }),
+      ...transport,
+    });
+  const iam = createIamClient(http('iam'));
   // One set of client-account clients per agency; their credentials are assumed again whenever they
   // near expiry. A failed set-up is forgotten, so the next call retries it.
-  const accounts = overrides.accounts ?? new Map<string, Promise<AccountClients>>();
-  const clientAccount: ClientAccountFactory = (agency) => {
+  const accounts = (overrides.accounts ?? new Map()) as Map<string, Promise<BoundClients<O>>>;
+  const clientAccount = (agency: { domainId: string; agencyName: string }) => {
     const key = `${agency.domainId}/${agency.agencyName}`;
     let pending = accounts.get(key);
     if (!pending) {
-      pending = createAgencyClients({
+      pending = connectAgency({
         region: config.region,
-        ownerIam: clients.iam,
+        ownerIam: iam,
         domainId: agency.domainId,
         agencyName: agency.agencyName,
         env: config.cloudEnv,
         logger,
         now: () => clock.now(),
         ...transport,
-      });
+      }).then(({ http: accountHttp, ...account }) => ({
+        ...account,
+        vpcep: bindOperations(accountHttp('vpcep'), operations.vpcep),
+        vpc: bindOperations(accountHttp('vpc'), operations.vpc),
+      }));
       pending.catch(() => accounts.delete(key));
       accounts.set(key, pending);
     }
@@ -102,19 +157,19 @@ export function createLinkDeps(input: LinkDepsInput, overrides: LinkDepsOverride
   };
   let ownerDomain: Promise<string | undefined> | undefined;
   const ownerDomainId = () => {
-    ownerDomain ??= clients.iam.getProject(config.region).then((p) => p.domainId);
+    ownerDomain ??= iam.getProject(config.region).then((p) => p.domainId);
     ownerDomain.catch(() => {
       ownerDomain = undefined;
     });
     return ownerDomain;
   };
   return {
-    dms: clients.dms,
-    vpcep: clients.vpcep,
-    vpc: clients.vpc,
+    dms: bindOperations(http('dms'), operations.dms),
+    vpcep: bindOperations(http('vpcep'), operations.vpcep),
+    vpc: bindOperations(http('vpc'), operations.vpc),
     clientAccount,
     ownerDomainId,
-    smn: clients.smn,
+    smn: createSmnClient(http('smn')),
     clock,
     logger,
     // The link settings' defaults are the domain's (DEFAULT_SETTINGS); config only carries overrides.

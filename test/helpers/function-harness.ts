@@ -5,8 +5,9 @@
  * emulator. Each invocation reports the handler's summary (or its error) and the CloudEvents it
  * published to the emulator's SMN topics.
  *
- * The handler runs rebuilt with `with`: the runtime's and the domain's clock is the emulator's, and
- * its dependencies are the product's own (`createLinkDeps`), so no module is replaced.
+ * The handler runs rebuilt with `with`: the runtime's and the domain's clock is the emulator's (the
+ * function's own `createDeps` takes the runtime's clock), and its dependencies are the function's own,
+ * bound to the operations it declares, so no module is replaced.
  */
 import { randomUUID } from 'node:crypto';
 import { type EmulatorHandle, startEmulator } from '../../local/cloud/index.js';
@@ -15,7 +16,6 @@ import type { Clock } from '../../shared/link/deps.js';
 import type { LinkRequest } from '../../shared/link/desired.js';
 import { createLocalContext } from '../../shared/runtime/context.js';
 import type { KvlFunction } from '../../shared/runtime/handler.js';
-import { createLinkDeps, type FunctionDeps } from '../../shared/runtime/link-deps.js';
 import type { HandlerSummary } from '../../shared/runtime/middleware/state.js';
 import { topicFor } from '../../shared/runtime/publisher.js';
 
@@ -39,7 +39,7 @@ export interface FunctionHarness {
   config: ReturnType<EmulatorHandle['config']>;
   /** The seeded instance linked to the seeded client VPC. */
   request: LinkRequest;
-  invoke(handler: KvlFunction<FunctionDeps>, event: unknown, options?: InvokeOptions): Promise<Invocation>;
+  invoke<D>(handler: KvlFunction<D>, event: unknown, options?: InvokeOptions): Promise<Invocation>;
   /** FunctionGraph's SMN trigger event delivering `event` from the topic its type goes to. */
   smnEvent(event: CloudEvent): Record<string, unknown>;
   /** FunctionGraph's TIMER trigger event; `userEvent` is the trigger's configured text. */
@@ -97,10 +97,7 @@ export async function startFunctionHarness(): Promise<FunctionHarness> {
       });
       let outcome: Pick<Invocation, 'summary' | 'error'>;
       try {
-        const underTest = handler.with({
-          clock: emulatedClock,
-          createDeps: (ctx) => createLinkDeps(ctx, { clock: emulatedClock }),
-        });
+        const underTest = handler.with({ clock: emulatedClock });
         outcome = { summary: await underTest(event, context) };
       } catch (error) {
         outcome = { error };

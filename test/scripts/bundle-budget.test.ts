@@ -3,7 +3,7 @@
  * Builds into a temporary directory (not dist/, which other tests load) and checks each bundle.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,23 @@ console.log(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m)))
     // Assert
     expect(loaded).toContain('NativeModule http');
     expect(loaded.filter((m) => /undici|http2/.test(m))).toEqual([]);
+  });
+
+  it('carries only the cloud operations its step calls', async () => {
+    // Arrange: patch-listeners binds the operations it declares (functions/patch-listeners/handler.ts).
+    await buildFunctions({ quiet: true, outDir });
+    const bundle = readFileSync(join(outDir, 'patch-listeners', 'index.js'), 'utf8');
+
+    // Act: request paths, one per operation.
+    const carries = (path: string) => bundle.includes(path);
+
+    // Assert: what it calls (modify listeners, insert ACL rules) is in; what it never calls is out.
+    expect(carries('/crossvpc/modify')).toBe(true);
+    expect(carries('/insert-rules')).toBe(true);
+    expect(carries('/remove-rules')).toBe(false);
+    expect(carries('/v1/{project_id}/quotas')).toBe(false);
+    expect(carries('/permissions')).toBe(false);
+    expect(carries('/v1/{project_id}/subnets/')).toBe(false);
   });
 
   it('reports a bundle over its budget', () => {
