@@ -41,10 +41,9 @@ export interface RetryOptions {
   throttleRetries?: number;
   /**
    * The time a throttled call may still spend waiting, in ms (a function passes what is left of its
-   * invocation). When given, a throttled call — and a read that timed out or lost its connection — is
-   * retried as long as its next attempt fits in it, not `throttleRetries` / `retries` times: under a
-   * burst of links a call's turn may come only after minutes, and the invocation's own timeout is
-   * the real limit.
+   * invocation). When given, a throttled call is retried as long as its next wait fits in it, not
+   * `throttleRetries` times: under a burst of links a call's turn may come only after minutes, and
+   * the invocation's own timeout is the real limit.
    */
   throttleBudgetMs?: () => number;
   /** First backoff step in ms (default 300); doubles per retry. */
@@ -190,9 +189,8 @@ export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
   };
   const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
 
-  const attemptTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const instance: AxiosInstance = createAxiosInstance({
-    timeout: attemptTimeoutMs,
+    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     responseType: 'arraybuffer',
     // The body is already serialized; axios must not touch the bytes that were signed.
     transformRequest: [(data: unknown) => data],
@@ -220,15 +218,7 @@ export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
   const retryDecision = (error: AxiosError): boolean => {
     if (error.code === 'ERR_CANCELED') return false;
     if (!error.response) {
-      if (!(isTimeout(error) || isNetworkErrorCode(error.code))) return false;
-      // A read that timed out or lost its connection is as safe to repeat as a throttled one: with a
-      // time budget it is retried while another attempt (its timeout and the wait) still fits. Writes
-      // keep the fixed count: whether they took effect is unknown, and the steps re-read instead.
-      if (throttleBudgetMs && contextOf(error.config)?.method === 'GET') {
-        const wait = waitBefore(retryCountOf(error) + 1, undefined);
-        return attemptTimeoutMs + wait.least + wait.jitter < throttleBudgetMs();
-      }
-      return retryCountOf(error) < retries;
+      return (isTimeout(error) || isNetworkErrorCode(error.code)) && retryCountOf(error) < retries;
     }
     const mapped = cloudErrorFromResponse({
       service,

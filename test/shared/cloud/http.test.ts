@@ -607,47 +607,6 @@ describe('retries', () => {
     expect(received).toHaveLength(2);
   });
 
-  it('with a time budget, retries a read whose connection drops past `retries`, but not a write', async () => {
-    // Arrange: 5 dropped connections (more than `retries: 1`), then an answer; for each method.
-    const dropThenAnswer = () => {
-      for (let i = 0; i < 5; i++) handlers.push((_req, res) => res.socket?.destroy());
-      handlers.push(json(200, { ok: 1 }));
-    };
-    const http = client({
-      timeoutMs: 1_000,
-      retry: { retries: 1, throttleBudgetMs: () => 60_000, baseDelayMs: 1, maxDelayMs: 2 },
-    });
-
-    // Act
-    dropThenAnswer();
-    const read = await http.send({ method: 'GET', path: '/read' });
-    handlers.length = 0;
-    received.length = 0;
-    dropThenAnswer();
-    const write = await http.send({ method: 'POST', path: '/write', body: {} }).catch((e: unknown) => e);
-
-    // Assert: the read got its answer at the sixth attempt; the write stopped after one retry.
-    expect(read.body).toEqual({ ok: 1 });
-    expect(write).toBeInstanceOf(CloudNetworkError);
-    expect(received).toHaveLength(2);
-  });
-
-  it('with a time budget, stops retrying a read once another attempt would not fit', async () => {
-    // Arrange: the connection always drops; the attempt timeout alone is larger than the budget.
-    fallback = (_req, res) => res.socket?.destroy();
-    const http = client({
-      timeoutMs: 1_000,
-      retry: { retries: 3, throttleBudgetMs: () => 900, baseDelayMs: 1, maxDelayMs: 2 },
-    });
-
-    // Act
-    const error = await http.send({ method: 'GET', path: '/gone' }).catch((e: unknown) => e);
-
-    // Assert: no retry at all (the budget, not `retries`, decides for a read).
-    expect(error).toBeInstanceOf(CloudNetworkError);
-    expect(received).toHaveLength(1);
-  });
-
   it('times out each attempt and ends with a TIMEOUT CloudNetworkError', async () => {
     // Arrange
     fallback = () => {
