@@ -115,66 +115,42 @@ export class InstanceBusyError extends CloudApiError {
 export const QUOTA_EXCEEDED_CODE = 'Endpoint.1018';
 
 export class QuotaExceededError extends CloudApiError {
-  constructor(init: CloudApiErrorInit) {
-    super(init);
-    this.name = 'QuotaExceededError';
-  }
+  override name = 'QuotaExceededError';
 }
 
 /** EndPoint.2004: the endpoint service exists but is not `available` yet. */
 export class ServiceNotReadyError extends CloudApiError {
-  constructor(init: CloudApiErrorInit) {
-    super(init);
-    this.name = 'ServiceNotReadyError';
-  }
+  override name = 'ServiceNotReadyError';
 }
 
 /** EndPoint.2018 / EndPoint.2019: the endpoint is still being deleted / created. */
 export class EndpointBusyError extends CloudApiError {
-  constructor(init: CloudApiErrorInit) {
-    super(init);
-    this.name = 'EndpointBusyError';
-  }
+  override name = 'EndpointBusyError';
 }
 
 /** EndPoint.3006: the endpoint service still has endpoints attached. */
 export class ServiceInUseError extends CloudApiError {
-  constructor(init: CloudApiErrorInit) {
-    super(init);
-    this.name = 'ServiceInUseError';
-  }
+  override name = 'ServiceInUseError';
 }
 
 /** EndPoint.3044: another endpoint service already serves this port (port_id and server port). */
 export class PortAlreadyServedError extends CloudApiError {
-  constructor(init: CloudApiErrorInit) {
-    super(init);
-    this.name = 'PortAlreadyServedError';
-  }
+  override name = 'PortAlreadyServedError';
 }
 
 /** EndPoint.2001: the VPC given for an endpoint does not exist. */
 export class VpcNotFoundError extends CloudApiError {
-  constructor(init: CloudApiErrorInit) {
-    super(init);
-    this.name = 'VpcNotFoundError';
-  }
+  override name = 'VpcNotFoundError';
 }
 
 /** EndPoint.4004 / EndPoint.2037: the subnet given for an endpoint does not exist or is not in the VPC. */
 export class InvalidSubnetError extends CloudApiError {
-  constructor(init: CloudApiErrorInit) {
-    super(init);
-    this.name = 'InvalidSubnetError';
-  }
+  override name = 'InvalidSubnetError';
 }
 
 /** EndPoint.2012: the caller's account is not on the whitelist of another account's service. */
 export class NotWhitelistedError extends CloudApiError {
-  constructor(init: CloudApiErrorInit) {
-    super(init);
-    this.name = 'NotWhitelistedError';
-  }
+  override name = 'NotWhitelistedError';
 }
 
 const VPCEP_ERRORS: ReadonlyMap<string, new (init: CloudApiErrorInit) => CloudApiError> = new Map<
