@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
+import { emulatorEnv } from '../local/commands/env-file.js';
 import { timerEvent } from '../local/runtime/index.js';
 // @ts-expect-error: plain ESM build script without type declarations
 import { BUNDLE_BUDGET_BYTES } from '../scripts/build.mjs';
@@ -165,16 +166,7 @@ export async function runColdStart(options: { samples: number }): Promise<ColdSt
     const instanceId = config.world.instanceId;
     const client = { vpcId: config.world.clientVpcId, subnetId: config.world.clientSubnetId };
     const userData: Record<string, string> = {
-      HUAWEICLOUD_REGION: config.region,
-      HUAWEICLOUD_SDK_PROJECT_ID: config.projectId,
-      HUAWEICLOUD_ENDPOINT: config.endpoint,
-      HUAWEICLOUD_SDK_AK: config.ak,
-      HUAWEICLOUD_SDK_SK: config.sk,
-      KVL_TOPIC_LINK_REQUESTS: config.topics.linkRequests,
-      KVL_TOPIC_SERVICES_READY: config.topics.servicesReady,
-      KVL_TOPIC_ENDPOINTS_ACCEPTED: config.topics.endpointsAccepted,
-      KVL_TOPIC_UNLINK_REQUESTS: config.topics.unlinkRequests,
-      KVL_TOPIC_EVENTS: config.topics.events,
+      ...emulatorEnv(config, { keys: true }),
       KVL_LOG_LEVEL: 'error',
     };
     const source = 'kvl/bench';

@@ -23,17 +23,31 @@ function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
+/**
+ * What points the product at this emulator: endpoint, region, project and the five topics, and with
+ * `keys` the owner's access keys (without them the caller supplies credentials, e.g. an agency's).
+ */
+export function emulatorEnv(
+  config: EmulatorConfig,
+  options: { keys?: boolean } = {},
+): Record<string, string> {
+  return {
+    HUAWEICLOUD_ENDPOINT: config.endpoint,
+    HUAWEICLOUD_REGION: config.region,
+    ...(options.keys ? { HUAWEICLOUD_SDK_AK: config.ak, HUAWEICLOUD_SDK_SK: config.sk } : {}),
+    HUAWEICLOUD_SDK_PROJECT_ID: config.projectId,
+    ...Object.fromEntries(
+      Object.entries(TOPIC_VARIABLES).map(([key, name]) => [
+        name,
+        config.topics[key as keyof EmulatorConfig['topics']],
+      ]),
+    ),
+  };
+}
+
 export function envLines(config: EmulatorConfig, waits: Record<string, string> = {}): string[] {
   const variables: Array<[string, string]> = [
-    ['HUAWEICLOUD_ENDPOINT', config.endpoint],
-    ['HUAWEICLOUD_REGION', config.region],
-    ['HUAWEICLOUD_SDK_AK', config.ak],
-    ['HUAWEICLOUD_SDK_SK', config.sk],
-    ['HUAWEICLOUD_SDK_PROJECT_ID', config.projectId],
-    ...Object.entries(TOPIC_VARIABLES).map(([key, name]): [string, string] => [
-      name,
-      config.topics[key as keyof EmulatorConfig['topics']],
-    ]),
+    ...Object.entries(emulatorEnv(config, { keys: true })),
     ...Object.entries(waits),
     ['KVL_DEMO_DOMAIN_ID', config.domainId],
     ...Object.entries(config.world).map(([key, value]): [string, string] => [demoVariable('', key), value]),

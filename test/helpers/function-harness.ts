@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type EmulatorHandle, startEmulator } from '../../local/cloud/index.js';
+import { emulatorEnv } from '../../local/commands/env-file.js';
 import type { CloudEvent } from '../../shared/events/cloudevents.js';
 import type { Clock } from '../../shared/link/deps.js';
 import type { LinkRequest } from '../../shared/link/desired.js';
@@ -63,19 +64,7 @@ export async function startFunctionHarness(): Promise<FunctionHarness> {
     },
   };
   // What serverless.yml and the deployment give every function (keys instead of an agency).
-  const userData: Record<string, string> = {
-    HUAWEICLOUD_REGION: config.region,
-    HUAWEICLOUD_SDK_PROJECT_ID: config.projectId,
-    HUAWEICLOUD_ENDPOINT: config.endpoint,
-    HUAWEICLOUD_SDK_AK: config.ak,
-    HUAWEICLOUD_SDK_SK: config.sk,
-    KVL_TOPIC_LINK_REQUESTS: config.topics.linkRequests,
-    KVL_TOPIC_SERVICES_READY: config.topics.servicesReady,
-    KVL_TOPIC_ENDPOINTS_ACCEPTED: config.topics.endpointsAccepted,
-    KVL_TOPIC_UNLINK_REQUESTS: config.topics.unlinkRequests,
-    KVL_TOPIC_EVENTS: config.topics.events,
-    KVL_LOG_LEVEL: 'error',
-  };
+  const userData: Record<string, string> = { ...emulatorEnv(config, { keys: true }), KVL_LOG_LEVEL: 'error' };
   const isoNow = () => new Date(clock.now()).toISOString();
 
   return {

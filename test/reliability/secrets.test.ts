@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../local/cli.js';
 import { type EmulatorHandle, startEmulator } from '../../local/cloud/index.js';
 import type { Io } from '../../local/commands/common.js';
+import { emulatorEnv } from '../../local/commands/env-file.js';
 import { firstProbeForSpeed, type LocalRuntime, startRuntime } from '../../local/runtime/index.js';
 import { recordSize } from '../helpers/reliability/report.js';
 
@@ -50,17 +51,10 @@ function env(overrides: Record<string, string> = {}): Record<string, string> {
   const config = emulator.config();
   return {
     PATH: process.env.PATH ?? '',
-    HUAWEICLOUD_ENDPOINT: config.endpoint,
-    HUAWEICLOUD_REGION: config.region,
-    HUAWEICLOUD_SDK_PROJECT_ID: config.projectId,
+    ...emulatorEnv(config),
     HUAWEICLOUD_SDK_AK: CANARY.ak,
     HUAWEICLOUD_SDK_SK: CANARY.sk,
     HUAWEICLOUD_SDK_SECURITY_TOKEN: CANARY.securityToken,
-    KVL_TOPIC_LINK_REQUESTS: config.topics.linkRequests,
-    KVL_TOPIC_SERVICES_READY: config.topics.servicesReady,
-    KVL_TOPIC_ENDPOINTS_ACCEPTED: config.topics.endpointsAccepted,
-    KVL_TOPIC_UNLINK_REQUESTS: config.topics.unlinkRequests,
-    KVL_TOPIC_EVENTS: config.topics.events,
     KVL_POLL_INTERVAL_MS: '100',
     KVL_FIRST_PROBE_AFTER_MS: firstProbeForSpeed(200),
     KVL_LOG_LEVEL: 'debug',

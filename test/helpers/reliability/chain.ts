@@ -32,6 +32,7 @@ import {
   startEmulator,
 } from '../../../local/cloud/index.js';
 import type { EmuRequest, KafkaInstance, TemporaryCredential } from '../../../local/cloud/types.js';
+import { emulatorEnv } from '../../../local/commands/env-file.js';
 import type { AccountClients } from '../../../shared/cloud/agency.js';
 import { staticCredentials } from '../../../shared/cloud/credentials.js';
 import type { RetryOptions } from '../../../shared/cloud/http.js';
@@ -213,14 +214,7 @@ export class Chain {
   userData(): Record<string, string> {
     const config = this.config;
     return {
-      HUAWEICLOUD_REGION: config.region,
-      HUAWEICLOUD_SDK_PROJECT_ID: config.projectId,
-      HUAWEICLOUD_ENDPOINT: config.endpoint,
-      KVL_TOPIC_LINK_REQUESTS: config.topics.linkRequests,
-      KVL_TOPIC_SERVICES_READY: config.topics.servicesReady,
-      KVL_TOPIC_ENDPOINTS_ACCEPTED: config.topics.endpointsAccepted,
-      KVL_TOPIC_UNLINK_REQUESTS: config.topics.unlinkRequests,
-      KVL_TOPIC_EVENTS: config.topics.events,
+      ...emulatorEnv(config),
       KVL_POLL_INTERVAL_MS: String(this.options.pollIntervalMs ?? 20_000),
       KVL_LOG_LEVEL: 'warn',
       ...this.options.userData,
