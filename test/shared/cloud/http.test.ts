@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   AuthError,
   CloudApiError,
@@ -79,6 +79,9 @@ beforeEach(() => {
   received.length = 0;
   handlers.length = 0;
   fallback = json(200, {});
+});
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 /* ------------------------------------------------------------------ helpers */
@@ -572,6 +575,29 @@ describe('retries', () => {
     expect(second.headers['x-sdk-date']).not.toBe(first.headers['x-sdk-date']);
     expect(second.headers.authorization).not.toBe(first.headers.authorization);
     expect(verify(second)).toEqual({ ok: true, ak: AK });
+  });
+
+  it('takes Retry-After as a floor under a growing backoff, so a refused crowd thins out', async () => {
+    // Arrange: four throttles, each saying "1 s" (capped at 5 ms to keep the test fast); no jitter.
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    for (let i = 0; i < 4; i++) {
+      handlers.push(json(429, { error_code: 'APIGW.0308', error_msg: 'throttled' }, { 'Retry-After': '1' }));
+    }
+    const lines: LogLine[] = [];
+    const http = client({
+      logger: captureLogger(lines),
+      retry: { baseDelayMs: 20, maxDelayMs: 1_000, maxRetryAfterMs: 5 },
+    });
+
+    // Act
+    await http.send({ method: 'GET', path: '/r' });
+
+    // Assert: half of each doubling step (10, 20, 40, 80 ms), never just the 5 ms the gateway named.
+    const delays = lines
+      .filter((l) => l.message === 'cloud request will be retried')
+      .map((l) => l.fields?.delayMs);
+    expect(delays).toEqual([10, 20, 40, 80]);
+    expect(received).toHaveLength(5);
   });
 
   it('gives up after the configured retries and throws the last error', async () => {
