@@ -24,7 +24,7 @@ import {
   CloudWatcher,
   countCalls,
   countWrites,
-  publishedEvents,
+  EventFeed,
   SPREAD_SEED,
   spreadAcceptance,
   startBenchCloud,
@@ -145,6 +145,7 @@ async function productRuns(
   });
   const stopSpread = spreadAcceptance(cloud, ACCEPTANCE_SPREAD_MS, SPREAD_SEED);
   const watcher = new CloudWatcher(cloud);
+  const feed = new EventFeed(cloud);
   const rows: LatencyRow[] = [];
   try {
     for (const brokers of brokerCounts) {
@@ -153,11 +154,13 @@ async function productRuns(
       const requestedAt = cloud.now();
       runtime.invokeAsync('create-services', linkRequest(instance.instanceId, cloud));
       const outcomes = () =>
-        publishedEvents(cloud).filter(
-          (e) =>
-            e.event.subject === instance.instanceId &&
-            (e.event.type === 'kvl.link.completed' || e.event.type === 'kvl.link.failed'),
-        );
+        feed
+          .all()
+          .filter(
+            (e) =>
+              e.event.subject === instance.instanceId &&
+              (e.event.type === 'kvl.link.completed' || e.event.type === 'kvl.link.failed'),
+          );
       const outcome = () => outcomes()[0];
       // A link needs ~2 emulated minutes; 15 emulated minutes is the product's acceptance timeout.
       await waitFor(() => outcome() !== undefined, (15 * 60_000) / speed + 30_000, `${config} link`);

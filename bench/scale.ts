@@ -10,8 +10,8 @@ import {
   addInstance,
   type CallCount,
   countCalls,
+  EventFeed,
   LogCollector,
-  publishedEvents,
   startBenchCloud,
   startBenchRuntime,
   THROTTLE,
@@ -146,9 +146,14 @@ export async function runScale(options: {
       );
     }
     const ids = new Set(instances.map((i) => i.instanceId));
+    // Each link's first outcome, kept up to date from the events published since the last look.
+    const feed = new EventFeed(cloud);
+    const done = new Map<string, { type: string; time: number; reason?: string }>();
+    let read = 0;
     const outcomes = () => {
-      const done = new Map<string, { type: string; time: number; reason?: string }>();
-      for (const { event, time } of publishedEvents(cloud)) {
+      const events = feed.all();
+      for (; read < events.length; read++) {
+        const { event, time } = events[read]!;
         if (!event.subject || !ids.has(event.subject) || done.has(event.subject)) continue;
         if (event.type === 'kvl.link.completed' || event.type === 'kvl.link.failed') {
           const reason = (event.data as { reason?: unknown }).reason;
