@@ -12,13 +12,19 @@ import {
   ServiceNotReadyError,
   VpcNotFoundError,
 } from '../cloud/errors.js';
-import type { Endpoint, EndpointService } from '../cloud/types.js';
+import type { Endpoint, EndpointService, ListEndpointsFilter } from '../cloud/types.js';
 import { agencyError, type ClientSide, clientSide } from './client-account.js';
 import { type Budget, creationWindow, type LinkDepsFor, pollUntil } from './deps.js';
 import type { ClientTarget } from './desired.js';
 import { LinkNotReadyError, LinkRejectedError } from './errors.js';
 import { declaredLink } from './instance.js';
-import { type LinkInventory, preferredEndpoint, preferredService, readInventory } from './inventory.js';
+import {
+  type LinkInventory,
+  nameFilterFor,
+  preferredEndpoint,
+  preferredService,
+  readInventory,
+} from './inventory.js';
 import { type BrokerLink, pairBrokers, type ServiceRef } from './mapping.js';
 import { handOverToTimer, markFailed, markFailedOnTerminal } from './phase.js';
 import { STEP_BUY_ENDPOINTS } from './steps.js';
@@ -97,7 +103,12 @@ async function buyForHandedServices(
   const { vpcId, subnetId } = input.client;
   const client = await clientSide(deps, input.client, step);
   const ids = new Set(services.map((s) => s.serviceId));
-  const listed = input.endpoints ?? (await client.vpcep.listEndpoints({ vpcId }));
+  const byName = nameFilterFor(
+    input.instanceId,
+    services.map((s) => s.serviceName),
+  );
+  const listing = { vpcId, ...(byName ? { endpointServiceName: byName } : {}) };
+  const listed = input.endpoints ?? (await client.vpcep.listEndpoints(listing));
   const known = listed.filter((e) => ids.has(e.endpointServiceId) && e.vpcId === vpcId);
   const asServices = services.map((s) => ({ id: s.serviceId }) as EndpointService);
   const endpoints = await removeDuplicates(deps, client.vpcep, asServices, known);
@@ -154,7 +165,7 @@ async function buyForHandedServices(
       budget,
       client.vpcep,
       input.instanceId,
-      vpcId,
+      listing,
       // Every endpoint of these services, not only this run's: concurrent deliveries that each
       // bought one then agree on the same (preferred) endpoint per broker.
       (e) => ids.has(e.endpointServiceId),
@@ -201,7 +212,8 @@ async function waitForAcceptance(
   budget: Budget,
   vpcep: BuyEndpointsDeps['vpcep'],
   instanceId: string,
-  vpcId: string,
+  /** The client VPC, and the services' name stem when they share it. */
+  listing: ListEndpointsFilter,
   /** Which endpoints of the listing the wait is about. */
   concerns: (endpoint: Endpoint) => boolean,
   pair: (current: Endpoint[]) => BrokerLink[] | undefined,
@@ -211,7 +223,7 @@ async function waitForAcceptance(
     deps,
     budget,
     async () => {
-      const current = (await vpcep.listEndpoints({ vpcId })).filter(concerns);
+      const current = (await vpcep.listEndpoints(listing)).filter(concerns);
       const broken = current.find((e) => e.status === 'rejected' || e.status === 'failed');
       if (broken) {
         await markFailed(deps, instanceId);
@@ -286,12 +298,16 @@ async function buyEndpointsOnce(
   }
 
   const ids = new Set(endpoints.map((e) => e.id));
+  const byName = nameFilterFor(
+    instance.instanceId,
+    services.map((s) => s.serviceName),
+  );
   const accepted = await waitForAcceptance(
     deps,
     budget,
     client.vpcep,
     instance.instanceId,
-    vpcId,
+    { vpcId, ...(byName ? { endpointServiceName: byName } : {}) },
     (e) => ids.has(e.id),
     (current) => {
       const paired = pairBrokers(instance.listeners, services, current, vpcId);

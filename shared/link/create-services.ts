@@ -22,7 +22,13 @@ import {
 } from './desired.js';
 import { LinkNotReadyError, LinkRejectedError } from './errors.js';
 import { requireListeners, runningInstance } from './instance.js';
-import { type LinkInventory, preferredService, readInventory } from './inventory.js';
+import {
+  type LinkInventory,
+  nameFilterFor,
+  preferredService,
+  readInventory,
+  serviceNameFor,
+} from './inventory.js';
 import type { ServiceRef } from './mapping.js';
 import { handOverToTimer } from './phase.js';
 import { checkQuotas } from './quotas.js';
@@ -192,6 +198,10 @@ export async function createServices(
   if (dryRun) return { instance, services: [], ready: false, actions };
 
   const ids = new Set(services.map((s) => s.id));
+  const byName = nameFilterFor(
+    instance.instanceId,
+    services.map((s) => s.serviceName),
+  );
   // Services found available need no second look (a repeated request finds them so).
   const allAvailable = createdAt === undefined && services.every((s) => s.status === 'available');
   const available = allAvailable
@@ -200,7 +210,9 @@ export async function createServices(
         deps,
         budget,
         async () => {
-          const current = (await deps.vpcep.listEndpointServices()).filter((s) => ids.has(s.id));
+          const current = (
+            await deps.vpcep.listEndpointServices(byName ? { endpointServiceName: byName } : {})
+          ).filter((s) => ids.has(s.id));
           const failed = current.find((s) => s.status === 'failed');
           if (failed) {
             // The cloud's own code and message say why (quota, port conflict…): keep them in the reason.
@@ -282,13 +294,6 @@ function tagsFor(
   return resourceTags(instance.instanceId, listener.listenerIp, undefined, deps.clock.now(), requestId);
 }
 
-/** ≤16 chars of [A-Za-z0-9_-]: `kvl-` + 8 chars of the instance id + broker IP's last octet. */
-function serviceNameFor(instance: KafkaInstance, listener: KafkaListener): string {
-  const id = instance.instanceId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8);
-  const octet = listener.listenerIp.split('.').pop() ?? '0';
-  return `kvl-${id}-${octet}`.slice(0, 16);
-}
-
 async function createServiceFor(
   deps: CreateServicesDeps,
   instance: KafkaInstance,
@@ -303,7 +308,7 @@ async function createServiceFor(
       serverType: 'VM',
       serviceType: 'interface',
       approvalEnabled: false,
-      serviceName: serviceNameFor(instance, listener),
+      serviceName: serviceNameFor(instance.instanceId, listener.listenerIp),
       tcpProxy: 'close',
       ports: [{ clientPort: KAFKA_CROSS_VPC_PORT, serverPort: KAFKA_CROSS_VPC_PORT, protocol: 'TCP' }],
       description: `kafka-vpcep-link ${instance.instanceId} ${listener.listenerIp}`,

@@ -7,6 +7,36 @@ import type { Endpoint, EndpointService, KafkaInstance, VpcepClient } from '../c
 import type { LinkDepsFor } from './deps.js';
 import { TAG, tagValue } from './tags.js';
 
+/**
+ * The name create-services gives the endpoint service of one broker: ≤16 chars of [A-Za-z0-9_-],
+ * `kvl-` + 8 chars of the instance id + the broker IP's last octet. The cloud reports it as
+ * `{region}.{name}.{service id}` (service_name), also on each endpoint (endpoint_service_name).
+ */
+export function serviceNameFor(instanceId: string, listenerIp: string): string {
+  const octet = listenerIp.split('.').pop() ?? '0';
+  return `${serviceNameStem(instanceId)}${octet}`.slice(0, 16);
+}
+
+/** What the names of one instance's services have in common: `kvl-` + 8 chars of its id + `-`. */
+export function serviceNameStem(instanceId: string): string {
+  return `kvl-${instanceId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8)}-`;
+}
+
+/**
+ * The `endpoint_service_name` filter that lists one instance's services, or their endpoints, without
+ * the rest of the account. ListEndpointService and ListEndpoints match it anywhere in the name
+ * ("支持大小写，前后模糊匹配" [GSDK services/vpcep/v1/model/model_list_endpoint_service_request.go,
+ * model_list_endpoints_request.go]), so a listing is one small page however many links the account
+ * holds, instead of every page of every link's resources (3 pages of 1,000 each at 1,000 links).
+ * Undefined when a service does not carry the stem — one adopted from a hand-made link keeps its own
+ * name — so the caller lists without a filter and misses nothing. The stem may also match another
+ * instance whose id starts alike: callers still select by service id or port.
+ */
+export function nameFilterFor(instanceId: string, serviceNames: readonly string[]): string | undefined {
+  const stem = serviceNameStem(instanceId);
+  return serviceNames.length > 0 && serviceNames.every((name) => name.includes(stem)) ? stem : undefined;
+}
+
 export interface LinkInventory {
   /** Services on this instance's listener ports, or tagged for this instance. */
   services: EndpointService[];

@@ -4,13 +4,13 @@
  * linked, and describe the result for the completion event.
  */
 import { InstanceBusyError } from '../cloud/errors.js';
-import type { Endpoint, KafkaInstance, Tag } from '../cloud/types.js';
+import type { Endpoint, KafkaInstance, ListEndpointsFilter, Tag } from '../cloud/types.js';
 import { clientSide } from './client-account.js';
 import { type Budget, type LinkDepsFor, remainingMs } from './deps.js';
 import type { DesiredLink } from './desired.js';
 import { LinkNotReadyError } from './errors.js';
 import { declaredLink, loadInstance, runningInstance } from './instance.js';
-import { preferredEndpoint, readInventory } from './inventory.js';
+import { preferredEndpoint, readInventory, serviceNameStem } from './inventory.js';
 import {
   advertisesExactly,
   type BrokerLink,
@@ -99,7 +99,7 @@ async function patchListenersOnce(
   // the agency the instance names, known after the read.
   const early =
     input.endpoints && input.justAccepted && !input.endpointsJustPolled && !input.client.agencyName
-      ? settle(deps.vpcep.listEndpoints({ vpcId: input.client.vpcId }))
+      ? settle(deps.vpcep.listEndpoints(handedListing(input.instanceId, input.client.vpcId)))
       : undefined;
   const loaded = early ? await loadInstance(deps, input.instanceId, step) : undefined;
   const declared = await declaredLink(deps, input, step, budget, loaded);
@@ -118,7 +118,7 @@ async function patchListenersOnce(
       if (!listed.ok) throw listed.error;
       return listed.value;
     }
-    return client.vpcep.listEndpoints({ vpcId: desired.client.vpcId });
+    return client.vpcep.listEndpoints(handedListing(input.instanceId, desired.client.vpcId));
   };
   const handed = input.endpoints ? coversListeners(instance, input.endpoints) : undefined;
   let verified: Verified | string | undefined;
@@ -202,6 +202,16 @@ function phasedOf(
 }
 
 /** One listing of the client VPC's endpoints confirms each handed endpoint: its service, accepted, its IP. */
+/**
+ * The listing that checks handed endpoints: the client VPC's endpoints of services named like this
+ * instance's (one small page, however many links the account holds). The handed links do not carry
+ * service names; an endpoint of a service adopted under another name is missing from it, which
+ * fails the check and reads the link in full (`discover`), so nothing is missed.
+ */
+function handedListing(instanceId: string, vpcId: string): ListEndpointsFilter {
+  return { vpcId, endpointServiceName: serviceNameStem(instanceId) };
+}
+
 function verifyHanded(
   endpoints: readonly Endpoint[],
   vpcId: string,

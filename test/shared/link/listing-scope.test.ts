@@ -1,0 +1,162 @@
+/**
+ * Listings scoped to one instance (issue #15, scale): once a link's services exist, its steps list
+ * the endpoint services and endpoints named like that instance's (`endpoint_service_name`, matched
+ * anywhere in the name), not every page of every link in the account. A service adopted under
+ * another name is never missed: the steps list without the filter then.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buyEndpoints } from '../../../shared/link/buy-endpoints.js';
+import { createServices } from '../../../shared/link/create-services.js';
+import type { LinkRequest } from '../../../shared/link/desired.js';
+import { driveLink } from '../../../shared/link/drive.js';
+import { nameFilterFor, serviceNameFor, serviceNameStem } from '../../../shared/link/inventory.js';
+import { patchListeners } from '../../../shared/link/patch-listeners.js';
+import { startTestCloud, type TestCloud } from '../../helpers/test-cloud.js';
+
+let cloud: TestCloud;
+
+beforeEach(async () => {
+  cloud = await startTestCloud();
+});
+afterEach(async () => {
+  await cloud.close();
+});
+
+const INSTANCE = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+
+/** GET listings of endpoint services and endpoints, with the name filter each was sent with. */
+function listings() {
+  return cloud.emulator
+    .requests()
+    .filter((r) => r.method === 'GET' && /\/vpc-endpoint(-service)?s$/.test(r.path) && r.status === 200)
+    .map((r) => ({
+      what: r.path.endsWith('/vpc-endpoint-services') ? 'services' : 'endpoints',
+      name: r.query?.endpoint_service_name,
+    }));
+}
+
+/** Another instance linked to the same client VPC first: the account holds more than this link. */
+async function linkAnotherInstance(): Promise<void> {
+  const other = cloud.emulator.createKafkaInstance({ name: 'kvl-other', brokers: 3 });
+  cloud.settle(60_000);
+  const result = await driveLink(
+    cloud.deps,
+    { ...cloud.request, instanceId: other.instanceId },
+    cloud.budget(),
+  );
+  if (result.outcome !== 'completed') throw new Error('the other link did not complete');
+  cloud.settle(60_000);
+}
+
+describe('service names', () => {
+  it('share one stem per instance, which the filter uses only when every service carries it', () => {
+    // Arrange
+    const names = ['10.0.0.11', '10.0.0.12', '10.0.0.213'].map((ip) => serviceNameFor(INSTANCE, ip));
+
+    // Act
+    const stem = serviceNameStem(INSTANCE);
+
+    // Assert: ≤ 16 chars, as the cloud allows; a name reported as {region}.{name}.{id} still matches.
+    expect(stem).toBe('kvl-a1b2c3d4-');
+    expect(names).toEqual(['kvl-a1b2c3d4-11', 'kvl-a1b2c3d4-12', 'kvl-a1b2c3d4-213']);
+    expect(names.every((n) => n.length <= 16)).toBe(true);
+    const reported = names.map((n) => `ap-southeast-1.${n}.5e4a8c1e-1111-2222-3333-444455556666`);
+    expect(nameFilterFor(INSTANCE, reported)).toBe(stem);
+    expect(nameFilterFor(INSTANCE, [...reported, 'ap-southeast-1.console-made.9f0e'])).toBeUndefined();
+    expect(nameFilterFor(INSTANCE, [])).toBeUndefined();
+  });
+});
+
+describe('listings of a link among other links', () => {
+  it('direct mode: after its first look at the account, every listing names the instance', async () => {
+    // Arrange
+    await linkAnotherInstance();
+    cloud.emulator.clearRequests();
+
+    // Act
+    const result = await driveLink(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: the first services listing reads the account (a hand-made service on a port would be
+    // adopted); the wait for the new services and the endpoint probes read only this instance's.
+    expect(result.outcome).toBe('completed');
+    const stem = serviceNameStem(cloud.request.instanceId);
+    const [first, ...rest] = listings();
+    expect(first).toEqual({ what: 'services', name: undefined });
+    expect(rest.length).toBeGreaterThanOrEqual(2);
+    expect(rest).toEqual(rest.map((l) => ({ what: l.what, name: stem })));
+  });
+
+  it('through the chain: buy-endpoints and patch-listeners list only the endpoints of the instance', async () => {
+    // Arrange
+    await linkAnotherInstance();
+    cloud.emulator.clearRequests();
+    const request: LinkRequest = cloud.request;
+
+    // Act: each step handed what the previous one published.
+    const services = await createServices(cloud.deps, request, cloud.budget());
+    const bought = await buyEndpoints(
+      cloud.deps,
+      { instanceId: request.instanceId, client: request.client, services: services.services },
+      cloud.budget(),
+    );
+    if (bought.outcome !== 'accepted') throw new Error(`buy-endpoints: ${bought.outcome}`);
+    const patched = await patchListeners(
+      cloud.deps,
+      {
+        instanceId: request.instanceId,
+        client: request.client,
+        endpoints: bought.links,
+        servicePhases: bought.servicePhases,
+        justAccepted: bought.justAccepted,
+      },
+      cloud.budget(),
+    );
+
+    // Assert
+    expect(patched.outcome).toBe('completed');
+    const stem = serviceNameStem(request.instanceId);
+    const endpointListings = listings().filter((l) => l.what === 'endpoints');
+    expect(endpointListings.length).toBeGreaterThanOrEqual(3);
+    expect(endpointListings.every((l) => l.name === stem)).toBe(true);
+  });
+});
+
+describe('a service made by hand on one broker port', () => {
+  it('is adopted under its own name, and its endpoint is used, not bought twice', async () => {
+    // Arrange: broker 1's port already has a service and an accepted endpoint in the client VPC,
+    // made in the console with a name of the user's choosing.
+    const instance = cloud.instance();
+    const broker = instance.brokers[0]!;
+    const handMade = await cloud.deps.vpcep.createEndpointService({
+      portId: broker.portId,
+      vpcId: instance.vpcId,
+      serverType: 'VM',
+      serviceType: 'interface',
+      approvalEnabled: false,
+      serviceName: 'console-made',
+      tcpProxy: 'close',
+      ports: [{ clientPort: 9011, serverPort: 9011, protocol: 'TCP' }],
+    });
+    cloud.settle(120_000);
+    const handMadeEndpoint = await cloud.deps.vpcep.createEndpoint({
+      endpointServiceId: handMade.id,
+      vpcId: cloud.request.client.vpcId,
+      subnetId: cloud.request.client.subnetId,
+    });
+    cloud.settle(120_000);
+
+    // Act
+    const result = await driveLink(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: one live service per port, one endpoint per service, broker 1 mapped to the hand-made
+    // endpoint.
+    expect(result.outcome).toBe('completed');
+    if (result.outcome !== 'completed') return;
+    const live = cloud.emulator.world.endpointServices.filter((s) => s.status !== 'deleting');
+    expect(live).toHaveLength(3);
+    const endpoints = cloud.emulator.world.endpoints.filter((e) => e.status !== 'deleting');
+    expect(endpoints).toHaveLength(3);
+    const mapped = result.completion.mapping.find((m) => m.serviceId === handMade.id);
+    expect(mapped?.endpointId).toBe(handMadeEndpoint.id);
+  });
+});
