@@ -25,7 +25,7 @@ import {
   SERVICE_NAME,
   sortRecords,
 } from './parse.js';
-import { renderService, timestamp } from './views.js';
+import { connectionCounts, renderService, timestamp } from './views.js';
 
 const SERVER_TYPES = new Set(['VM', 'LB']);
 const TCP_PROXY = new Set(['close', 'toa_open', 'proxy_open', 'open', 'proxy_vni']);
@@ -148,10 +148,11 @@ export const listServices: Handler = (req, ctx, { projectId }) => {
       (!status || s.status === status),
   );
   const page = sortRecords(req, matching).slice(offset, offset + limit);
+  const connections = connectionCounts(world);
   return {
     status: 200,
     body: {
-      endpoint_services: page.map((s) => renderService(world, s, 'list')),
+      endpoint_services: page.map((s) => renderService(world, s, 'list', connections)),
       total_count: matching.length,
     },
   };

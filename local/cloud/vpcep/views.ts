@@ -27,17 +27,26 @@ function renderPorts(service: EndpointServiceRecord): EndpointServiceRecord['por
   }));
 }
 
-/** Endpoints that are creating or accepted count as connections (reference, GSDK corrections). */
-function connectionCount(world: World, serviceId: string): number {
-  return world.endpoints.filter(
-    (e) => e.endpointServiceId === serviceId && (e.status === 'creating' || e.status === 'accepted'),
-  ).length;
+/**
+ * Connections per service: endpoints that are creating or accepted (reference, GSDK corrections).
+ * Counted once per answer: a page of 1,000 services rendered one scan of the endpoints each, which
+ * made a listing quadratic in the account's size (a 1,000-link soak spent its CPU there).
+ */
+export function connectionCounts(world: World): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const e of world.endpoints) {
+    if (e.status === 'creating' || e.status === 'accepted') {
+      counts.set(e.endpointServiceId, (counts.get(e.endpointServiceId) ?? 0) + 1);
+    }
+  }
+  return counts;
 }
 
 export function renderService(
   world: World,
   service: EndpointServiceRecord,
   view: 'create' | 'show' | 'list',
+  connections: ReadonlyMap<string, number> = view === 'create' ? new Map() : connectionCounts(world),
 ): JsonObject {
   const body: JsonObject = {
     id: service.id,
@@ -60,7 +69,7 @@ export function renderService(
   };
   if (view !== 'create') {
     body.domain_id = service.domainId;
-    body.connection_count = connectionCount(world, service.id);
+    body.connection_count = connections.get(service.id) ?? 0;
   }
   if (service.status === 'failed') {
     body.error =

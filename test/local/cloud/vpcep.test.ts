@@ -496,8 +496,16 @@ describe('VPCEP endpoint creation (creating -> accepted | pendingAcceptance)', (
     const settled = [getService(open).body.connection_count, getService(approved).body.connection_count];
     h.world.endpoints.find((e) => e.id === pending)!.status = 'rejected';
     const afterReject = getService(approved).body.connection_count;
+    const listed = h.call({ method: 'GET', path: '/v1/{pid}/vpc-endpoint-services' }).body
+      .endpoint_services as Array<{
+      id: string;
+      connection_count: number;
+    }>;
 
     expect(whileCreating).toEqual([1, 1]);
+    // A listing counts the same (counted once for the whole page).
+    expect(listed.find((s) => s.id === open)?.connection_count).toBe(1);
+    expect(listed.find((s) => s.id === approved)?.connection_count).toBe(0);
     expect(getEndpoint(pending).body.status).toBe('rejected');
     expect(settled).toEqual([1, 0]);
     expect(afterReject).toBe(0);
