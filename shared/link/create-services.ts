@@ -3,7 +3,12 @@
  * desired state on the instance, find-or-create one endpoint service per listener port, whitelist
  * the client account, and wait (briefly) for the services to become available.
  */
-import { CloudApiError, NotFoundError, PortAlreadyServedError } from '../cloud/errors.js';
+import {
+  CloudApiError,
+  NotFoundError,
+  PortAlreadyServedError,
+  QUOTA_EXCEEDED_CODE,
+} from '../cloud/errors.js';
 import type { Endpoint, EndpointService, KafkaInstance, KafkaListener, Tag } from '../cloud/types.js';
 import {
   agencyError,
@@ -98,9 +103,18 @@ export async function createServices(
   // request does not read it again (a subnet deleted since fails the endpoint create, by name).
   const declared = desiredLinkOf(instance);
   if (!declared || !sameClient(declared.client, request.client)) await checkClientSubnet(client, request);
-  let inventory = await readInventory(deps, instance, undefined, client.vpcep, {
-    endpointsOnlyWithServices: true,
-  });
+  // This instance's own services first (by their name stem): one small page however many links the
+  // account holds. A port without one may still hold a service made by hand under another name: the
+  // create meets it and adopts it (PortAlreadyServedError). Where missing it would change a decision
+  // — a dry run's plan, a quota refusal — the whole account is read first.
+  const readAll = (byName: boolean) =>
+    readInventory(deps, instance, undefined, client.vpcep, { endpointsOnlyWithServices: true, byName });
+  let inventory = await readAll(true);
+  let whole = instance.listeners.every((l) => serviceFor(inventory, l));
+  if (!whole && dryRun) {
+    inventory = await readAll(false);
+    whole = true;
+  }
   refuseEndpointsElsewhere(inventory, request);
 
   // A port whose previous service is still `deleting` (an unlink moments ago) cannot get a new one
@@ -111,9 +125,7 @@ export async function createServices(
       `the previous endpoint service(s) of ${blocked.length} port(s) are still being deleted; waiting for them to go`,
     );
     const gone = await pollUntil(deps, budget, async () => {
-      const current = await readInventory(deps, instance, undefined, client.vpcep, {
-        endpointsOnlyWithServices: true,
-      });
+      const current = await readAll(whole);
       return portsStillDeleting(current, instance.listeners).length === 0 ? current : undefined;
     });
     if (!gone) return { instance, services: [], ready: false, actions: [] };
@@ -121,17 +133,19 @@ export async function createServices(
   }
 
   const actions: PlannedAction[] = [];
-  // Both quotas in one read, before any write: the endpoints buy-endpoints will need count too.
-  const needed = {
-    endpoint_service: instance.listeners.filter((l) => !serviceFor(inventory, l)).length,
-    endpoint: instance.listeners.filter((l) => !endpointInClientVpc(inventory, l, request)).length,
-  };
-  if (client.agency) {
-    // The endpoints count against the client account's quota, read with its agency.
-    await checkQuotas(deps, { endpoint_service: needed.endpoint_service }, step);
-    await withAgency(client, step, () => checkQuotas(client, { endpoint: needed.endpoint }, step));
-  } else {
-    await checkQuotas(deps, needed, step);
+  try {
+    await checkLinkQuotas(deps, client, linkNeeds(instance, inventory, request));
+  } catch (error) {
+    // Counted from this instance's services only, a port holding a hand-made service looked free:
+    // before refusing, count again from the whole account (and read the quotas again only if that
+    // changes the count).
+    if (whole || !(error instanceof LinkRejectedError && error.code === QUOTA_EXCEEDED_CODE)) throw error;
+    const before = linkNeeds(instance, inventory, request);
+    inventory = await readAll(false);
+    whole = true;
+    const after = linkNeeds(instance, inventory, request);
+    if (after.endpoint_service === before.endpoint_service && after.endpoint === before.endpoint) throw error;
+    await checkLinkQuotas(deps, client, after);
   }
 
   // Desired state first: if anything below fails, the reconcile timer knows what to converge to.
@@ -150,6 +164,8 @@ export async function createServices(
 
   const services: EndpointService[] = [];
   let createdAt: number | undefined;
+  /** A create met a service already on its port (made by hand, or by a concurrent delivery). */
+  let adoptedOnConflict = false;
   for (const listener of instance.listeners) {
     const existing = serviceFor(inventory, listener);
     if (existing) {
@@ -178,9 +194,15 @@ export async function createServices(
       detail: listener.listenerIp,
     });
     if (!dryRun) {
-      services.push(
-        await createServiceFor(deps, instance, listener, correlationId, clientAccountTags(request.client)),
+      const made = await createServiceFor(
+        deps,
+        instance,
+        listener,
+        correlationId,
+        clientAccountTags(request.client),
       );
+      services.push(made.service);
+      if (made.adopted) adoptedOnConflict = true;
       createdAt = deps.clock.now();
     }
   }
@@ -240,12 +262,21 @@ export async function createServices(
       refs.map((r) => ({ id: r.serviceId, phase: r.phase })),
       correlationId,
     );
+  // The endpoints this run knows of, when it knows all of them: it created every service, or its
+  // listing covered each one. A service adopted on a create was not in the listing, nor its endpoints.
   const created = actions.filter((a) => a.action === 'create-service').length;
-  const endpoints =
-    created === services.length
+  const endpoints = adoptedOnConflict
+    ? undefined
+    : created === services.length
       ? []
       : inventory.endpoints.filter((e) => e.vpcId === request.client.vpcId && ids.has(e.endpointServiceId));
-  return { instance, services: refs, ready: available !== undefined, actions, endpoints };
+  return {
+    instance,
+    services: refs,
+    ready: available !== undefined,
+    actions,
+    ...(endpoints ? { endpoints } : {}),
+  };
 }
 
 function toRef(listener: KafkaListener, service: EndpointService): ServiceRef {
@@ -300,9 +331,9 @@ async function createServiceFor(
   listener: KafkaListener,
   requestId?: string,
   clientAccount: Tag[] = [],
-): Promise<EndpointService> {
+): Promise<{ service: EndpointService; adopted: boolean }> {
   try {
-    return await deps.vpcep.createEndpointService({
+    const service = await deps.vpcep.createEndpointService({
       portId: listener.portId,
       vpcId: instance.vpcId,
       serverType: 'VM',
@@ -314,13 +345,24 @@ async function createServiceFor(
       description: `kafka-vpcep-link ${instance.instanceId} ${listener.listenerIp}`,
       tags: [...tagsFor(deps, instance, listener, requestId), ...clientAccount],
     });
+    return { service, adopted: false };
   } catch (error) {
     // A concurrent delivery created it first (the cloud refuses a second service on the same port):
     // adopt the winner instead of failing.
     if (error instanceof PortAlreadyServedError) {
       const onPort = (await deps.vpcep.listEndpointServices()).filter((s) => s.portId === listener.portId);
       const winner = preferredService(onPort.filter((s) => s.status !== 'deleting'));
-      if (winner) return winner;
+      if (winner) {
+        // Made by hand (no tag of ours): tagged as the inventory's adoption does, so the timer,
+        // reconcile and unlink know it as this link's.
+        if (tagValue(winner.tags, TAG.instance) !== instance.instanceId) {
+          await deps.vpcep.createResourceTags('endpoint_service', winner.id, [
+            ...tagsFor(deps, instance, listener, requestId),
+            ...clientAccount,
+          ]);
+        }
+        return { service: winner, adopted: true };
+      }
       // Only a service being deleted holds the port (an unlink raced us): never adopt it; retry later.
       if (onPort.length > 0) {
         throw new LinkNotReadyError(
@@ -340,6 +382,37 @@ async function createServiceFor(
       );
     }
     throw error;
+  }
+}
+
+/** What a link still has to create: services on ports without one, endpoints of the client VPC. */
+function linkNeeds(
+  instance: KafkaInstance,
+  inventory: LinkInventory,
+  request: LinkRequest,
+): { endpoint_service: number; endpoint: number } {
+  return {
+    endpoint_service: instance.listeners.filter((l) => !serviceFor(inventory, l)).length,
+    endpoint: instance.listeners.filter((l) => !endpointInClientVpc(inventory, l, request)).length,
+  };
+}
+
+/**
+ * Both quotas in one read, before any write: the services still to create, and the endpoints
+ * buy-endpoints will need (against the client account's quota, read with its agency, when it is
+ * another account's).
+ */
+async function checkLinkQuotas(
+  deps: CreateServicesDeps,
+  client: ClientSide<CreateServicesDeps['vpcep'], CreateServicesDeps['vpc']>,
+  needed: { endpoint_service: number; endpoint: number },
+): Promise<void> {
+  const step = STEP_CREATE_SERVICES;
+  if (client.agency) {
+    await checkQuotas(deps, { endpoint_service: needed.endpoint_service }, step);
+    await withAgency(client, step, () => checkQuotas(client, { endpoint: needed.endpoint }, step));
+  } else {
+    await checkQuotas(deps, needed, step);
   }
 }
 

@@ -55,19 +55,29 @@ export async function readInventory(
    * services has no endpoints to find (a first link saves the listing, at the price of two calls in
    * sequence instead of side by side).
    */
-  options: { endpointsOnlyWithServices?: boolean } = {},
+  options: {
+    endpointsOnlyWithServices?: boolean;
+    /**
+     * Only the services named like this instance's (`serviceNameStem`) and their endpoints: one small
+     * page however large the account, but blind to a service made by hand under another name.
+     */
+    byName?: boolean;
+  } = {},
 ): Promise<LinkInventory> {
   const portIds = new Set(instance.listeners.map((l) => l.portId));
-  const listEndpoints = () => endpointsFrom.listEndpoints(clientVpcId ? { vpcId: clientVpcId } : undefined);
+  const named = options.byName ? { endpointServiceName: serviceNameStem(instance.instanceId) } : {};
+  const listEndpoints = () =>
+    endpointsFrom.listEndpoints({ ...(clientVpcId ? { vpcId: clientVpcId } : {}), ...named });
+  const listServices = () => deps.vpcep.listEndpointServices(named);
   const mine = (all: readonly EndpointService[]) =>
     all.filter((s) => portIds.has(s.portId) || tagValue(s.tags, TAG.instance) === instance.instanceId);
   let services: EndpointService[];
   let allEndpoints: Endpoint[];
   if (options.endpointsOnlyWithServices) {
-    services = mine(await deps.vpcep.listEndpointServices());
+    services = mine(await listServices());
     allEndpoints = services.length > 0 ? await listEndpoints() : [];
   } else {
-    const [allServices, listed] = await Promise.all([deps.vpcep.listEndpointServices(), listEndpoints()]);
+    const [allServices, listed] = await Promise.all([listServices(), listEndpoints()]);
     services = mine(allServices);
     allEndpoints = listed;
   }

@@ -68,7 +68,7 @@ describe('service names', () => {
 });
 
 describe('listings of a link among other links', () => {
-  it('direct mode: after its first look at the account, every listing names the instance', async () => {
+  it('direct mode: every listing names the instance', async () => {
     // Arrange
     await linkAnotherInstance();
     cloud.emulator.clearRequests();
@@ -76,14 +76,12 @@ describe('listings of a link among other links', () => {
     // Act
     const result = await driveLink(cloud.deps, cloud.request, cloud.budget());
 
-    // Assert: the first services listing reads the account (a hand-made service on a port would be
-    // adopted); the wait for the new services and the endpoint probes read only this instance's.
+    // Assert: the first look, the wait for the new services and the endpoint probes.
     expect(result.outcome).toBe('completed');
     const stem = serviceNameStem(cloud.request.instanceId);
-    const [first, ...rest] = listings();
-    expect(first).toEqual({ what: 'services', name: undefined });
-    expect(rest.length).toBeGreaterThanOrEqual(2);
-    expect(rest).toEqual(rest.map((l) => ({ what: l.what, name: stem })));
+    const all = listings();
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    expect(all).toEqual(all.map((l) => ({ what: l.what, name: stem })));
   });
 
   it('through the chain: buy-endpoints and patch-listeners list only the endpoints of the instance', async () => {
@@ -121,29 +119,34 @@ describe('listings of a link among other links', () => {
   });
 });
 
-describe('a service made by hand on one broker port', () => {
-  it('is adopted under its own name, and its endpoint is used, not bought twice', async () => {
-    // Arrange: broker 1's port already has a service and an accepted endpoint in the client VPC,
-    // made in the console with a name of the user's choosing.
-    const instance = cloud.instance();
-    const broker = instance.brokers[0]!;
-    const handMade = await cloud.deps.vpcep.createEndpointService({
-      portId: broker.portId,
-      vpcId: instance.vpcId,
-      serverType: 'VM',
-      serviceType: 'interface',
-      approvalEnabled: false,
-      serviceName: 'console-made',
-      tcpProxy: 'close',
-      ports: [{ clientPort: 9011, serverPort: 9011, protocol: 'TCP' }],
-    });
-    cloud.settle(120_000);
-    const handMadeEndpoint = await cloud.deps.vpcep.createEndpoint({
-      endpointServiceId: handMade.id,
-      vpcId: cloud.request.client.vpcId,
-      subnetId: cloud.request.client.subnetId,
-    });
-    cloud.settle(120_000);
+/** A service and an accepted endpoint in the client VPC on a broker's port, made in the console. */
+async function handMadeLink(brokerIndex: number) {
+  const instance = cloud.instance();
+  const broker = instance.brokers[brokerIndex]!;
+  const service = await cloud.deps.vpcep.createEndpointService({
+    portId: broker.portId,
+    vpcId: instance.vpcId,
+    serverType: 'VM',
+    serviceType: 'interface',
+    approvalEnabled: false,
+    serviceName: `console-made-${brokerIndex}`,
+    tcpProxy: 'close',
+    ports: [{ clientPort: 9011, serverPort: 9011, protocol: 'TCP' }],
+  });
+  cloud.settle(120_000);
+  const endpoint = await cloud.deps.vpcep.createEndpoint({
+    endpointServiceId: service.id,
+    vpcId: cloud.request.client.vpcId,
+    subnetId: cloud.request.client.subnetId,
+  });
+  cloud.settle(120_000);
+  return { service, endpoint };
+}
+
+describe('services made by hand on broker ports', () => {
+  it('are adopted under their own name, and their endpoint is used, not bought twice', async () => {
+    // Arrange: broker 1's port already has a service and an accepted endpoint in the client VPC.
+    const { service: handMade, endpoint: handMadeEndpoint } = await handMadeLink(0);
 
     // Act
     const result = await driveLink(cloud.deps, cloud.request, cloud.budget());
@@ -158,5 +161,41 @@ describe('a service made by hand on one broker port', () => {
     expect(endpoints).toHaveLength(3);
     const mapped = result.completion.mapping.find((m) => m.serviceId === handMade.id);
     expect(mapped?.endpointId).toBe(handMadeEndpoint.id);
+  });
+
+  it('do not count against the quota: a full quota with every port served by hand still links', async () => {
+    // Arrange: all three ports served by hand, and no endpoint service or endpoint left in the quotas.
+    const made = await Promise.all([0, 1, 2].map((i) => handMadeLink(i)));
+    const world = cloud.emulator.world;
+    world.quotas.endpointService = world.endpointServices.length;
+    world.quotas.endpoint = world.endpoints.length;
+
+    // Act
+    const result = await driveLink(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: counted again from the whole account before refusing; linked on the hand-made ones.
+    expect(result.outcome).toBe('completed');
+    if (result.outcome !== 'completed') return;
+    expect(new Set(result.completion.mapping.map((m) => m.endpointId))).toEqual(
+      new Set(made.map((m) => m.endpoint.id)),
+    );
+  });
+
+  it('are planned for adoption by a dry run, which reads the whole account', async () => {
+    // Arrange
+    const { service } = await handMadeLink(1);
+    cloud.emulator.clearRequests();
+
+    // Act
+    const plan = await driveLink(cloud.deps, { ...cloud.request, options: { dryRun: true } }, cloud.budget());
+
+    // Assert
+    expect(plan.outcome).toBe('planned');
+    if (plan.outcome !== 'planned') return;
+    expect(plan.actions.filter((a) => a.action === 'adopt-service').map((a) => a.target)).toEqual([
+      service.id,
+    ]);
+    expect(plan.actions.filter((a) => a.action === 'create-service')).toHaveLength(2);
+    expect(cloud.writes()).toEqual([]);
   });
 });
