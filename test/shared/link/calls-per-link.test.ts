@@ -10,6 +10,7 @@ import type { LinkRequest } from '../../../shared/link/desired.js';
 import { driveLink } from '../../../shared/link/drive.js';
 import { patchListeners } from '../../../shared/link/patch-listeners.js';
 import { unlink } from '../../../shared/link/unlink.js';
+import { runChainSteps } from '../../helpers/chain-steps.js';
 import { startTestCloud, type TestCloud } from '../../helpers/test-cloud.js';
 
 let cloud: TestCloud;
@@ -36,28 +37,7 @@ function requestFor(brokers: number): LinkRequest {
 }
 
 /** The chain's three steps, each handed what the previous one published. */
-async function chain(request: LinkRequest) {
-  const services = await createServices(cloud.deps, request, cloud.budget());
-  const bought = await buyEndpoints(
-    cloud.deps,
-    { instanceId: request.instanceId, client: request.client, services: services.services },
-    cloud.budget(),
-  );
-  if (bought.outcome !== 'accepted') throw new Error(`buy-endpoints: ${bought.outcome}`);
-  const patched = await patchListeners(
-    cloud.deps,
-    {
-      instanceId: request.instanceId,
-      client: request.client,
-      endpoints: bought.links,
-      servicePhases: bought.servicePhases,
-      justAccepted: bought.justAccepted,
-    },
-    cloud.budget(),
-  );
-  if (patched.outcome !== 'completed') throw new Error(`patch-listeners: ${patched.outcome}`);
-  return { ...patched.completion, justAccepted: bought.justAccepted };
-}
+const chain = (request: LinkRequest) => runChainSteps(cloud, request);
 
 describe('calls per link, direct mode (link --via direct)', () => {
   it.each([

@@ -5,12 +5,10 @@
  * another name is never missed: the steps list without the filter then.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buyEndpoints } from '../../../shared/link/buy-endpoints.js';
-import { createServices } from '../../../shared/link/create-services.js';
 import type { LinkRequest } from '../../../shared/link/desired.js';
 import { driveLink } from '../../../shared/link/drive.js';
 import { nameFilterFor, serviceNameFor, serviceNameStem } from '../../../shared/link/inventory.js';
-import { patchListeners } from '../../../shared/link/patch-listeners.js';
+import { runChainSteps } from '../../helpers/chain-steps.js';
 import { startTestCloud, type TestCloud } from '../../helpers/test-cloud.js';
 
 let cloud: TestCloud;
@@ -91,27 +89,10 @@ describe('listings of a link among other links', () => {
     const request: LinkRequest = cloud.request;
 
     // Act: each step handed what the previous one published.
-    const services = await createServices(cloud.deps, request, cloud.budget());
-    const bought = await buyEndpoints(
-      cloud.deps,
-      { instanceId: request.instanceId, client: request.client, services: services.services },
-      cloud.budget(),
-    );
-    if (bought.outcome !== 'accepted') throw new Error(`buy-endpoints: ${bought.outcome}`);
-    const patched = await patchListeners(
-      cloud.deps,
-      {
-        instanceId: request.instanceId,
-        client: request.client,
-        endpoints: bought.links,
-        servicePhases: bought.servicePhases,
-        justAccepted: bought.justAccepted,
-      },
-      cloud.budget(),
-    );
+    const completion = await runChainSteps(cloud, request);
 
     // Assert
-    expect(patched.outcome).toBe('completed');
+    expect(completion.mapping).toHaveLength(3);
     const stem = serviceNameStem(request.instanceId);
     const endpointListings = listings().filter((l) => l.what === 'endpoints');
     expect(endpointListings.length).toBeGreaterThanOrEqual(3);
