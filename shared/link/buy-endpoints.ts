@@ -14,7 +14,7 @@ import {
 } from '../cloud/errors.js';
 import type { Endpoint, EndpointService, ListEndpointsFilter } from '../cloud/types.js';
 import { agencyError, type ClientSide, clientSide } from './client-account.js';
-import { allSideBySide, type Budget, creationWindow, type LinkDepsFor, pollUntil } from './deps.js';
+import { type Budget, creationWindow, type LinkDepsFor, pollUntil } from './deps.js';
 import type { ClientTarget } from './desired.js';
 import { LinkNotReadyError, LinkRejectedError } from './errors.js';
 import { declaredLink } from './instance.js';
@@ -128,37 +128,30 @@ async function buyForHandedServices(
     }
   }
   let createdAt: number | undefined;
-  try {
-    endpoints.push(
-      ...(await allSideBySide(
-        missing.map((service) => async () => {
-          try {
-            return await createEndpointFor(
-              client,
-              { id: service.serviceId },
-              vpcId,
-              subnetId,
-              resourceTagsFor(deps, input.instanceId, service.listenerIp),
-            );
-          } catch (error) {
-            if (error instanceof LinkNotReadyError || error instanceof LinkRejectedError) {
-              deps.logger.info('a handed service cannot take an endpoint; reading the link again', {
-                serviceId: service.serviceId,
-              });
-            }
-            throw error;
-          }
-        }),
-      )),
-    );
-  } catch (error) {
-    // Gone or not available (an unlink, a repair): what the message said may no longer hold. The
-    // step reads the cloud from the start, which finds the link stale or meets the refusal again
-    // (and the endpoints the other calls bought).
-    if (error instanceof LinkNotReadyError || error instanceof LinkRejectedError) return undefined;
-    throw error;
+  for (const service of missing) {
+    try {
+      endpoints.push(
+        await createEndpointFor(
+          client,
+          { id: service.serviceId },
+          vpcId,
+          subnetId,
+          resourceTagsFor(deps, input.instanceId, service.listenerIp),
+        ),
+      );
+    } catch (error) {
+      // Gone or not available (an unlink, a repair): what the message said may no longer hold. The
+      // step reads the cloud from the start, which finds the link stale or meets the refusal again.
+      if (error instanceof LinkNotReadyError || error instanceof LinkRejectedError) {
+        deps.logger.info('a handed service cannot take an endpoint; reading the link again', {
+          serviceId: service.serviceId,
+        });
+        return undefined;
+      }
+      throw error;
+    }
+    createdAt = deps.clock.now();
   }
-  if (missing.length > 0) createdAt = deps.clock.now();
   const servicePhases = Object.fromEntries(
     services.filter((s) => s.phase).map((s) => [s.serviceId, s.phase!]),
   ) as Record<string, LinkPhase>;
@@ -290,21 +283,19 @@ async function buyEndpointsOnce(
   // The quota was checked by create-services, which always runs before this step; a quota used up
   // since then fails the create below with the same code.
   let createdAt: number | undefined;
-  endpoints.push(
-    ...(await allSideBySide(
-      missing.map((service) => () => {
-        const listener = instance.listeners.find((l) => l.portId === service.portId)!;
-        return createEndpointFor(
-          client,
-          service,
-          vpcId,
-          subnetId,
-          resourceTagsFor(deps, instance.instanceId, listener.listenerIp),
-        );
-      }),
-    )),
-  );
-  if (missing.length > 0) createdAt = deps.clock.now();
+  for (const service of missing) {
+    const listener = instance.listeners.find((l) => l.portId === service.portId)!;
+    endpoints.push(
+      await createEndpointFor(
+        client,
+        service,
+        vpcId,
+        subnetId,
+        resourceTagsFor(deps, instance.instanceId, listener.listenerIp),
+      ),
+    );
+    createdAt = deps.clock.now();
+  }
 
   const ids = new Set(endpoints.map((e) => e.id));
   const byName = nameFilterFor(

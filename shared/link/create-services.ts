@@ -17,7 +17,7 @@ import {
   clientSide,
   requireAgencyForOtherAccount,
 } from './client-account.js';
-import { allSideBySide, type Budget, creationWindow, type LinkDepsFor, pollUntil } from './deps.js';
+import { type Budget, creationWindow, type LinkDepsFor, pollUntil } from './deps.js';
 import {
   desiredLinkOf,
   desiredTags,
@@ -162,33 +162,30 @@ export async function createServices(
     if (!dryRun) await deps.dms.createInstanceTags(instance.instanceId, tagsToWrite);
   }
 
+  const services: EndpointService[] = [];
   let createdAt: number | undefined;
   /** A create met a service already on its port (made by hand, or by a concurrent delivery). */
   let adoptedOnConflict = false;
-  // One call per broker, side by side; the plan (actions) is written in listener order first.
-  const perBroker: Array<() => Promise<EndpointService>> = [];
   for (const listener of instance.listeners) {
     const existing = serviceFor(inventory, listener);
     if (existing) {
+      services.push(existing);
       const accountTags = clientAccountTags(request.client).filter(
         (t) => tagValue(existing.tags, t.key) !== t.value,
       );
-      const adopt = tagValue(existing.tags, TAG.instance) !== instance.instanceId;
-      if (adopt) actions.push({ action: 'adopt-service', target: existing.id, detail: listener.listenerIp });
-      perBroker.push(async () => {
-        if (dryRun) return existing;
-        if (adopt) {
+      if (tagValue(existing.tags, TAG.instance) !== instance.instanceId) {
+        actions.push({ action: 'adopt-service', target: existing.id, detail: listener.listenerIp });
+        if (!dryRun) {
           await deps.vpcep.createResourceTags('endpoint_service', existing.id, [
             ...tagsFor(deps, instance, listener, correlationId),
             ...accountTags,
           ]);
-        } else if (accountTags.length > 0) {
-          await deps.vpcep.createResourceTags('endpoint_service', existing.id, accountTags);
         }
-        // `kvl-request` is rewritten only when the link is handed over to the timer (whose events
-        // carry it); a step that finishes the link itself passes the id along in its own events.
-        return existing;
-      });
+      } else if (accountTags.length > 0 && !dryRun) {
+        await deps.vpcep.createResourceTags('endpoint_service', existing.id, accountTags);
+      }
+      // `kvl-request` is rewritten only when the link is handed over to the timer (whose events
+      // carry it); a step that finishes the link itself passes the id along in its own events.
       continue;
     }
     actions.push({
@@ -196,8 +193,7 @@ export async function createServices(
       target: `port ${listener.portId}`,
       detail: listener.listenerIp,
     });
-    if (dryRun) continue;
-    perBroker.push(async () => {
+    if (!dryRun) {
       const made = await createServiceFor(
         deps,
         instance,
@@ -205,12 +201,11 @@ export async function createServices(
         correlationId,
         clientAccountTags(request.client),
       );
+      services.push(made.service);
       if (made.adopted) adoptedOnConflict = true;
       createdAt = deps.clock.now();
-      return made.service;
-    });
+    }
   }
-  const services = await allSideBySide(perBroker);
 
   const permissions = whitelistOf(request);
   // The owner's own account is always allowed: with no other account to allow, nothing to read.

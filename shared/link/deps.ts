@@ -124,17 +124,3 @@ export async function pollUntil<T>(
 export function creationWindow(createdAt: number | undefined): { createdAt?: number } {
   return createdAt === undefined ? {} : { createdAt };
 }
-
-/**
- * Runs independent cloud calls side by side (one per broker: a service, an endpoint) and resolves
- * their results in order. A step waits as long as its slowest call instead of the sum of them, which
- * also matters under throttling: each call waits for its own turn at once, rather than one after the
- * other within the invocation's time. The first failure is thrown only once no call is in flight, so
- * what a re-run finds is never half-sent.
- */
-export async function allSideBySide<T>(calls: ReadonlyArray<() => Promise<T>>): Promise<T[]> {
-  const settled = await Promise.allSettled(calls.map((call) => call()));
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
-}
