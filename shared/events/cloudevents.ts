@@ -107,6 +107,13 @@ export const EndpointRefSchema = z.object({
 });
 
 /**
+ * A schema built on its first use instead of at module load. Building zod schemas is most of what
+ * loading this module costs (~13 ms of a function's cold start for every event type's schema), and a
+ * function parses one or two event types and publishes two or three: the others are never built.
+ */
+const onFirstUse = <S extends z.ZodMiniType>(build: () => S) => /* @__PURE__ */ z.lazy(build);
+
+/**
  * A broker list where two entries share a listener IP or a port id is a mismatched map in the making
  * (ARCHITECTURE §6): refuse it at the contract, not only when the map is finally sent.
  */
@@ -141,121 +148,136 @@ const ChainDataSchema = z.extend(LinkRequestedDataSchema, {
   requestedAt: z.optional(TimestampSchema),
 });
 
-export const ServicesReadyDataSchema = z.extend(ChainDataSchema, {
-  services: z.optional(brokerList(ServiceRefSchema)),
-});
+export const ServicesReadyDataSchema = onFirstUse(() =>
+  z.extend(ChainDataSchema, {
+    services: z.optional(brokerList(ServiceRefSchema)),
+  }),
+);
 
-export const EndpointsAcceptedDataSchema = z.extend(ChainDataSchema, {
-  endpoints: z.optional(brokerList(EndpointRefSchema)),
-  /**
-   * Services (by id) of `endpoints` that carry a `kvl-phase` tag, with its value: patch-listeners
-   * marks them linked (only those among the services of `endpoints`; other names are ignored).
-   */
-  servicePhases: z.optional(z.record(IdSchema, z.enum(['pending', 'linked', 'failed']))),
-  /**
-   * Some of `endpoints` were bought or still pending when buy-endpoints first looked: no earlier run
-   * can have advertised them, so patch-listeners lists them while it reads the instance instead of
-   * after. Only the order of its reads depends on it; nothing is trusted from it.
-   */
-  justAccepted: z.optional(z.boolean()),
-});
+export const EndpointsAcceptedDataSchema = onFirstUse(() =>
+  z.extend(ChainDataSchema, {
+    endpoints: z.optional(brokerList(EndpointRefSchema)),
+    /**
+     * Services (by id) of `endpoints` that carry a `kvl-phase` tag, with its value: patch-listeners
+     * marks them linked (only those among the services of `endpoints`; other names are ignored).
+     */
+    servicePhases: z.optional(z.record(IdSchema, z.enum(['pending', 'linked', 'failed']))),
+    /**
+     * Some of `endpoints` were bought or still pending when buy-endpoints first looked: no earlier run
+     * can have advertised them, so patch-listeners lists them while it reads the instance instead of
+     * after. Only the order of its reads depends on it; nothing is trusted from it.
+     */
+    justAccepted: z.optional(z.boolean()),
+  }),
+);
 
 const BOOTSTRAP_PATTERN = /^\d{1,3}(\.\d{1,3}){3}:\d{1,5}(,\d{1,3}(\.\d{1,3}){3}:\d{1,5})*$/;
 
-export const LinkCompletedDataSchema = z.object({
-  instanceId: IdSchema,
-  client: LinkClientSchema,
-  bootstrapServers: z
-    .string()
-    .check(z.maxLength(2048, 'must be at most 2048 characters'))
-    .check(z.regex(BOOTSTRAP_PATTERN, 'must look like "ip:port,ip:port"')),
-  securityProtocol: z
-    .string()
-    .check(z.regex(/^[A-Z_]{1,32}$/, 'must be a Kafka security protocol (e.g. SASL_SSL)')),
-  saslMechanisms: z
-    .array(
-      z
-        .string()
-        .check(z.regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be a SASL mechanism name (e.g. SCRAM-SHA-512)')),
-    )
-    .check(z.maxLength(8, 'must have at most 8 entries')),
-  mapping: brokerList(EndpointRefSchema),
-  securityGroupRuleId: z.optional(IdSchema),
-  redelivered: z.optional(z.boolean()),
-  timings: z.object({
-    requestedAt: z.optional(TimestampSchema),
-    completedAt: TimestampSchema,
-    durationMs: z.optional(z.int().check(z.nonnegative())),
+export const LinkCompletedDataSchema = onFirstUse(() =>
+  z.object({
+    instanceId: IdSchema,
+    client: LinkClientSchema,
+    bootstrapServers: z
+      .string()
+      .check(z.maxLength(2048, 'must be at most 2048 characters'))
+      .check(z.regex(BOOTSTRAP_PATTERN, 'must look like "ip:port,ip:port"')),
+    securityProtocol: z
+      .string()
+      .check(z.regex(/^[A-Z_]{1,32}$/, 'must be a Kafka security protocol (e.g. SASL_SSL)')),
+    saslMechanisms: z
+      .array(
+        z
+          .string()
+          .check(z.regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be a SASL mechanism name (e.g. SCRAM-SHA-512)')),
+      )
+      .check(z.maxLength(8, 'must have at most 8 entries')),
+    mapping: brokerList(EndpointRefSchema),
+    securityGroupRuleId: z.optional(IdSchema),
+    redelivered: z.optional(z.boolean()),
+    timings: z.object({
+      requestedAt: z.optional(TimestampSchema),
+      completedAt: TimestampSchema,
+      durationMs: z.optional(z.int().check(z.nonnegative())),
+    }),
   }),
-});
+);
 
-export const LinkFailedDataSchema = z.object({
-  instanceId: z.optional(IdSchema),
-  step: text(64),
-  reason: text(4096),
-  field: z.optional(text(256)),
-  code: z.optional(text(128)),
-});
+export const LinkFailedDataSchema = onFirstUse(() =>
+  z.object({
+    instanceId: z.optional(IdSchema),
+    step: text(64),
+    reason: text(4096),
+    field: z.optional(text(256)),
+    code: z.optional(text(128)),
+  }),
+);
 
 export const UnlinkRequestedDataSchema = z.object({ instanceId: IdSchema });
 
-export const LinkRemovedDataSchema = z.object({
-  instanceId: IdSchema,
-  deleted: z.object({
-    endpoints: z.int().check(z.nonnegative()),
-    services: z.int().check(z.nonnegative()),
-    securityGroupRule: z.boolean(),
+export const LinkRemovedDataSchema = onFirstUse(() =>
+  z.object({
+    instanceId: IdSchema,
+    deleted: z.object({
+      endpoints: z.int().check(z.nonnegative()),
+      services: z.int().check(z.nonnegative()),
+      securityGroupRule: z.boolean(),
+    }),
   }),
-});
+);
 
 export const LINK_STATES = ['linked', 'in-progress', 'drifted', 'failed', 'orphan'] as const;
 export type LinkState = (typeof LINK_STATES)[number];
 
-export const ReconcileReportDataSchema = z.object({
-  checkedAt: TimestampSchema,
-  links: z
-    .array(
-      z.object({
-        instanceId: IdSchema,
-        state: z.enum(LINK_STATES),
-        reasons: z.array(text(512)).check(z.maxLength(64)),
-      }),
-    )
-    .check(z.maxLength(1000)),
-  counts: z.record(text(64), z.int().check(z.nonnegative())),
-  repaired: z.array(IdSchema).check(z.maxLength(1000)),
-});
+export const ReconcileReportDataSchema = onFirstUse(() =>
+  z.object({
+    checkedAt: TimestampSchema,
+    links: z
+      .array(
+        z.object({
+          instanceId: IdSchema,
+          state: z.enum(LINK_STATES),
+          reasons: z.array(text(512)).check(z.maxLength(64)),
+        }),
+      )
+      .check(z.maxLength(1000)),
+    counts: z.record(text(64), z.int().check(z.nonnegative())),
+    repaired: z.array(IdSchema).check(z.maxLength(1000)),
+  }),
+);
 
-const BrokerVerificationSchema = z.object({
-  brokerId: z.int().check(z.nonnegative()),
-  host: text(256),
-  port: z.int().check(z.gte(0)).check(z.lte(65_535)),
-  expectedHost: z.optional(text(256)),
-  reachable: z.boolean(),
-  leaderAnswered: z.boolean(),
-  partition: z.optional(z.int().check(z.nonnegative())),
-  produceMs: z.optional(z.number().check(z.nonnegative())),
-  consumeMs: z.optional(z.number().check(z.nonnegative())),
-  totalMs: z.number().check(z.nonnegative()),
-  healthy: z.boolean(),
-  problems: z.array(text(1024)).check(z.maxLength(32)),
-});
+const brokerVerificationSchema = () =>
+  z.object({
+    brokerId: z.int().check(z.nonnegative()),
+    host: text(256),
+    port: z.int().check(z.gte(0)).check(z.lte(65_535)),
+    expectedHost: z.optional(text(256)),
+    reachable: z.boolean(),
+    leaderAnswered: z.boolean(),
+    partition: z.optional(z.int().check(z.nonnegative())),
+    produceMs: z.optional(z.number().check(z.nonnegative())),
+    consumeMs: z.optional(z.number().check(z.nonnegative())),
+    totalMs: z.number().check(z.nonnegative()),
+    healthy: z.boolean(),
+    problems: z.array(text(1024)).check(z.maxLength(32)),
+  });
 
 /** `kvl.link.verified` / `kvl.link.unhealthy`: what the verify function found, per broker. */
-export const LinkVerificationDataSchema = z.object({
-  instanceId: IdSchema,
-  client: z.optional(z.object({ vpcId: IdSchema })),
-  trigger: z.enum(['link-completed', 'timer']),
-  checkedAt: TimestampSchema,
-  topic: text(249),
-  healthy: z.boolean(),
-  problems: z.array(text(1024)).check(z.maxLength(64)),
-  brokers: z.array(BrokerVerificationSchema).check(z.maxLength(100)),
-  unhealthyBrokers: z.array(z.int().check(z.nonnegative())).check(z.maxLength(100)),
-  durationMs: z.number().check(z.nonnegative()),
-  /** Set when a fresh link failed and its previous advertised map was put back (KVL_VERIFY_ROLLBACK). */
-  rolledBack: z.optional(z.boolean()),
-});
+export const LinkVerificationDataSchema = onFirstUse(() =>
+  z.object({
+    instanceId: IdSchema,
+    client: z.optional(z.object({ vpcId: IdSchema })),
+    trigger: z.enum(['link-completed', 'timer']),
+    checkedAt: TimestampSchema,
+    topic: text(249),
+    healthy: z.boolean(),
+    problems: z.array(text(1024)).check(z.maxLength(64)),
+    brokers: z.array(brokerVerificationSchema()).check(z.maxLength(100)),
+    unhealthyBrokers: z.array(z.int().check(z.nonnegative())).check(z.maxLength(100)),
+    durationMs: z.number().check(z.nonnegative()),
+    /** Set when a fresh link failed and its previous advertised map was put back (KVL_VERIFY_ROLLBACK). */
+    rolledBack: z.optional(z.boolean()),
+  }),
+);
 
 /* ------------------------------------------------------------------ types */
 
@@ -363,31 +385,14 @@ function eventSchema<T extends EventType, S extends z.ZodMiniType>(type: T, data
   );
 }
 
-const EVENT_SCHEMAS: { [T in EventType]: z.ZodMiniType<CloudEventOf<T>> } = {
-  'kvl.link.requested': eventSchema('kvl.link.requested', EventDataSchemas['kvl.link.requested']),
-  'kvl.link.services-ready': eventSchema(
-    'kvl.link.services-ready',
-    EventDataSchemas['kvl.link.services-ready'],
-  ),
-  'kvl.link.endpoints-accepted': eventSchema(
-    'kvl.link.endpoints-accepted',
-    EventDataSchemas['kvl.link.endpoints-accepted'],
-  ),
-  'kvl.link.completed': eventSchema('kvl.link.completed', EventDataSchemas['kvl.link.completed']),
-  'kvl.link.failed': eventSchema('kvl.link.failed', EventDataSchemas['kvl.link.failed']),
-  'kvl.link.unlink-requested': eventSchema(
-    'kvl.link.unlink-requested',
-    EventDataSchemas['kvl.link.unlink-requested'],
-  ),
-  'kvl.link.removed': eventSchema('kvl.link.removed', EventDataSchemas['kvl.link.removed']),
-  'kvl.reconcile.report': eventSchema('kvl.reconcile.report', EventDataSchemas['kvl.reconcile.report']),
-  'kvl.link.verified': eventSchema('kvl.link.verified', EventDataSchemas['kvl.link.verified']),
-  'kvl.link.unhealthy': eventSchema('kvl.link.unhealthy', EventDataSchemas['kvl.link.unhealthy']),
-};
+/** Each event type's full schema, built the first time that type is parsed or published. */
+const EVENT_SCHEMAS: { [T in EventType]?: z.ZodMiniType<CloudEventOf<T>> } = {};
 
 /** The full schema (envelope + data) of one event type. */
 export function cloudEventSchema<T extends EventType>(type: T): z.ZodMiniType<CloudEventOf<T>> {
-  return EVENT_SCHEMAS[type];
+  const built = EVENT_SCHEMAS[type] ?? eventSchema(type, EventDataSchemas[type] as z.ZodMiniType);
+  EVENT_SCHEMAS[type] = built as (typeof EVENT_SCHEMAS)[T];
+  return built as z.ZodMiniType<CloudEventOf<T>>;
 }
 
 /* ------------------------------------------------------------------ parsing */
@@ -455,7 +460,7 @@ export function parseCloudEvent<const T extends EventType = EventType>(
     });
   }
 
-  const parsed = EVENT_SCHEMAS[type].safeParse(candidate);
+  const parsed = cloudEventSchema(type).safeParse(candidate);
   if (!parsed.success) throw issueToError(parsed.error.issues, location);
   return parsed.data as EventOf<T>;
 }
@@ -520,7 +525,7 @@ export function newCloudEvent<const T extends EventType>(
     ...(init.correlationid === undefined ? {} : { correlationid: init.correlationid }),
     data: init.data,
   };
-  const parsed = EVENT_SCHEMAS[type].safeParse(candidate);
+  const parsed = cloudEventSchema(type).safeParse(candidate);
   if (!parsed.success) throw issueToError(parsed.error.issues);
   return seal(parsed.data);
 }
