@@ -133,6 +133,34 @@ const dropUnusedAxiosTransport = {
 };
 
 /**
+ * Node's web streams, which @middy/core imports at load for its response-streaming branch only
+ * (`handlerBody instanceof ReadableStream` when a handler streams its response, which none of ours
+ * does): loading node:stream/web cost ~1.5 ms of every cold start. The stub reads the real module the
+ * first time the branch asks for it, so nothing changes if a handler ever streams.
+ */
+const MIDDY_LAZY = {
+  filter: /^node:stream\/web$/,
+  importer: /[\\/]@middy[\\/]core[\\/]/,
+  contents: `module.exports = { get ReadableStream() { return require('node:stream/web').ReadableStream; } };`,
+};
+
+/** esbuild plugin loading middy's web-streams import lazily (above). */
+const lazyMiddyStreams = {
+  name: 'lazy-middy-streams',
+  setup(b) {
+    b.onResolve({ filter: MIDDY_LAZY.filter }, (args) =>
+      MIDDY_LAZY.importer.test(args.importer)
+        ? { path: 'middy-stream-web', namespace: 'kvl-lazy' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'kvl-lazy' }, () => ({
+      contents: MIDDY_LAZY.contents,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * kafkajs' consumer (consumer groups, runner, offset manager) and admin client: kafkajs' entry module
  * requires both eagerly, but the verify probe (shared/kafka/kafkajs-probe.ts) creates neither: it
  * produces with the producer and reads back through kafkajs' cluster, without a consumer group. ~48 KB
@@ -209,7 +237,12 @@ export function bundleOptions(entry, outfile, { stubUnusedTransport = true } = {
     sourcemap: false,
     legalComments: 'none',
     alias: { 'form-data': join(root, 'scripts', 'shims', 'form-data.cjs') },
-    plugins: [patchAxios, dropUnusedKafkajs, ...(stubUnusedTransport ? [dropUnusedAxiosTransport] : [])],
+    plugins: [
+      patchAxios,
+      dropUnusedKafkajs,
+      lazyMiddyStreams,
+      ...(stubUnusedTransport ? [dropUnusedAxiosTransport] : []),
+    ],
     logLevel: 'warning',
   };
 }

@@ -29,8 +29,9 @@ describe('function bundle budgets', () => {
     expect(overBudget(built)).toEqual([]);
   });
 
-  it('loads without Node.js fetch (undici) or http2, which no cloud call uses', async () => {
-    // Arrange: each costs milliseconds of every cold start (scripts/build.mjs AXIOS_PATCHES, http2 stub).
+  it('loads without Node.js fetch (undici), http2 or web streams, which no call or handler uses', async () => {
+    // Arrange: each costs milliseconds of every cold start (scripts/build.mjs AXIOS_PATCHES, http2 stub,
+    // middy's lazy web streams).
     const built: Built[] = await buildFunctions({ quiet: true, outDir });
     const bundle = join(outDir, 'create-services', 'index.js');
     expect(built.map((b) => b.name)).toContain('create-services');
@@ -43,7 +44,7 @@ console.log(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m)))
 
     // Assert
     expect(loaded).toContain('NativeModule http');
-    expect(loaded.filter((m) => /undici|http2/.test(m))).toEqual([]);
+    expect(loaded.filter((m) => /undici|http2|webstreams|stream\/web/.test(m))).toEqual([]);
   });
 
   it('carries only the cloud operations its step calls', async () => {
