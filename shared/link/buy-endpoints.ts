@@ -20,6 +20,7 @@ import { LinkNotReadyError, LinkRejectedError } from './errors.js';
 import { declaredLink } from './instance.js';
 import {
   type LinkInventory,
+  listNarrowed,
   nameFilterFor,
   preferredEndpoint,
   preferredService,
@@ -169,6 +170,7 @@ async function buyForHandedServices(
       // Every endpoint of these services, not only this run's: concurrent deliveries that each
       // bought one then agree on the same (preferred) endpoint per broker.
       (e) => ids.has(e.endpointServiceId),
+      endpointIds,
       (current) => pairHanded(services, current, vpcId),
       createdAt,
     ));
@@ -216,6 +218,8 @@ async function waitForAcceptance(
   listing: ListEndpointsFilter,
   /** Which endpoints of the listing the wait is about. */
   concerns: (endpoint: Endpoint) => boolean,
+  /** Endpoints known to exist (ids): a listing that lacks one is read again without its name filter. */
+  known: ReadonlySet<string>,
   pair: (current: Endpoint[]) => BrokerLink[] | undefined,
   createdAt: number | undefined,
 ): Promise<BrokerLink[] | undefined> {
@@ -223,7 +227,9 @@ async function waitForAcceptance(
     deps,
     budget,
     async () => {
-      const current = (await vpcep.listEndpoints(listing)).filter(concerns);
+      const current = (
+        await listNarrowed((filter) => vpcep.listEndpoints(filter), listing, known, deps.logger)
+      ).filter(concerns);
       const broken = current.find((e) => e.status === 'rejected' || e.status === 'failed');
       if (broken) {
         await markFailed(deps, instanceId);
@@ -309,6 +315,7 @@ async function buyEndpointsOnce(
     instance.instanceId,
     { vpcId, ...(byName ? { endpointServiceName: byName } : {}) },
     (e) => ids.has(e.id),
+    ids,
     (current) => {
       const paired = pairBrokers(instance.listeners, services, current, vpcId);
       return paired.problems.length === 0 ? paired.links : undefined;

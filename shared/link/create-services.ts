@@ -29,6 +29,7 @@ import { LinkNotReadyError, LinkRejectedError } from './errors.js';
 import { requireListeners, runningInstance } from './instance.js';
 import {
   type LinkInventory,
+  listNarrowed,
   nameFilterFor,
   preferredService,
   readInventory,
@@ -233,7 +234,12 @@ export async function createServices(
         budget,
         async () => {
           const current = (
-            await deps.vpcep.listEndpointServices(byName ? { endpointServiceName: byName } : {})
+            await listNarrowed(
+              (filter) => deps.vpcep.listEndpointServices(filter),
+              byName ? { endpointServiceName: byName } : {},
+              ids,
+              deps.logger,
+            )
           ).filter((s) => ids.has(s.id));
           const failed = current.find((s) => s.status === 'failed');
           if (failed) {

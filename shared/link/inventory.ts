@@ -3,7 +3,7 @@
  * ports and their endpoints. Services are keyed by port_id (the cloud refuses a second service with
  * the same port and server port), endpoints by the service they connect to.
  */
-import type { Endpoint, EndpointService, KafkaInstance, VpcepClient } from '../cloud/types.js';
+import type { Endpoint, EndpointService, KafkaInstance, Logger, VpcepClient } from '../cloud/types.js';
 import type { LinkDepsFor } from './deps.js';
 import { TAG, tagValue } from './tags.js';
 
@@ -35,6 +35,32 @@ export function serviceNameStem(instanceId: string): string {
 export function nameFilterFor(instanceId: string, serviceNames: readonly string[]): string | undefined {
   const stem = serviceNameStem(instanceId);
   return serviceNames.length > 0 && serviceNames.every((name) => name.includes(stem)) ? stem : undefined;
+}
+
+/**
+ * A listing narrowed by `endpointServiceName`, checked against what is known to exist (`known`, ids):
+ * when the answer lacks one of them, the filter did not match anywhere in the name as the SDK
+ * documents, and the listing is read again without it, with a warning. (A filter matching too much is
+ * harmless: callers select by id.) Only a real account can confirm the documented matching; this
+ * keeps a link from waiting on, or buying again, what a narrower filter would hide.
+ */
+export async function listNarrowed<T extends { id: string }, F extends { endpointServiceName?: string }>(
+  list: (filter: F) => Promise<T[]>,
+  filter: F,
+  known: ReadonlySet<string>,
+  logger: Pick<Logger, 'warn'>,
+): Promise<T[]> {
+  const listed = await list(filter);
+  if (!filter.endpointServiceName) return listed;
+  const ids = new Set(listed.map((item) => item.id));
+  const missing = [...known].filter((id) => !ids.has(id));
+  if (missing.length === 0) return listed;
+  logger.warn('a listing filtered by endpoint_service_name missed resources that exist; listing without it', {
+    endpointServiceName: filter.endpointServiceName,
+    missing,
+  });
+  const { endpointServiceName: _unused, ...unfiltered } = filter;
+  return list(unfiltered as F);
 }
 
 export interface LinkInventory {

@@ -180,3 +180,31 @@ describe('services made by hand on broker ports', () => {
     expect(cloud.writes()).toEqual([]);
   });
 });
+
+describe('a cloud whose name filter matched only whole names', () => {
+  it('still links: a listing that misses what exists is read again without the filter', async () => {
+    // Arrange: the SDK documents a match anywhere in the name; this cloud would match whole names only.
+    const vpcep = cloud.deps.vpcep;
+    const wholeName = (name: string | undefined, wanted: string | undefined) => !wanted || name === wanted;
+    const listServices = vpcep.listEndpointServices.bind(vpcep);
+    const listEndpoints = vpcep.listEndpoints.bind(vpcep);
+    vpcep.listEndpointServices = async (filter = {}) => {
+      const { endpointServiceName, ...rest } = filter;
+      return (await listServices(rest)).filter((s) => wholeName(s.serviceName, endpointServiceName));
+    };
+    vpcep.listEndpoints = async (filter = {}, options) => {
+      const { endpointServiceName, ...rest } = filter;
+      return (await listEndpoints(rest, options)).filter((e) =>
+        wholeName(e.endpointServiceName, endpointServiceName),
+      );
+    };
+
+    // Act
+    const result = await driveLink(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: linked once, nothing bought twice.
+    expect(result.outcome).toBe('completed');
+    expect(cloud.emulator.world.endpointServices).toHaveLength(3);
+    expect(cloud.emulator.world.endpoints).toHaveLength(3);
+  });
+});
