@@ -390,9 +390,13 @@ const EVENT_SCHEMAS: { [T in EventType]?: z.ZodMiniType<CloudEventOf<T>> } = {};
 
 /** The full schema (envelope + data) of one event type. */
 export function cloudEventSchema<T extends EventType>(type: T): z.ZodMiniType<CloudEventOf<T>> {
-  const built = EVENT_SCHEMAS[type] ?? eventSchema(type, EventDataSchemas[type] as z.ZodMiniType);
+  const cached = EVENT_SCHEMAS[type];
+  if (cached) return cached as z.ZodMiniType<CloudEventOf<T>>;
+  const built = eventSchema(type, EventDataSchemas[type] as z.ZodMiniType) as unknown as z.ZodMiniType<
+    CloudEventOf<T>
+  >;
   EVENT_SCHEMAS[type] = built as (typeof EVENT_SCHEMAS)[T];
-  return built as z.ZodMiniType<CloudEventOf<T>>;
+  return built;
 }
 
 /* ------------------------------------------------------------------ parsing */

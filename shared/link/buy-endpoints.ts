@@ -21,7 +21,7 @@ import { declaredLink } from './instance.js';
 import {
   type LinkInventory,
   listNarrowed,
-  nameFilterFor,
+  namedLike,
   preferredEndpoint,
   preferredService,
   readInventory,
@@ -104,11 +104,13 @@ async function buyForHandedServices(
   const { vpcId, subnetId } = input.client;
   const client = await clientSide(deps, input.client, step);
   const ids = new Set(services.map((s) => s.serviceId));
-  const byName = nameFilterFor(
-    input.instanceId,
-    services.map((s) => s.serviceName),
-  );
-  const listing = { vpcId, ...(byName ? { endpointServiceName: byName } : {}) };
+  const listing = {
+    vpcId,
+    ...namedLike(
+      input.instanceId,
+      services.map((s) => s.serviceName),
+    ),
+  };
   const listed = input.endpoints ?? (await client.vpcep.listEndpoints(listing));
   const known = listed.filter((e) => ids.has(e.endpointServiceId) && e.vpcId === vpcId);
   const asServices = services.map((s) => ({ id: s.serviceId }) as EndpointService);
@@ -304,16 +306,18 @@ async function buyEndpointsOnce(
   }
 
   const ids = new Set(endpoints.map((e) => e.id));
-  const byName = nameFilterFor(
-    instance.instanceId,
-    services.map((s) => s.serviceName),
-  );
   const accepted = await waitForAcceptance(
     deps,
     budget,
     client.vpcep,
     instance.instanceId,
-    { vpcId, ...(byName ? { endpointServiceName: byName } : {}) },
+    {
+      vpcId,
+      ...namedLike(
+        instance.instanceId,
+        services.map((s) => s.serviceName),
+      ),
+    },
     (e) => ids.has(e.id),
     ids,
     (current) => {

@@ -30,7 +30,7 @@ import { requireListeners, runningInstance } from './instance.js';
 import {
   type LinkInventory,
   listNarrowed,
-  nameFilterFor,
+  namedLike,
   preferredService,
   readInventory,
   serviceNameFor,
@@ -134,18 +134,18 @@ export async function createServices(
   }
 
   const actions: PlannedAction[] = [];
+  const needed = linkNeeds(instance, inventory, request);
   try {
-    await checkLinkQuotas(deps, client, linkNeeds(instance, inventory, request));
+    await checkLinkQuotas(deps, client, needed);
   } catch (error) {
     // Counted from this instance's services only, a port holding a hand-made service looked free:
     // before refusing, count again from the whole account (and read the quotas again only if that
     // changes the count).
     if (whole || !(error instanceof LinkRejectedError && error.code === QUOTA_EXCEEDED_CODE)) throw error;
-    const before = linkNeeds(instance, inventory, request);
     inventory = await readAll(false);
     whole = true;
     const after = linkNeeds(instance, inventory, request);
-    if (after.endpoint_service === before.endpoint_service && after.endpoint === before.endpoint) throw error;
+    if (after.endpoint_service === needed.endpoint_service && after.endpoint === needed.endpoint) throw error;
     await checkLinkQuotas(deps, client, after);
   }
 
@@ -221,7 +221,7 @@ export async function createServices(
   if (dryRun) return { instance, services: [], ready: false, actions };
 
   const ids = new Set(services.map((s) => s.id));
-  const byName = nameFilterFor(
+  const byName = namedLike(
     instance.instanceId,
     services.map((s) => s.serviceName),
   );
@@ -234,12 +234,7 @@ export async function createServices(
         budget,
         async () => {
           const current = (
-            await listNarrowed(
-              (filter) => deps.vpcep.listEndpointServices(filter),
-              byName ? { endpointServiceName: byName } : {},
-              ids,
-              deps.logger,
-            )
+            await listNarrowed((filter) => deps.vpcep.listEndpointServices(filter), byName, ids, deps.logger)
           ).filter((s) => ids.has(s.id));
           const failed = current.find((s) => s.status === 'failed');
           if (failed) {

@@ -28,13 +28,18 @@ export function serviceNameStem(instanceId: string): string {
  * ("支持大小写，前后模糊匹配" [GSDK services/vpcep/v1/model/model_list_endpoint_service_request.go,
  * model_list_endpoints_request.go]), so a listing is one small page however many links the account
  * holds, instead of every page of every link's resources (3 pages of 1,000 each at 1,000 links).
- * Undefined when a service does not carry the stem — one adopted from a hand-made link keeps its own
- * name — so the caller lists without a filter and misses nothing. The stem may also match another
+ * No filter (`{}`) when a service does not carry the stem — one adopted from a hand-made link keeps
+ * its own name — so the caller lists everything and misses nothing. The stem may also match another
  * instance whose id starts alike: callers still select by service id or port.
  */
-export function nameFilterFor(instanceId: string, serviceNames: readonly string[]): string | undefined {
+export function namedLike(
+  instanceId: string,
+  serviceNames: readonly string[],
+): { endpointServiceName?: string } {
   const stem = serviceNameStem(instanceId);
-  return serviceNames.length > 0 && serviceNames.every((name) => name.includes(stem)) ? stem : undefined;
+  return serviceNames.length > 0 && serviceNames.every((name) => name.includes(stem))
+    ? { endpointServiceName: stem }
+    : {};
 }
 
 /**

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LinkRequest } from '../../../shared/link/desired.js';
 import { driveLink } from '../../../shared/link/drive.js';
-import { nameFilterFor, serviceNameFor, serviceNameStem } from '../../../shared/link/inventory.js';
+import { namedLike, serviceNameFor, serviceNameStem } from '../../../shared/link/inventory.js';
 import { runChainSteps } from '../../helpers/chain-steps.js';
 import { startTestCloud, type TestCloud } from '../../helpers/test-cloud.js';
 
@@ -59,9 +59,9 @@ describe('service names', () => {
     expect(names).toEqual(['kvl-a1b2c3d4-11', 'kvl-a1b2c3d4-12', 'kvl-a1b2c3d4-213']);
     expect(names.every((n) => n.length <= 16)).toBe(true);
     const reported = names.map((n) => `ap-southeast-1.${n}.5e4a8c1e-1111-2222-3333-444455556666`);
-    expect(nameFilterFor(INSTANCE, reported)).toBe(stem);
-    expect(nameFilterFor(INSTANCE, [...reported, 'ap-southeast-1.console-made.9f0e'])).toBeUndefined();
-    expect(nameFilterFor(INSTANCE, [])).toBeUndefined();
+    expect(namedLike(INSTANCE, reported)).toEqual({ endpointServiceName: stem });
+    expect(namedLike(INSTANCE, [...reported, 'ap-southeast-1.console-made.9f0e'])).toEqual({});
+    expect(namedLike(INSTANCE, [])).toEqual({});
   });
 });
 
