@@ -12,36 +12,23 @@ const functionsDir = join(root, 'functions');
 const defaultOutRoot = join(root, 'dist', 'functions');
 
 /**
- * Code axios' Node build imports statically but never runs with the options shared/cloud/http.ts
- * always sets (`proxy: false`, `maxRedirects: 0`, Node's http adapter). Measured with the esbuild
- * metafile (bench/cold-start.ts prints it): together ~44 KB of the ~285 KB each bundle weighed.
- * Each stub fails loudly if a future caller does reach it, instead of silently changing behaviour.
+ * Code axios imports statically but never runs, because every cloud call passes its own adapter
+ * (shared/cloud/node-adapter.ts) and a Buffer body with identity transforms (shared/cloud/http.ts).
+ * Measured with the esbuild metafile (bench/cold-start.ts prints it). Each stub fails loudly if a
+ * future caller does reach it, instead of silently changing behaviour.
+ *
+ * Until session 6 the bundles used axios' own http adapter and stubbed the parts of it that
+ * `proxy: false` and `maxRedirects: 0` never reach (follow-redirects, proxy agents, HTTP/2, progress
+ * streams, data: URLs, Blob and FormData streams: ~44 KB); the adapter itself is now out, and with it
+ * every module only it imported.
  */
 const AXIOS_UNUSED = [
   {
-    // follow-redirects (+ debug, ms, supports-color, has-flag): only used when maxRedirects != 0.
-    filter: /^follow-redirects$/,
-    contents: `const fail = () => { throw new Error('follow-redirects is not bundled: requests must use maxRedirects: 0'); };
-module.exports = { http: { request: fail }, https: { request: fail } };`,
-  },
-  {
-    // https-proxy-agent (+ agent-base, debug): only used when a proxy is configured (proxy !== false).
-    // A class, because axios tests \`agent instanceof HttpsProxyAgent\`.
-    filter: /^https-proxy-agent$/,
-    contents: `module.exports = class HttpsProxyAgent {
-  constructor() { throw new Error('https-proxy-agent is not bundled: requests must use proxy: false'); }
-};`,
-  },
-  {
-    // Proxy discovery from HTTP(S)_PROXY/NO_PROXY: only consulted when the proxy option is not false.
-    filter: /^proxy-from-env$/,
-    contents: `exports.getProxyForUrl = () => { throw new Error('proxy-from-env is not bundled: requests must use proxy: false'); };`,
-  },
-  {
-    filter: /[\\/]axios[\\/]lib[\\/]helpers[\\/]shouldBypassProxy\.js$/,
-    contents: `export default function shouldBypassProxy() {
-  throw new Error('NO_PROXY matching is not bundled: requests must use proxy: false');
-}`,
+    // axios' own http adapter (streams, forms, redirects, proxies, HTTP/2, progress, decompression
+    // through zlib streams): ~18 KB of each bundle, and its zlib/stream loads were part of every cold
+    // start. A request without the node adapter gets axios' "adapter http is not available" error.
+    filter: /[\\/]axios[\\/]lib[\\/]adapters[\\/]http\.js$/,
+    contents: 'export default false;',
   },
   {
     // The XMLHttpRequest adapter: its own module evaluates to `false` when XMLHttpRequest is undefined,
@@ -50,85 +37,28 @@ module.exports = { http: { request: fail }, https: { request: fail } };`,
     contents: 'export default false;',
   },
   {
-    // The fetch adapter: axios' default adapter order is xhr, http, fetch, and on Node the http adapter
-    // is always available, so fetch is never selected. Reporting it "not supported" keeps an explicit
-    // `adapter: 'fetch'` from silently using something else.
+    // The fetch adapter, which would load Node's fetch (undici) on first use. Reporting it "not
+    // supported" keeps an explicit `adapter: 'fetch'` from silently using something else.
     filter: /[\\/]axios[\\/]lib[\\/]adapters[\\/]fetch\.js$/,
     contents: 'export const getFetch = () => false;\nexport default false;',
   },
-  // Request-body encoders for FormData, URLSearchParams-style params and form-urlencoded objects: the
-  // body is always a Buffer (serialized once, then signed) and axios' default transformRequest, their
-  // only caller besides `params` (never passed: the query is in the URL), is replaced.
-  ...['toFormData', 'formDataToJSON', 'formDataToStream', 'toURLEncodedForm'].map((name) => ({
+  // Request-body encoders for FormData and form-urlencoded objects, used by axios' default
+  // transformRequest only, which the HTTP client replaces (the body is a Buffer, serialized once and
+  // signed).
+  ...['toFormData', 'formDataToJSON', 'toURLEncodedForm'].map((name) => ({
     filter: new RegExp(`[\\\\/]axios[\\\\/]lib[\\\\/]helpers[\\\\/]${name}\\.js$`),
     contents: `export const DEFAULT_FORM_DATA_MAX_DEPTH = 100;
 export default function ${name}() { throw new Error('axios ${name} is not bundled: request bodies are Buffers'); }`,
   })),
-  {
-    // data: URLs: every request goes to an http(s) endpoint.
-    filter: /[\\/]axios[\\/]lib[\\/]helpers[\\/](fromDataURI|estimateDataURLDecodedBytes)\.js$/,
-    contents: `const fail = () => { throw new Error('data: URLs are not bundled: requests go to http(s) endpoints'); };
-export const estimateDataURLBufferAllocation = fail;
-export default fail;`,
-  },
-  {
-    // HTTP/2 sessions (httpVersion: 2 only). The adapter creates the pool at load time, so a class.
-    filter: /[\\/]axios[\\/]lib[\\/]helpers[\\/]Http2Sessions\.js$/,
-    contents: `export default class Http2Sessions {
-  getSession() { throw new Error('HTTP/2 is not bundled: requests use HTTP/1.1'); }
-}`,
-  },
-  {
-    // Node's http2 module, which axios' http adapter imports for its HTTP/2 transport only (after the
-    // Http2Sessions stub above has thrown): loading it cost ~3 ms of every cold start.
-    filter: /^http2$/,
-    importer: /[\\/]axios[\\/]lib[\\/]adapters[\\/]http\.js$/,
-    contents: `module.exports = {
-  get constants() { throw new Error('HTTP/2 is not bundled: requests use HTTP/1.1'); },
-};`,
-  },
-  {
-    // Progress events and rate limits (onUploadProgress, onDownloadProgress, maxRate): never set.
-    filter: /[\\/]axios[\\/]lib[\\/]helpers[\\/]AxiosTransformStream\.js$/,
-    contents: `export default class AxiosTransformStream {
-  constructor() { throw new Error('axios progress/maxRate streams are not bundled'); }
-}`,
-  },
-  {
-    // The progress reporters (with speedometer and throttle) behind onUploadProgress/onDownloadProgress.
-    filter: /[\\/]axios[\\/]lib[\\/]helpers[\\/]progressEventReducer\.js$/,
-    contents: `const fail = () => { throw new Error('axios progress events are not bundled'); };
-export const progressEventReducer = fail;
-export const progressEventDecorator = fail;
-export const asyncDecorator = fail;`,
-  },
-  {
-    // Blob and File request bodies.
-    filter: /[\\/]axios[\\/]lib[\\/]helpers[\\/]readBlob\.js$/,
-    contents: `export default function readBlob() { throw new Error('axios Blob bodies are not bundled: request bodies are Buffers'); }`,
-  },
 ];
 
 /** esbuild plugin replacing the modules above with their stubs. */
 const dropUnusedAxiosTransport = {
   name: 'drop-unused-axios-transport',
   setup(b) {
-    for (const [index, stub] of AXIOS_UNUSED.entries()) {
-      const isPackage = stub.filter.source.startsWith('^');
-      if (isPackage) {
-        b.onResolve({ filter: stub.filter }, (args) =>
-          stub.importer && !stub.importer.test(args.importer)
-            ? undefined
-            : { path: `stub-${index}`, namespace: 'kvl-stub' },
-        );
-      } else {
-        b.onLoad({ filter: stub.filter }, () => ({ contents: stub.contents, loader: 'js' }));
-      }
+    for (const stub of AXIOS_UNUSED) {
+      b.onLoad({ filter: stub.filter }, () => ({ contents: stub.contents, loader: 'js' }));
     }
-    b.onLoad({ filter: /.*/, namespace: 'kvl-stub' }, (args) => {
-      const stub = AXIOS_UNUSED[Number(args.path.slice('stub-'.length))];
-      return { contents: stub.contents, loader: 'js' };
-    });
   },
 };
 
@@ -222,8 +152,8 @@ const patchAxios = {
 
 /**
  * The esbuild options of one function bundle (also used by bench/ to build comparison functions).
- * `stubUnusedTransport: false` keeps axios whole, for code (like the official SDKs) that follows
- * redirects or honours proxies.
+ * `stubUnusedTransport: false` keeps axios whole, for code (like the official SDKs) that uses axios'
+ * own adapters.
  */
 export function bundleOptions(entry, outfile, { stubUnusedTransport = true } = {}) {
   return {
@@ -236,6 +166,9 @@ export function bundleOptions(entry, outfile, { stubUnusedTransport = true } = {
     minify: true,
     sourcemap: false,
     legalComments: 'none',
+    // `import()` becomes `require()`: FunctionGraph loads a bundle with require, and the emulator runs
+    // it in a vm context where a dynamic import has no loader.
+    supported: { 'dynamic-import': false },
     alias: { 'form-data': join(root, 'scripts', 'shims', 'form-data.cjs') },
     plugins: [
       patchAxios,
@@ -250,11 +183,11 @@ export function bundleOptions(entry, outfile, { stubUnusedTransport = true } = {
 /**
  * Size budgets per bundle, in bytes (issue #15), checked by `npm run build` and by
  * test/scripts/bundle-budget.test.ts so CI fails a bundle that grows past them. Issue #15's goal for the
- * chain functions is 150 KB, not reached with axios (docs/BENCHMARKS.md §5 says what the bundles are
- * made of): the budget is the largest chain bundle today (patch-listeners, 180.7 KB) plus ~3 KB, to
- * be lowered as they shrink. verify carries kafkajs (~206 KB of its 380 KB) and has its own.
+ * chain functions is 150 KB, not reached with axios' core (docs/BENCHMARKS.md §5 says what the bundles
+ * are made of): the budget is the largest chain bundle today (patch-listeners, 165.0 KB) plus ~3 KB, to
+ * be lowered as they shrink. verify carries kafkajs (~206 KB of its 364 KB) and has its own.
  */
-export const BUNDLE_BUDGET_BYTES = { default: 184 * 1024, verify: 395 * 1024 };
+export const BUNDLE_BUDGET_BYTES = { default: 168 * 1024, verify: 368 * 1024 };
 
 /** The bundles of `results` (from buildFunctions) that exceed their budget. */
 export function overBudget(results) {

@@ -9,24 +9,36 @@
  * declarations, hence the typed wrapper.
  */
 import type {
-  AxiosError,
+  AxiosError as AxiosErrorClass,
   AxiosHeaders as AxiosHeadersClass,
   AxiosInstance,
+  AxiosResponse,
   CreateAxiosDefaults,
 } from 'axios';
 // @ts-expect-error: axios ships no declarations for its `unsafe/*` entry points
 import Axios from 'axios/unsafe/core/Axios.js';
 // @ts-expect-error: as above
+import AxiosErrorCore from 'axios/unsafe/core/AxiosError.js';
+// @ts-expect-error: as above
 import AxiosHeadersCore from 'axios/unsafe/core/AxiosHeaders.js';
 // @ts-expect-error: as above
 import mergeConfig from 'axios/unsafe/core/mergeConfig.js';
+// @ts-expect-error: as above
+import settleCore from 'axios/unsafe/core/settle.js';
 // @ts-expect-error: as above
 import defaults from 'axios/unsafe/defaults/index.js';
 // @ts-expect-error: as above
 import isAxiosErrorCore from 'axios/unsafe/helpers/isAxiosError.js';
 
 export const AxiosHeaders: typeof AxiosHeadersClass = AxiosHeadersCore;
-export const isAxiosError: (payload: unknown) => payload is AxiosError = isAxiosErrorCore;
+export const AxiosError: typeof AxiosErrorClass = AxiosErrorCore;
+export const isAxiosError: (payload: unknown) => payload is AxiosErrorClass = isAxiosErrorCore;
+/** Resolves with `response`, or rejects with axios' status error when `validateStatus` refuses it. */
+export const settle: (
+  resolve: (response: AxiosResponse) => void,
+  reject: (error: AxiosErrorClass) => void,
+  response: AxiosResponse,
+) => void = settleCore;
 
 /**
  * `axios.create(config)` from the core. The instance is what axios-retry and the HTTP client use: it

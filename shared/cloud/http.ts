@@ -19,6 +19,7 @@ import {
   parseErrorBody,
   ThrottledError,
 } from './errors.js';
+import { nodeHttpAdapter } from './node-adapter.js';
 import { signRequest, urlEncode } from './signer.js';
 import type {
   CloudHttp,
@@ -202,6 +203,7 @@ export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
     transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
     maxRedirects: 0,
     proxy: false,
+    adapter: nodeHttpAdapter,
   });
 
   // Signs each attempt (axios-retry re-runs request interceptors on every retry).
