@@ -119,6 +119,12 @@ export function nodeHttpAdapter(config: InternalAxiosRequestConfig): Promise<Axi
         fail(new AxiosError('stream has been aborted', AxiosError.ERR_BAD_RESPONSE, config, req)),
       );
       res.on('error', (error) => fail(AxiosError.from(error, undefined, config, req)));
+      // A connection closed mid-answer must not leave the call waiting for an 'end' that never comes.
+      res.on('close', () => {
+        if (!res.complete) {
+          fail(new AxiosError('stream has been aborted', AxiosError.ERR_BAD_RESPONSE, config, req));
+        }
+      });
       res.on('end', () => {
         if (done) return;
         finish(res, Buffer.concat(chunks)).catch((error: Error) =>

@@ -148,6 +148,25 @@ describe('node http adapter', () => {
     expect(response.headers['content-encoding']).toBeUndefined();
   });
 
+  it('fails an answer cut off mid-body instead of waiting for its end', async () => {
+    // Arrange: headers promise 100 bytes, 10 arrive, then the connection drops.
+    const baseUrl = await listen(
+      createHttpServer((_req, res) => {
+        res.writeHead(200, { 'Content-Length': '100' });
+        res.write('{"partial"');
+        setTimeout(() => res.socket?.destroy(), 20);
+      }),
+      'http',
+    );
+
+    // Act
+    const error = await nodeHttpAdapter(config(`${baseUrl}/cut`, { timeout: 0 })).catch((e: unknown) => e);
+
+    // Assert: no timeout is set, so only the cut itself can end the call.
+    expect(error).toMatchObject({ isAxiosError: true });
+    expect(['ERR_BAD_RESPONSE', 'ECONNRESET']).toContain((error as { code?: string }).code);
+  });
+
   it("rejects a status validateStatus refuses with axios' status error, answer attached", async () => {
     // Arrange
     const baseUrl = await listen(
