@@ -19,24 +19,25 @@ function probesUntil(acceptedAt: number, deadline: number): number[] {
 }
 
 describe('the probe schedule', () => {
-  it('follows the documented 1–2 minute window at the defaults: none before, 1 s inside, 3 s after', () => {
+  it('follows the documented 1–2 minute window at the defaults: none before, 1.5 s inside, 3 s after', () => {
     // Arrange / Act
     const w = probeWindow(DEFAULT_SETTINGS);
 
     // Assert
-    expect(w).toEqual({ startMs: 60_000, endMs: 120_000, denseMs: 1_000, sparseMs: 3_000 });
+    expect(w).toEqual({ startMs: 60_000, endMs: 120_000, denseMs: 1_500, sparseMs: 3_000 });
     expect(probeInterval(w, 30_000)).toBe(3_000);
-    expect(probeInterval(w, 60_000)).toBe(1_000);
-    expect(probeInterval(w, 119_999)).toBe(1_000);
+    expect(probeInterval(w, 60_000)).toBe(1_500);
+    expect(probeInterval(w, 119_999)).toBe(1_500);
     expect(probeInterval(w, 120_000)).toBe(3_000);
   });
 
-  it('spends one probe per second of the window, then one per 3 s', () => {
-    // Act: accepted at the window's start, 1.5 s into it, half-way, and 30 s after it.
-    const counts = [60_000, 61_500, 90_000, 150_000].map((a) => probesUntil(a, 15 * 60_000).length);
+  it('spends one probe per 1.5 s of the window, then one per 3 s', () => {
+    // Act: accepted at the window's start, 2 s into it, half-way, and 30 s after it.
+    const counts = [60_000, 62_000, 90_000, 150_000].map((a) => probesUntil(a, 15 * 60_000).length);
 
-    // Assert: 60 s → 1; 61.5 s → probes at 60, 61, 62; 90 s → 60…90; 150 s → 60…119 and 120…150 by 3.
-    expect(counts).toEqual([1, 3, 31, 60 + 11]);
+    // Assert: 60 s → 1; 62 s → probes at 60, 61.5, 63; 90 s → 60, 61.5, …, 90; 150 s → 60…118.5, then
+    // 120…150 by 3.
+    expect(counts).toEqual([1, 3, 21, 40 + 11]);
   });
 
   it('probes nothing when the window opens after the deadline', () => {
