@@ -9,6 +9,7 @@
 import type { AxiosError, AxiosInstance, InternalAxiosRequestConfig } from 'axios';
 import axiosRetry from 'axios-retry';
 import { AxiosHeaders, createAxiosInstance, isAxiosError } from './axios-core.js';
+import { isContinuingWork } from './continuing.js';
 import { resolveBaseUrl } from './endpoints.js';
 import {
   CloudApiError,
@@ -51,6 +52,8 @@ export interface RetryOptions {
   baseDelayMs?: number;
   /** Backoff cap in ms (default 20000). */
   maxDelayMs?: number;
+  /** Backoff cap in ms of a call made inside `continuingWork` (default 2000; shared/cloud/continuing.ts). */
+  continuingMaxDelayMs?: number;
   /** Upper bound for a server's Retry-After in ms (default 120000). */
   maxRetryAfterMs?: number;
 }
@@ -71,6 +74,7 @@ export interface CloudHttpOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
+
 const DEFAULT_USER_AGENT = 'kafka-vpcep-link/0.1';
 
 /** Per-call state that survives axios-retry's re-dispatch (kept by reference in the config). */
@@ -178,10 +182,12 @@ export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
       : Math.max(retries, options.retry?.throttleRetries ?? 10);
   const baseDelayMs = options.retry?.baseDelayMs ?? 300;
   const maxDelayMs = options.retry?.maxDelayMs ?? 20_000;
+  const continuingMaxDelayMs = Math.min(maxDelayMs, options.retry?.continuingMaxDelayMs ?? 2_000);
   const maxRetryAfterMs = options.retry?.maxRetryAfterMs ?? 120_000;
   /** The wait before retry `retryCount` (1-based): its least part and the most jitter added to it. */
   const waitBefore = (retryCount: number, retryAfter: number | undefined) => {
-    const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (retryCount - 1));
+    const cap = isContinuingWork() ? continuingMaxDelayMs : maxDelayMs;
+    const backoff = Math.min(cap, baseDelayMs * 2 ** (retryCount - 1));
     // "Equal jitter": at least half the step, so clients that collided spread out without stalling.
     // Retry-After is a floor, not the wait: a gateway's Retry-After is the time to its next token,
     // the same for every client it refused, so callers that only honoured it came back together

@@ -4,6 +4,7 @@
  * time) for all of them to be accepted — the fast path. What is still pending afterwards is picked up
  * by the poll-acceptance timer.
  */
+import { continuingWork } from '../cloud/continuing.js';
 import {
   CloudApiError,
   EndpointBusyError,
@@ -133,15 +134,16 @@ async function buyForHandedServices(
   let createdAt: number | undefined;
   for (const service of missing) {
     try {
-      endpoints.push(
-        await createEndpointFor(
+      const create = () =>
+        createEndpointFor(
           client,
           { id: service.serviceId },
           vpcId,
           subnetId,
           resourceTagsFor(deps, input.instanceId, service.listenerIp),
-        ),
-      );
+        );
+      // Once the link has an endpoint, its other creates are work in progress: they go first.
+      endpoints.push(await (endpoints.length > 0 ? continuingWork(create) : create()));
     } catch (error) {
       // Gone or not available (an unlink, a repair): what the message said may no longer hold. The
       // step reads the cloud from the start, which finds the link stale or meets the refusal again.
@@ -293,15 +295,15 @@ async function buyEndpointsOnce(
   let createdAt: number | undefined;
   for (const service of missing) {
     const listener = instance.listeners.find((l) => l.portId === service.portId)!;
-    endpoints.push(
-      await createEndpointFor(
+    const create = () =>
+      createEndpointFor(
         client,
         service,
         vpcId,
         subnetId,
         resourceTagsFor(deps, instance.instanceId, listener.listenerIp),
-      ),
-    );
+      );
+    endpoints.push(await (endpoints.length > 0 ? continuingWork(create) : create()));
     createdAt = deps.clock.now();
   }
 

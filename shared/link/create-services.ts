@@ -3,6 +3,7 @@
  * desired state on the instance, find-or-create one endpoint service per listener port, whitelist
  * the client account, and wait (briefly) for the services to become available.
  */
+import { continuingWork } from '../cloud/continuing.js';
 import {
   CloudApiError,
   NotFoundError,
@@ -195,13 +196,10 @@ export async function createServices(
       detail: listener.listenerIp,
     });
     if (!dryRun) {
-      const made = await createServiceFor(
-        deps,
-        instance,
-        listener,
-        correlationId,
-        clientAccountTags(request.client),
-      );
+      // Once the link has a service, its other creates are work in progress: they go first.
+      const create = () =>
+        createServiceFor(deps, instance, listener, correlationId, clientAccountTags(request.client));
+      const made = await (services.length > 0 ? continuingWork(create) : create());
       services.push(made.service);
       if (made.adopted) adoptedOnConflict = true;
       createdAt = deps.clock.now();

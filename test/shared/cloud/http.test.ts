@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { continuingWork } from '../../../shared/cloud/continuing.js';
 import {
   AuthError,
   CloudApiError,
@@ -598,6 +599,43 @@ describe('retries', () => {
       .map((l) => l.fields?.delayMs);
     expect(delays).toEqual([10, 20, 40, 80]);
     expect(received).toHaveLength(5);
+  });
+
+  it('backs off with the short cap inside continuingWork, so work in progress goes first', async () => {
+    // Arrange: the same four throttles twice, once as new work and once as work in progress; no jitter.
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const throttled = () => {
+      for (let i = 0; i < 4; i++)
+        handlers.push(json(429, { error_code: 'APIGW.0308', error_msg: 'throttled' }));
+    };
+    const lines: LogLine[] = [];
+    const http = client({
+      logger: captureLogger(lines),
+      retry: { baseDelayMs: 20, maxDelayMs: 1_000, continuingMaxDelayMs: 40 },
+    });
+    const delays = () => {
+      const out = lines
+        .filter((l) => l.message === 'cloud request will be retried')
+        .map((l) => l.fields?.delayMs);
+      lines.length = 0;
+      return out;
+    };
+
+    // Act
+    throttled();
+    await http.send({ method: 'POST', path: '/new' });
+    const fresh = delays();
+    throttled();
+    await continuingWork(() => http.send({ method: 'POST', path: '/next' }));
+    const continuing = delays();
+    throttled();
+    await http.send({ method: 'POST', path: '/after' });
+    const after = delays();
+
+    // Assert: half of each doubling step, capped at 40 ms (so 20 ms) only inside the scope.
+    expect(fresh).toEqual([10, 20, 40, 80]);
+    expect(continuing).toEqual([10, 20, 20, 20]);
+    expect(after).toEqual(fresh);
   });
 
   it('gives up after the configured retries and throws the last error', async () => {
