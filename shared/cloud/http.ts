@@ -74,7 +74,6 @@ export interface CloudHttpOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
-
 const DEFAULT_USER_AGENT = 'kafka-vpcep-link/0.1';
 
 /** Per-call state that survives axios-retry's re-dispatch (kept by reference in the config). */
