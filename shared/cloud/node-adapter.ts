@@ -20,40 +20,38 @@ import { AxiosError, AxiosHeaders, settle } from './axios-core.js';
 /** What axios advertised from Node 11.7 on (brotli is always there on Node 20). */
 const ACCEPT_ENCODING = 'gzip, compress, deflate, br';
 
-const DECODED = new Set(['gzip', 'x-gzip', 'compress', 'x-compress', 'deflate', 'br']);
+type Zlib = typeof import('node:zlib');
 
-/** Decodes a Content-Encoding that was advertised; another encoding is handed back as it came. */
-async function decodeBody(data: Buffer, encoding: string): Promise<{ data: Buffer; decoded: boolean }> {
-  if (data.length === 0 || !DECODED.has(encoding)) return { data, decoded: false };
+// Sync flush, as axios: a truncated compressed body yields what was decoded rather than an error.
+const lenient = (zlib: Zlib) => ({
+  flush: zlib.constants.Z_SYNC_FLUSH,
+  finishFlush: zlib.constants.Z_SYNC_FLUSH,
+});
+const unzip = (zlib: Zlib, data: Buffer) => zlib.unzipSync(data, lenient(zlib));
+
+/** The decoders of the encodings advertised in ACCEPT_ENCODING, as axios decoded them. */
+const DECODERS: Readonly<Record<string, (zlib: Zlib, data: Buffer) => Buffer>> = {
+  gzip: unzip,
+  'x-gzip': unzip,
+  compress: unzip,
+  'x-compress': unzip,
+  // "deflate" means zlib-wrapped, but some servers send raw deflate: a zlib header's low nibble is 8.
+  deflate: (zlib, data) =>
+    ((data[0] ?? 0) & 0x0f) === 8 ? unzip(zlib, data) : zlib.inflateRawSync(data, lenient(zlib)),
+  br: (zlib, data) =>
+    zlib.brotliDecompressSync(data, {
+      flush: zlib.constants.BROTLI_OPERATION_FLUSH,
+      finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH,
+    }),
+};
+
+/** The decoded body, or undefined when `encoding` is not one that was advertised (or there is none). */
+async function decodeBody(data: Buffer, encoding: string): Promise<Buffer | undefined> {
+  const decode = Object.hasOwn(DECODERS, encoding) ? DECODERS[encoding] : undefined;
+  if (!decode || data.length === 0) return undefined;
   // Loaded on the first compressed answer only: zlib (~2 ms) is not part of a cold start. The bundles
   // turn this import into a require (scripts/build.mjs), as FunctionGraph loads them with require.
-  const zlib = await import('node:zlib');
-  // Sync flush, as axios: a truncated compressed body yields what was decoded rather than an error.
-  const lenient = { flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH };
-  switch (encoding) {
-    case 'gzip':
-    case 'x-gzip':
-    case 'compress':
-    case 'x-compress':
-      return { data: zlib.unzipSync(data, lenient), decoded: true };
-    case 'deflate':
-      // "deflate" means zlib-wrapped, but some servers send raw deflate: a zlib header's low nibble is 8.
-      return {
-        data:
-          ((data[0] ?? 0) & 0x0f) === 8 ? zlib.unzipSync(data, lenient) : zlib.inflateRawSync(data, lenient),
-        decoded: true,
-      };
-    case 'br':
-      return {
-        data: zlib.brotliDecompressSync(data, {
-          flush: zlib.constants.BROTLI_OPERATION_FLUSH,
-          finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH,
-        }),
-        decoded: true,
-      };
-    default:
-      return { data, decoded: false };
-  }
+  return decode(await import('node:zlib'), data);
 }
 
 /** The request body as bytes: the HTTP client always hands a Buffer (the bytes it signed). */
@@ -115,11 +113,9 @@ export function nodeHttpAdapter(config: InternalAxiosRequestConfig): Promise<Axi
       clearTimeout(connectTimer);
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('aborted', () =>
-        fail(new AxiosError('stream has been aborted', AxiosError.ERR_BAD_RESPONSE, config, req)),
-      );
       res.on('error', (error) => fail(AxiosError.from(error, undefined, config, req)));
-      // A connection closed mid-answer must not leave the call waiting for an 'end' that never comes.
+      // A connection closed mid-answer (axios' "stream has been aborted") must not leave the call
+      // waiting for an 'end' that never comes.
       res.on('close', () => {
         if (!res.complete) {
           fail(new AxiosError('stream has been aborted', AxiosError.ERR_BAD_RESPONSE, config, req));
@@ -137,13 +133,13 @@ export function nodeHttpAdapter(config: InternalAxiosRequestConfig): Promise<Axi
     async function finish(res: IncomingMessage, raw: Buffer): Promise<void> {
       const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
       const noContent = method === 'HEAD' || res.statusCode === 204;
-      const { data, decoded } = noContent ? { data: raw, decoded: true } : await decodeBody(raw, encoding);
+      const decoded = noContent ? undefined : await decodeBody(raw, encoding);
       // As axios: a decoded (or empty) answer no longer carries its Content-Encoding.
-      if (encoding && decoded) delete res.headers['content-encoding'];
+      if (encoding && (noContent || decoded)) delete res.headers['content-encoding'];
       if (done) return;
       done = true;
       settle(resolve, reject, {
-        data,
+        data: decoded ?? raw,
         status: res.statusCode ?? 0,
         statusText: res.statusMessage ?? '',
         // Node's header values are never undefined at run time, only in its types.
