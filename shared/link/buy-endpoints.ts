@@ -134,16 +134,17 @@ async function buyForHandedServices(
   let createdAt: number | undefined;
   for (const service of missing) {
     try {
-      const create = () =>
+      // Once the link has an endpoint, its other creates are work in progress: they go first.
+      const created = await continuingWork(endpoints.length > 0, () =>
         createEndpointFor(
           client,
           { id: service.serviceId },
           vpcId,
           subnetId,
           resourceTagsFor(deps, input.instanceId, service.listenerIp),
-        );
-      // Once the link has an endpoint, its other creates are work in progress: they go first.
-      endpoints.push(await (endpoints.length > 0 ? continuingWork(create) : create()));
+        ),
+      );
+      endpoints.push(created);
     } catch (error) {
       // Gone or not available (an unlink, a repair): what the message said may no longer hold. The
       // step reads the cloud from the start, which finds the link stale or meets the refusal again.
@@ -295,15 +296,16 @@ async function buyEndpointsOnce(
   let createdAt: number | undefined;
   for (const service of missing) {
     const listener = instance.listeners.find((l) => l.portId === service.portId)!;
-    const create = () =>
+    const created = await continuingWork(endpoints.length > 0, () =>
       createEndpointFor(
         client,
         service,
         vpcId,
         subnetId,
         resourceTagsFor(deps, instance.instanceId, listener.listenerIp),
-      );
-    endpoints.push(await (endpoints.length > 0 ? continuingWork(create) : create()));
+      ),
+    );
+    endpoints.push(created);
     createdAt = deps.clock.now();
   }
 

@@ -197,9 +197,9 @@ export async function createServices(
     });
     if (!dryRun) {
       // Once the link has a service, its other creates are work in progress: they go first.
-      const create = () =>
-        createServiceFor(deps, instance, listener, correlationId, clientAccountTags(request.client));
-      const made = await (services.length > 0 ? continuingWork(create) : create());
+      const made = await continuingWork(services.length > 0, () =>
+        createServiceFor(deps, instance, listener, correlationId, clientAccountTags(request.client)),
+      );
       services.push(made.service);
       if (made.adopted) adoptedOnConflict = true;
       createdAt = deps.clock.now();

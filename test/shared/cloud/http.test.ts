@@ -626,7 +626,7 @@ describe('retries', () => {
     await http.send({ method: 'POST', path: '/new' });
     const fresh = delays();
     throttled();
-    await continuingWork(() => http.send({ method: 'POST', path: '/next' }));
+    await continuingWork(true, () => http.send({ method: 'POST', path: '/next' }));
     const continuing = delays();
     throttled();
     await http.send({ method: 'POST', path: '/after' });
