@@ -40,7 +40,7 @@ import type { ServiceRef } from './mapping.js';
 import { handOverToTimer } from './phase.js';
 import { checkQuotas } from './quotas.js';
 import { STEP_CREATE_SERVICES } from './steps.js';
-import { phaseOf, resourceTags, TAG, tagValue } from './tags.js';
+import { phaseOf, resourceTags, TAG, TAG_PREFIX, tagValue } from './tags.js';
 import { cidrsOverlap, KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './vpcep-network.js';
 
 /** The cloud operations this step calls: its function binds exactly these (LinkDepsFor). */
@@ -90,6 +90,27 @@ export async function createServices(
   budget: Budget,
   options: CreateServicesOptions = {},
 ): Promise<CreateServicesResult> {
+  try {
+    return await createServicesOnce(deps, request, budget, options, true);
+  } catch (error) {
+    // A create met a service still being deleted on its port (an unlink just before): run again,
+    // listing first this time, which waits for it to go. The desired state is on the instance by
+    // now, so the second run lists whatever the first decided.
+    if (!(error instanceof PortStillDeletingError)) throw error;
+    return createServicesOnce(deps, request, budget, options, false);
+  }
+}
+
+/** A port still held by a service being deleted: never adopted, the port is free once it is gone. */
+class PortStillDeletingError extends LinkNotReadyError {}
+
+async function createServicesOnce(
+  deps: CreateServicesDeps,
+  request: LinkRequest,
+  budget: Budget,
+  options: CreateServicesOptions,
+  mayCreateFirst: boolean,
+): Promise<CreateServicesResult> {
   const step = STEP_CREATE_SERVICES;
   const { correlationId } = options;
   const dryRun = request.options?.dryRun === true;
@@ -111,7 +132,13 @@ export async function createServices(
   // — a dry run's plan, a quota refusal — the whole account is read first.
   const readAll = (byName: boolean) =>
     readInventory(deps, instance, undefined, client.vpcep, { endpointsOnlyWithServices: true, byName });
-  let inventory = await readAll(true);
+  // An instance with no tag of ours has never been linked, or its unlink has finished: the desired
+  // state is written before any create, and unlink removes our tags last. No service of ours can be
+  // live on it, so a first link creates without listing (one call less) and the cloud's refusal of a
+  // second service on a port (PortAlreadyServedError) finds anything there: adopted when live, run
+  // again with the listing when still being deleted.
+  const firstLink = mayCreateFirst && !dryRun && !instance.tags.some((t) => t.key.startsWith(TAG_PREFIX));
+  let inventory: LinkInventory = firstLink ? { services: [], endpoints: [] } : await readAll(true);
   let whole = instance.listeners.every((l) => serviceFor(inventory, l));
   if (!whole && dryRun) {
     inventory = await readAll(false);
@@ -364,7 +391,7 @@ async function createServiceFor(
       }
       // Only a service being deleted holds the port (an unlink raced us): never adopt it; retry later.
       if (onPort.length > 0) {
-        throw new LinkNotReadyError(
+        throw new PortStillDeletingError(
           STEP_CREATE_SERVICES,
           `the previous endpoint service of ${listener.listenerIp} is still being deleted`,
           { cause: error },

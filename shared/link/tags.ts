@@ -6,6 +6,9 @@
 import type { Tag } from '../cloud/types.js';
 import { isIpv4 } from '../input.js';
 
+/** What every tag key of ours starts with (TAG below); a resource with none carries nothing of ours. */
+export const TAG_PREFIX = 'kvl-';
+
 export const TAG = {
   /** Desired state, on the Kafka instance. */
   clientVpc: 'kvl-client-vpc',

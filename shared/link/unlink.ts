@@ -14,7 +14,7 @@ import { desiredLinkOf, originalAdvertisedOf } from './desired.js';
 import { InstanceNotFoundError, LinkNotReadyError } from './errors.js';
 import { runningInstance } from './instance.js';
 import { advertisesExactly, restoreMap } from './mapping.js';
-import { TAG, tagValue } from './tags.js';
+import { TAG, TAG_PREFIX, tagValue } from './tags.js';
 import { ruleDescription, VPCEP_SERVICE_CIDR } from './vpcep-network.js';
 
 /** The cloud operations this step calls: its function binds exactly these (LinkDepsFor). */
@@ -144,7 +144,7 @@ export async function unlink(deps: UnlinkDeps, instanceId: string, budget: Budge
       await ignoreNotFound(() => deps.vpc.removeNetworkAclRules(aclId, [aclRuleId]));
       networkAclRule = true;
     }
-    const ours: Tag[] = instance.tags.filter((t) => t.key.startsWith('kvl-') && !DESIRED_KEYS.has(t.key));
+    const ours: Tag[] = instance.tags.filter((t) => t.key.startsWith(TAG_PREFIX) && !DESIRED_KEYS.has(t.key));
     if (ours.length > 0) await deps.dms.deleteInstanceTags(instanceId, ours);
     removedTags += ours.length;
   }

@@ -56,6 +56,51 @@ describe('create-services', () => {
     expect(cloud.writes()).toEqual([]);
   });
 
+  it('lists no services before a first link creates them, but does once the instance carries our tags', async () => {
+    // Arrange
+    const listingsBeforeFirstCreate = () => {
+      const log = cloud.emulator.requests();
+      const firstCreate = log.findIndex(
+        (r) => r.method === 'POST' && r.path.endsWith('/vpc-endpoint-services'),
+      );
+      return log
+        .slice(0, firstCreate === -1 ? log.length : firstCreate)
+        .filter((r) => r.method === 'GET' && r.path.endsWith('/vpc-endpoint-services'));
+    };
+
+    // Act
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    const first = listingsBeforeFirstCreate();
+    cloud.emulator.clearRequests();
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert
+    expect(first).toEqual([]);
+    expect(listingsBeforeFirstCreate()).toHaveLength(1);
+  });
+
+  it('a first link meeting a service still being deleted on its port waits for it, then creates its own', async () => {
+    // Arrange: a finished unlink (no tag of ours on the instance) whose services are still deleting.
+    await driveLink(cloud.deps, cloud.request, cloud.budget());
+    await unlink(cloud.deps, cloud.request.instanceId, cloud.budget());
+    const deleting = new Set(cloud.emulator.world.endpointServices.map((s) => s.id));
+    expect(cloud.instance().tags.filter((t) => t.key.startsWith('kvl-'))).toEqual([]);
+    cloud.emulator.clearRequests();
+
+    // Act
+    const result = await createServices(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: the create was refused (the port is held), the step listed and waited, then created.
+    expect(result.ready).toBe(true);
+    expect(result.services.every((s) => !deleting.has(s.serviceId))).toBe(true);
+    const creates = cloud.emulator
+      .requests()
+      .filter((r) => r.method === 'POST' && r.path.endsWith('/vpc-endpoint-services'));
+    expect(creates[0]?.status).toBe(400);
+    expect(creates.filter((r) => r.status === 200)).toHaveLength(3);
+    expect(cloud.emulator.world.endpointServices.filter((s) => s.status === 'available')).toHaveLength(3);
+  });
+
   it('checks the new services once, after the documented creation time', async () => {
     // Arrange
     const start = cloud.emulator.clock.now();
@@ -63,7 +108,8 @@ describe('create-services', () => {
     // Act
     const result = await createServices(cloud.deps, cloud.request, cloud.budget());
 
-    // Assert: one inventory read before the creates, one probe after; nothing in between.
+    // Assert: no listing before the creates (a first link: nothing of ours can exist), one probe
+    // after; nothing in between.
     expect(result.ready).toBe(true);
     const log = cloud.emulator.requests();
     const lastCreate = log.findLastIndex(
