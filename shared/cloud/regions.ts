@@ -8,7 +8,8 @@
  *   iam: services/iam/v3/region/region.go
  *   functiongraph: services/functiongraph/v2/region/region.go
  *   iam global host: core/auth/internal/iam_helper.go (DefaultIamEndpoint), per-region map core/auth/internal/iam_endpoint.go
- * `regions`: the region ids the SDK lists for the service, space-separated (small bundles).
+ * `regions`: the region ids the SDK lists for the service, space-separated (small bundles): every
+ *   region some service lists (`ALL_REGIONS`) except those given to `except`.
  * `hosts`: only the hosts that differ from `{service}.{region}.myhuaweicloud.com`.
  */
 import type { CloudService } from './types.js';
@@ -24,45 +25,35 @@ export type RegionTable = Readonly<Record<CloudService, RegionEntry>>;
 
 export const SDK_COMMIT = '1cd70eb6f730ea721771a6ec8d96352bbb801787';
 
+const ALL_REGIONS =
+  'ae-ad-1 af-north-1 af-south-1 ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 ap-southeast-5 cn-east-2 cn-east-3 cn-east-4 cn-east-5 cn-north-1 cn-north-11 cn-north-12 cn-north-2 cn-north-4 cn-north-9 cn-south-1 cn-south-2 cn-south-4 cn-southwest-2 cn-southwest-3 eu-west-0 eu-west-101 la-north-2 la-south-2 me-east-1 my-kualalumpur-1 na-mexico-1 ru-moscow-1 ru-northwest-2 sa-brazil-1 tr-west-1';
+
+/** `ALL_REGIONS` without the space-separated `absent` ones. */
+function except(absent: string): string {
+  const skip = new Set(absent.split(' '));
+  return ALL_REGIONS.split(' ')
+    .filter((region) => !skip.has(region))
+    .join(' ');
+}
+
 export const SDK_REGIONS: RegionTable = {
-  dms: {
-    regions:
-      'ae-ad-1 af-north-1 af-south-1 ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 ap-southeast-5 cn-east-2 cn-east-3 cn-east-4 cn-east-5 cn-north-1 cn-north-11 cn-north-12 cn-north-2 cn-north-4 cn-north-9 cn-south-1 cn-south-2 cn-south-4 cn-southwest-2 cn-southwest-3 eu-west-0 eu-west-101 la-north-2 la-south-2 me-east-1 my-kualalumpur-1 na-mexico-1 ru-moscow-1 ru-northwest-2 sa-brazil-1 tr-west-1',
-    hosts: {
-      'eu-west-101': 'dms.eu-west-101.myhuaweicloud.eu',
-    },
-  },
-  vpcep: {
-    regions:
-      'ae-ad-1 af-north-1 af-south-1 ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 ap-southeast-5 cn-east-2 cn-east-3 cn-east-4 cn-east-5 cn-north-1 cn-north-11 cn-north-12 cn-north-2 cn-north-4 cn-north-9 cn-south-1 cn-south-2 cn-south-4 cn-southwest-2 cn-southwest-3 eu-west-0 eu-west-101 la-north-2 la-south-2 me-east-1 my-kualalumpur-1 na-mexico-1 ru-moscow-1 ru-northwest-2 sa-brazil-1 tr-west-1',
-    hosts: {
-      'eu-west-101': 'vpcep.eu-west-101.myhuaweicloud.eu',
-    },
-  },
-  vpc: {
-    regions:
-      'ae-ad-1 af-north-1 af-south-1 ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 ap-southeast-5 cn-east-2 cn-east-3 cn-east-4 cn-east-5 cn-north-1 cn-north-11 cn-north-12 cn-north-2 cn-north-4 cn-north-9 cn-south-1 cn-south-2 cn-south-4 cn-southwest-2 cn-southwest-3 eu-west-0 eu-west-101 la-north-2 la-south-2 me-east-1 my-kualalumpur-1 na-mexico-1 ru-moscow-1 ru-northwest-2 sa-brazil-1 tr-west-1',
-    hosts: {},
-  },
+  dms: { regions: except(''), hosts: { 'eu-west-101': 'dms.eu-west-101.myhuaweicloud.eu' } },
+  vpcep: { regions: except(''), hosts: { 'eu-west-101': 'vpcep.eu-west-101.myhuaweicloud.eu' } },
+  vpc: { regions: except(''), hosts: {} },
   smn: {
-    regions:
-      'ae-ad-1 af-north-1 af-south-1 ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 ap-southeast-5 cn-east-2 cn-east-3 cn-east-4 cn-east-5 cn-north-1 cn-north-11 cn-north-12 cn-north-2 cn-north-4 cn-north-9 cn-south-1 cn-south-2 cn-south-4 cn-southwest-2 cn-southwest-3 eu-west-0 eu-west-101 la-north-2 la-south-2 me-east-1 my-kualalumpur-1 na-mexico-1 ru-moscow-1 sa-brazil-1 tr-west-1',
+    regions: except('ru-northwest-2'),
     hosts: {
       'cn-north-2': 'smn.cn-north-2.myhuaweicloud.cn',
       'eu-west-101': 'smn.eu-west-101.myhuaweicloud.eu',
     },
   },
   iam: {
-    regions:
-      'ae-ad-1 af-south-1 ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 cn-east-2 cn-east-3 cn-east-4 cn-east-5 cn-north-1 cn-north-12 cn-north-2 cn-north-4 cn-north-9 cn-south-1 cn-south-2 cn-southwest-2 eu-west-0 eu-west-101 la-north-2 la-south-2 me-east-1 my-kualalumpur-1 na-mexico-1 ru-moscow-1 sa-brazil-1 tr-west-1',
-    hosts: {
-      'eu-west-101': 'iam.eu-west-101.myhuaweicloud.eu',
-    },
+    regions: except('af-north-1 ap-southeast-5 cn-north-11 cn-south-4 cn-southwest-3 ru-northwest-2'),
+    hosts: { 'eu-west-101': 'iam.eu-west-101.myhuaweicloud.eu' },
     global: 'iam.myhuaweicloud.com',
   },
   functiongraph: {
-    regions:
-      'ae-ad-1 af-south-1 ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 ap-southeast-5 cn-east-2 cn-east-3 cn-east-4 cn-north-1 cn-north-11 cn-north-4 cn-north-9 cn-south-1 cn-south-4 cn-southwest-2 cn-southwest-3 eu-west-101 la-north-2 la-south-2 me-east-1 my-kualalumpur-1 na-mexico-1 ru-moscow-1 sa-brazil-1 tr-west-1',
+    regions: except('af-north-1 cn-east-5 cn-north-12 cn-north-2 cn-south-2 eu-west-0 ru-northwest-2'),
     hosts: {},
   },
 };
