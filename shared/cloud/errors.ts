@@ -191,6 +191,15 @@ export class CloudNetworkError extends CloudApiError {
   }
 }
 
+/**
+ * True when a failed write may still have been carried out: no answer came (a timeout, a dropped
+ * connection) or the server failed after receiving it (5xx). A caller that must not repeat the write
+ * (`idempotent: false`) looks for its result before trying again.
+ */
+export function mayHaveTakenEffect(error: unknown): boolean {
+  return error instanceof CloudNetworkError || (error instanceof CloudApiError && error.httpStatus >= 500);
+}
+
 /** DMS accepted the modify call but some listeners were not changed. */
 export class CrossVpcModifyError extends Error {
   readonly retryable = true;

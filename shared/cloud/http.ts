@@ -87,6 +87,7 @@ class CallContext {
     readonly url: string,
     readonly headers: Record<string, string>,
     readonly body: Buffer | undefined,
+    readonly idempotent: boolean,
   ) {}
 }
 
@@ -144,6 +145,18 @@ function headerString(value: unknown): string | undefined {
   if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
   return undefined;
 }
+
+/**
+ * Connection failures that happen before a request is sent: the cloud cannot have acted on it, so
+ * even a request that must not be sent twice is retried after them.
+ */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
 
 function isTimeout(error: AxiosError): boolean {
   return error.code === 'ETIMEDOUT' || error.code === 'ECONNABORTED' || /timeout/i.test(error.message);
@@ -228,8 +241,13 @@ export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
 
   const retryDecision = (error: AxiosError): boolean => {
     if (error.code === 'ERR_CANCELED') return false;
+    const idempotent = contextOf(error.config)?.idempotent ?? true;
     if (!error.response) {
-      return (isTimeout(error) || isNetworkErrorCode(error.code)) && retryCountOf(error) < retries;
+      // A request that must not run twice is re-sent only when it never left (ECONNREFUSED, DNS).
+      const sendable = idempotent || (error.code !== undefined && NOT_SENT_CODES.has(error.code));
+      return (
+        sendable && (isTimeout(error) || isNetworkErrorCode(error.code)) && retryCountOf(error) < retries
+      );
     }
     const mapped = cloudErrorFromResponse({
       service,
@@ -238,6 +256,8 @@ export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
     });
     // Instance busy is retryable only after the instance is RUNNING again: the caller waits.
     if (!mapped.retryable || mapped instanceof InstanceBusyError) return false;
+    // A 5xx may come after the work was done; a throttle refusal did nothing and is retried.
+    if (!idempotent && !(mapped instanceof ThrottledError)) return false;
     // Throttled calls get more attempts than other failures (axios-retry counts up to the larger),
     // or, with a time budget, as many as fit in it.
     if (mapped instanceof ThrottledError) {
@@ -329,7 +349,7 @@ export function createCloudHttp(options: CloudHttpOptions): CloudHttp {
     if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
       headers['Content-Type'] = 'application/json';
     }
-    const ctx = new CallContext(request.method, path, url, headers, body);
+    const ctx = new CallContext(request.method, path, url, headers, body, request.idempotent ?? true);
     const config: Partial<ContextConfig> = {
       method: request.method,
       url,

@@ -33,6 +33,14 @@ export interface CloudRequest {
   headers?: Record<string, string>;
   /** Per-call timeout override in ms. */
   timeoutMs?: number;
+  /**
+   * False for a create the cloud would carry out twice when sent twice (a VPCEP endpoint: the API
+   * takes no client token and accepts a second endpoint on a service). Once such a request may have
+   * reached the cloud — no answer, a dropped connection, a 5xx — it is not sent again: the error goes
+   * to the caller, which looks for what the request created before trying again. Refusals that did
+   * nothing (throttling, a connection that was never made) are still retried. Default true.
+   */
+  idempotent?: boolean;
 }
 
 export interface CloudResponse {

@@ -376,7 +376,13 @@ export const listNetworkAcls: VpcOperation<'listNetworkAcls'> = async (http) => 
 export const insertNetworkAclRules: VpcOperation<'insertNetworkAclRules'> = async (http, aclId, rules) => {
   const path = `${firewallPath(aclId)}/insert-rules`;
   if (rules.length === 0) return [];
-  const response = await http.send({ method: 'PUT', path, body: buildInsertFirewallRulesBody(rules) });
+  const response = await http.send({
+    method: 'PUT',
+    path,
+    body: buildInsertFirewallRulesBody(rules),
+    // A PUT that adds: re-sent, it inserts the rules a second time (the caller looks first instead).
+    idempotent: false,
+  });
   const { firewall } = parseBody(VpcFirewallResponseSchema, response, 'vpc', 'insert network ACL rules');
   const returned = firewall.ingress_rules ?? [];
   const taken = new Set<number>();

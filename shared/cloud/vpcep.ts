@@ -587,6 +587,8 @@ export const createEndpoint: VpcepOperation<'createEndpoint'> = async (http, inp
     method: 'POST',
     path: '/v1/{project_id}/vpc-endpoints',
     body: buildCreateEndpointBody(input),
+    // No client token: a re-sent create buys a second endpoint (the caller looks first instead).
+    idempotent: false,
   });
   return toEndpoint(parseBody(VpcepEndpointSchema, response, 'vpcep', 'create endpoint'));
 };

@@ -15,6 +15,7 @@ import {
 } from '../cloud/errors.js';
 import type { Endpoint, EndpointService, ListEndpointsFilter } from '../cloud/types.js';
 import { agencyError, type ClientSide, clientSide } from './client-account.js';
+import { createOnce } from './create-once.js';
 import { type Budget, creationWindow, type LinkDepsFor, pollUntil } from './deps.js';
 import type { ClientTarget } from './desired.js';
 import { LinkNotReadyError, LinkRejectedError } from './errors.js';
@@ -137,6 +138,7 @@ async function buyForHandedServices(
       // Once the link has an endpoint, its other creates are work in progress: they go first.
       const created = await continuingWork(endpoints.length > 0, () =>
         createEndpointFor(
+          deps,
           client,
           { id: service.serviceId },
           vpcId,
@@ -298,6 +300,7 @@ async function buyEndpointsOnce(
     const listener = instance.listeners.find((l) => l.portId === service.portId)!;
     const created = await continuingWork(endpoints.length > 0, () =>
       createEndpointFor(
+        deps,
         client,
         service,
         vpcId,
@@ -390,7 +393,13 @@ async function removeDuplicates(
   return kept;
 }
 
+/**
+ * Creates the endpoint of one service. VPCEP takes no client token and accepts a second endpoint on a
+ * service, so a create whose reply was lost is not simply sent again (createOnce): an endpoint of the
+ * service found in the client VPC is the one the lost request created.
+ */
 async function createEndpointFor(
+  deps: Pick<BuyEndpointsDeps, 'clock' | 'logger'>,
   client: ClientSide<BuyEndpointsDeps['vpcep'], BuyEndpointsDeps['vpc']>,
   service: Pick<EndpointService, 'id'>,
   vpcId: string,
@@ -398,38 +407,57 @@ async function createEndpointFor(
   tags: ReturnType<typeof resourceTags>,
 ): Promise<Endpoint> {
   try {
-    return await client.vpcep.createEndpoint({
-      endpointServiceId: service.id,
-      vpcId,
-      subnetId,
-      enableDns: false,
-      description: `kafka-vpcep-link ${service.id}`,
-      tags,
-    });
-  } catch (error) {
-    if (!(error instanceof CloudApiError)) throw error;
-    if (error instanceof ServiceNotReadyError || error instanceof EndpointBusyError) {
-      throw new LinkNotReadyError(STEP_BUY_ENDPOINTS, `service ${service.id} is not available yet`, {
-        cause: error,
-      });
-    }
-    if (error.retryable) throw error;
-    const refused = client.agency && agencyError(error, client.agency, STEP_BUY_ENDPOINTS);
-    if (refused) throw refused;
-    const field =
-      error instanceof InvalidSubnetError
-        ? 'client.subnetId'
-        : error instanceof VpcNotFoundError
-          ? 'client.vpcId'
-          : error instanceof NotWhitelistedError
-            ? 'client.domainId'
-            : undefined;
-    throw new LinkRejectedError(
-      STEP_BUY_ENDPOINTS,
-      `could not create the endpoint for service ${service.id}: ${error.message}`,
-      field,
-      error.code,
-      { cause: error },
+    return await createOnce(
+      deps,
+      `endpoint for service ${service.id}`,
+      () =>
+        client.vpcep.createEndpoint({
+          endpointServiceId: service.id,
+          vpcId,
+          subnetId,
+          enableDns: false,
+          description: `kafka-vpcep-link ${service.id}`,
+          tags,
+        }),
+      // Listed without the name filter: what is looked for must not be hidden by a filter that misses.
+      async () =>
+        (await client.vpcep.listEndpoints({ vpcId })).find(
+          (e) => e.endpointServiceId === service.id && e.vpcId === vpcId && e.status !== 'deleting',
+        ),
     );
+  } catch (error) {
+    throw createRefusal(client, service, error);
   }
+}
+
+/** The error a failed endpoint create ends the step with. */
+function createRefusal(
+  client: ClientSide<BuyEndpointsDeps['vpcep'], BuyEndpointsDeps['vpc']>,
+  service: Pick<EndpointService, 'id'>,
+  error: unknown,
+): unknown {
+  if (!(error instanceof CloudApiError)) return error;
+  if (error instanceof ServiceNotReadyError || error instanceof EndpointBusyError) {
+    return new LinkNotReadyError(STEP_BUY_ENDPOINTS, `service ${service.id} is not available yet`, {
+      cause: error,
+    });
+  }
+  if (error.retryable) return error;
+  const refused = client.agency && agencyError(error, client.agency, STEP_BUY_ENDPOINTS);
+  if (refused) return refused;
+  const field =
+    error instanceof InvalidSubnetError
+      ? 'client.subnetId'
+      : error instanceof VpcNotFoundError
+        ? 'client.vpcId'
+        : error instanceof NotWhitelistedError
+          ? 'client.domainId'
+          : undefined;
+  return new LinkRejectedError(
+    STEP_BUY_ENDPOINTS,
+    `could not create the endpoint for service ${service.id}: ${error.message}`,
+    field,
+    error.code,
+    { cause: error },
+  );
 }

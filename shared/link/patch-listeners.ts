@@ -6,6 +6,7 @@
 import { InstanceBusyError } from '../cloud/errors.js';
 import type { Endpoint, KafkaInstance, ListEndpointsFilter, Tag } from '../cloud/types.js';
 import { clientSide } from './client-account.js';
+import { createOnce } from './create-once.js';
 import { type Budget, type LinkDepsFor, remainingMs } from './deps.js';
 import type { DesiredLink } from './desired.js';
 import { LinkNotReadyError } from './errors.js';
@@ -363,8 +364,7 @@ async function ensureNetworkAclRule(deps: PatchListenersDeps, instance: KafkaIns
   }
   const name = `kvl-${instance.instanceId}`.slice(0, 64);
   const existing = acl.ingressRules.find((r) => r.name === name);
-  const ruleId =
-    existing?.id ??
+  const insert = async () =>
     (
       await deps.vpc.insertNetworkAclRules(acl.id, [
         {
@@ -378,6 +378,11 @@ async function ensureNetworkAclRule(deps: PatchListenersDeps, instance: KafkaIns
         },
       ])
     )[0];
+  // An insert whose reply was lost is looked for by its name before it is sent again (no duplicate rule).
+  const inserted = async () =>
+    (await deps.vpc.listNetworkAcls()).find((a) => a.id === acl.id)?.ingressRules.find((r) => r.name === name)
+      ?.id;
+  const ruleId = existing?.id ?? (await createOnce(deps, `network ACL rule in ${acl.id}`, insert, inserted));
   const tags: Tag[] = [{ key: TAG.networkAclId, value: acl.id }];
   if (ruleId) tags.push({ key: TAG.networkAclRuleId, value: ruleId });
   if (tags.some((t) => tagValue(instance.tags, t.key) !== t.value)) {

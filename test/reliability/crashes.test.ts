@@ -7,7 +7,8 @@
  * - `drop-after-commit`, client gives up: the emulator commits the write and drops the reply, and the
  *   client does not retry (the invocation fails on the network error);
  * - `drop-after-commit`, client retries: the same, but the HTTP client re-sends the write itself (a
- *   create runs twice in the cloud).
+ *   create runs twice in the cloud), except the creates it must not send twice (`idempotent: false`:
+ *   endpoints, network ACL rules), whose step looks for their result first.
  *
  * Every run must converge — through the redelivery, the poll-acceptance timer or reconcile — to the
  * single-run result: one service and one endpoint per broker, the right map, one rule, no failure.
@@ -85,6 +86,18 @@ async function linkRun(kind: Kind, brokers: number, at?: number): Promise<Outcom
   if (firsts > 1) problems.push(`${firsts} completions with redelivered=false`);
   const failed = outcomes.filter((e) => e.type === 'kvl.link.failed');
   if (failed.length > 0) problems.push(`failed: ${JSON.stringify(failed.map((f) => f.data))}`);
+  // No endpoint is ever bought twice: a lost reply is looked for, a redelivery lists first.
+  const endpointCreates = current.emulator
+    .requests()
+    .filter(
+      (r) =>
+        r.method === 'POST' &&
+        r.path.endsWith('/vpc-endpoints') &&
+        (r.status === 200 || r.fault === 'drop-after-commit'),
+    ).length;
+  if (endpointCreates !== brokers) {
+    problems.push(`${endpointCreates} endpoint creates carried out for ${brokers} brokers`);
+  }
   const dropped = current.emulator.requests().find((r) => r.fault === 'drop-after-commit');
   const crashed =
     kind === 'throw-after' ? run.failedInvocations.some((f) => isCrash(f.error)) : dropped !== undefined;

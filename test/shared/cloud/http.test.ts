@@ -703,6 +703,90 @@ describe('retries', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  describe('a request that must not run twice (idempotent: false)', () => {
+    it.each([
+      ['a dropped connection', (_req: Received, res: ServerResponse) => res.socket?.destroy(), 'NETWORK'],
+      ['a 500', json(500, { error_code: 'SYS.500', error_msg: 'internal' }), 'SYS.500'],
+      ['a 503', json(503, { error_code: 'SYS.503', error_msg: 'unavailable' }), 'SYS.503'],
+    ] as const)(
+      'is not sent again after %s, which may have come after the work was done',
+      async (_name, answer, code) => {
+        // Arrange
+        fallback = answer;
+        const http = client();
+
+        // Act
+        const error = await http
+          .send({ method: 'POST', path: '/v1/{project_id}/vpc-endpoints', body: {}, idempotent: false })
+          .catch((e: unknown) => e);
+
+        // Assert
+        expect(received).toHaveLength(1);
+        expect(error).toMatchObject({ code, retryable: true });
+      },
+    );
+
+    it('is not sent again after a timeout', async () => {
+      // Arrange
+      fallback = () => {
+        /* never answers */
+      };
+      const http = client({ timeoutMs: 150 });
+
+      // Act
+      const error = await http
+        .send({ method: 'POST', path: '/v1/{project_id}/vpc-endpoints', body: {}, idempotent: false })
+        .catch((e: unknown) => e);
+
+      // Assert
+      expect(error).toMatchObject({ code: 'TIMEOUT' });
+      expect(received).toHaveLength(1);
+    });
+
+    it('is sent again after a throttle refusal, which did nothing', async () => {
+      // Arrange
+      handlers.push(json(429, { error_code: 'APIGW.0308', error_msg: 'throttled' }, { 'Retry-After': '0' }));
+      handlers.push(json(400, { error_code: 'EndPoint.0022', error_msg: 'too many requests' }));
+      handlers.push(json(200, { id: 'ep-1' }));
+      const http = client();
+
+      // Act
+      const response = await http.send({
+        method: 'POST',
+        path: '/v1/{project_id}/vpc-endpoints',
+        body: {},
+        idempotent: false,
+      });
+
+      // Assert
+      expect(response.body).toEqual({ id: 'ep-1' });
+      expect(received).toHaveLength(3);
+    });
+
+    it('is sent again after a refused connection, which never reached the cloud', async () => {
+      // Arrange: a port nobody listens on.
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const port = (closed.address() as AddressInfo).port;
+      await new Promise<void>((resolve) => closed.close(() => resolve()));
+      const lines: LogLine[] = [];
+      const http = client({
+        baseUrl: `http://127.0.0.1:${port}`,
+        retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 2 },
+        logger: captureLogger(lines),
+      });
+
+      // Act
+      const error = await http
+        .send({ method: 'POST', path: '/x', body: {}, idempotent: false })
+        .catch((e: unknown) => e);
+
+      // Assert
+      expect(error).toMatchObject({ code: 'NETWORK' });
+      expect(lines.filter((l) => l.message === 'cloud request will be retried')).toHaveLength(2);
+    });
+  });
+
   it('reports a refused connection as a NETWORK error', async () => {
     // Arrange
     const closed = createServer();

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startKafkaInstance } from '../../../local/cloud/world.js';
 import { buyEndpoints } from '../../../shared/link/buy-endpoints.js';
 import { createServices } from '../../../shared/link/create-services.js';
-import { desiredLinkOf } from '../../../shared/link/desired.js';
+import { desiredLinkOf, type LinkRequest } from '../../../shared/link/desired.js';
 import { driveLink } from '../../../shared/link/drive.js';
 import { LinkNotReadyError, LinkRejectedError } from '../../../shared/link/errors.js';
 import { patchListeners } from '../../../shared/link/patch-listeners.js';
@@ -411,6 +411,54 @@ describe('buy-endpoints', () => {
     );
   });
 
+  it('an endpoint create whose reply is lost is looked for, not sent again', async () => {
+    // Arrange: the cloud creates the first endpoint, then drops the connection without answering.
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clearRequests();
+    cloud.emulator.addFaults([
+      { match: { method: 'POST', path: '/v1/*/vpc-endpoints' }, kind: 'drop-after-commit', count: 1 },
+    ]);
+
+    // Act
+    const result = await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: three creates for three brokers (none re-sent), one endpoint per service.
+    expect(result.outcome).toBe('accepted');
+    const creates = cloud.emulator
+      .requests()
+      .filter((r) => r.method === 'POST' && r.path.endsWith('/vpc-endpoints'));
+    expect(creates).toHaveLength(3);
+    expect(creates[0]).toMatchObject({ fault: 'drop-after-commit' });
+    const perService = new Map<string, number>();
+    for (const e of cloud.emulator.world.endpoints) {
+      perService.set(e.endpointServiceId, (perService.get(e.endpointServiceId) ?? 0) + 1);
+    }
+    expect([...perService.values()]).toEqual([1, 1, 1]);
+  });
+
+  it('an endpoint create that failed with a 5xx is looked for, then sent again when it did nothing', async () => {
+    // Arrange: the first create is answered 500 without being carried out.
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    cloud.emulator.clearRequests();
+    cloud.emulator.addFaults([
+      { match: { method: 'POST', path: '/v1/*/vpc-endpoints' }, kind: 'status', status: 500, count: 1 },
+    ]);
+
+    // Act
+    const result = await buyEndpoints(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: a listing between the refused create and the one that worked; three endpoints.
+    expect(result.outcome).toBe('accepted');
+    const calls = cloud.emulator
+      .requests()
+      .filter((r) => r.path.endsWith('/vpc-endpoints'))
+      .map((r) => `${r.method} ${r.status}`);
+    const fromFirstCreate = calls.slice(calls.indexOf('POST 500'));
+    expect(fromFirstCreate.slice(0, 3)).toEqual(['POST 500', 'GET 200', 'POST 200']);
+    expect(calls.filter((c) => c.startsWith('POST'))).toHaveLength(4);
+    expect(cloud.emulator.world.endpoints).toHaveLength(3);
+  });
+
   it('ends the link when an endpoint is rejected', async () => {
     await createServices(cloud.deps, cloud.request, cloud.budget());
     await buyEndpoints(cloud.deps, cloud.request, cloud.budget(0));
@@ -709,6 +757,28 @@ describe('patch-listeners', () => {
       'start:listEndpoints',
       'start:showInstance',
     ]);
+  });
+
+  it('a network ACL insert whose reply is lost is looked for by name, not sent again', async () => {
+    // Arrange: the instance subnet's ACL takes the rule, then the connection drops without an answer.
+    const request: LinkRequest = {
+      ...cloud.request,
+      options: { ...cloud.request.options, networkAclRule: true },
+    };
+    cloud.emulator.addFaults([
+      { match: { method: 'PUT', path: '*/insert-rules' }, kind: 'drop-after-commit', count: 1 },
+    ]);
+
+    // Act
+    const result = await driveLink(cloud.deps, request, cloud.budget());
+
+    // Assert: one insert, one rule, recorded on the instance.
+    expect(result.outcome).toBe('completed');
+    const inserts = cloud.emulator.requests().filter((r) => r.path.endsWith('/insert-rules'));
+    expect(inserts).toHaveLength(1);
+    const rules = cloud.emulator.world.networkAcls[0]!.ingressRules;
+    expect(rules).toHaveLength(1);
+    expect(tagValue(cloud.instance().tags, TAG.networkAclRuleId)).toBe(rules[0]!.id);
   });
 
   it('a failing modify is reported once the rule sent beside it is answered (no call left running)', async () => {
