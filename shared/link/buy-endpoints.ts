@@ -31,7 +31,7 @@ import {
 import { type BrokerLink, pairBrokers, type ServiceRef } from './mapping.js';
 import { handOverToTimer, markFailed, markFailedOnTerminal } from './phase.js';
 import { STEP_BUY_ENDPOINTS } from './steps.js';
-import { type LinkPhase, phaseOf, resourceTags } from './tags.js';
+import { createdAtOf, type LinkPhase, phaseOf, resourceTags } from './tags.js';
 
 /** The cloud operations this step calls: its function binds exactly these (LinkDepsFor). */
 export type BuyEndpointsDeps = LinkDepsFor<{
@@ -179,7 +179,7 @@ async function buyForHandedServices(
       (e) => ids.has(e.endpointServiceId),
       endpointIds,
       (current) => pairHanded(services, current, vpcId),
-      createdAt,
+      createdAt ?? awaitedSince(deps, endpoints),
     ));
   if (links) return { outcome: 'accepted', links, servicePhases, justAccepted: listedNow === undefined };
   await handOverToTimer(
@@ -213,6 +213,21 @@ function pairHanded(
     });
   }
   return links;
+}
+
+/**
+ * When the endpoints a run found but did not buy were bought (a redelivery, a concurrent delivery):
+ * the youngest one not accepted yet, from its `kvl-since`. Their wait then follows the documented
+ * window like one for endpoints just bought, instead of probing every few seconds from now.
+ */
+function awaitedSince(
+  deps: Pick<BuyEndpointsDeps, 'clock'>,
+  endpoints: readonly Endpoint[],
+): number | undefined {
+  return createdAtOf(
+    endpoints.filter((e) => e.status !== 'accepted'),
+    deps.clock.now(),
+  );
 }
 
 /** Polls the endpoints until `pair` accepts them; a rejected or failed one ends the link. */
@@ -331,7 +346,7 @@ async function buyEndpointsOnce(
       const paired = pairBrokers(instance.listeners, services, current, vpcId);
       return paired.problems.length === 0 ? paired.links : undefined;
     },
-    createdAt,
+    createdAt ?? awaitedSince(deps, endpoints),
   );
   if (!accepted) {
     // Not accepted within the budget: the acceptance timer follows the link from here.

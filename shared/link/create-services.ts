@@ -40,7 +40,7 @@ import type { ServiceRef } from './mapping.js';
 import { handOverToTimer } from './phase.js';
 import { checkQuotas } from './quotas.js';
 import { STEP_CREATE_SERVICES } from './steps.js';
-import { phaseOf, resourceTags, TAG, TAG_PREFIX, tagValue } from './tags.js';
+import { createdAtOf, phaseOf, resourceTags, TAG, TAG_PREFIX, tagValue } from './tags.js';
 import { cidrsOverlap, KAFKA_CROSS_VPC_PORT, VPCEP_SERVICE_CIDR } from './vpcep-network.js';
 
 /** The cloud operations this step calls: its function binds exactly these (LinkDepsFor). */
@@ -276,7 +276,14 @@ async function createServicesOnce(
             ? current
             : undefined;
         },
-        creationWindow(createdAt),
+        // Services this run found still being created (a redelivery) are awaited in their window too.
+        creationWindow(
+          createdAt ??
+            createdAtOf(
+              services.filter((s) => s.status !== 'available'),
+              deps.clock.now(),
+            ),
+        ),
       );
   const final = available ?? services;
   const refs = instance.listeners.map((l) => toRef(l, final.find((s) => s.portId === l.portId)!));

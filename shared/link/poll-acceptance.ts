@@ -16,7 +16,7 @@ import { type ClientTarget, desiredLinkOf } from './desired.js';
 import { LinkRejectedError } from './errors.js';
 import { markFailed } from './phase.js';
 import { STEP_POLL_ACCEPTANCE } from './steps.js';
-import { TAG, tagValue } from './tags.js';
+import { sinceMs, TAG, tagValue } from './tags.js';
 
 /** The cloud operations this step calls: its function binds exactly these (LinkDepsFor). */
 export type PollAcceptanceDeps = LinkDepsFor<{
@@ -214,11 +214,6 @@ export function listedEnough(
       return reached < start - LISTING_SKEW_MS;
     });
   };
-}
-
-function sinceMs(tags: TaggedResource['tags']): number | undefined {
-  const value = Number(tagValue(tags, TAG.since));
-  return Number.isFinite(value) && value > 0 ? value * 1000 : undefined;
 }
 
 function judge(

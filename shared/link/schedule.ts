@@ -56,8 +56,10 @@ export function probeInterval(window: ProbeWindow, ageMs: number): number {
 /**
  * The clock time of the next probe, or undefined when none fits before `deadline`.
  *
- * - `createdAt` absent (the resources existed before this wait: a redelivery, or a wait with no
- *   documented window): the first probe is now and the next ones `pollIntervalMs` apart.
+ * - `createdAt` absent (resources of unknown age, made by hand, or a wait with no documented
+ *   window): the first probe is now and the next ones `pollIntervalMs` apart. Resources a redelivery
+ *   finds still being created have their age in `kvl-since` (createdAtOf in tags.ts) and are awaited
+ *   like new ones.
  * - The first probe of a young resource waits for the window; if the window opens after the
  *   deadline, nothing is probed (the acceptance timer takes over without spending a call).
  * - After a probe that found nothing, the next one is one interval later, clamped to the deadline,

@@ -69,6 +69,33 @@ export function tagValue(tags: readonly Tag[], key: string): string | undefined 
   return tags.find((t) => t.key === key)?.value;
 }
 
+/** `kvl-since` in ms of this product's clock (whole seconds), or undefined when absent or unreadable. */
+export function sinceMs(tags: readonly Tag[]): number | undefined {
+  const value = Number(tagValue(tags, TAG.since));
+  return Number.isFinite(value) && value > 0 ? value * 1000 : undefined;
+}
+
+/**
+ * When the youngest of `resources` was created, by this product's clock: the `kvl-since` written in
+ * its create body, to the end of that second (the tag keeps whole seconds), never later than `nowMs`.
+ * A wait that did not create what it awaits (a redelivery, a concurrent run) then probes in the
+ * documented creation window too, instead of from now. Undefined when one lacks the tag (made by
+ * hand, adopted): its age is unknown.
+ */
+export function createdAtOf(
+  resources: ReadonlyArray<{ tags: readonly Tag[] }>,
+  nowMs: number,
+): number | undefined {
+  if (resources.length === 0) return undefined;
+  let youngest = 0;
+  for (const resource of resources) {
+    const since = sinceMs(resource.tags);
+    if (since === undefined) return undefined;
+    youngest = Math.max(youngest, since + 999);
+  }
+  return Math.min(youngest, nowMs);
+}
+
 export function originalAdvertisedKey(listenerIp: string): string {
   return `${TAG.originalAdvertisedPrefix}${encodeIp(listenerIp)}`;
 }

@@ -120,6 +120,24 @@ describe('create-services', () => {
     expect(Date.parse(probes[0]!.time) - start).toBeGreaterThanOrEqual(cloud.deps.settings.firstProbeAfterMs);
   });
 
+  it('a redelivered request finding its services still being created waits for their window, not from now', async () => {
+    // Arrange: a first run created the services and ran out of time; the request comes back 20 s later.
+    await createServices(cloud.deps, cloud.request, cloud.budget(0));
+    cloud.emulator.clock.advance(20_000);
+    cloud.emulator.clearRequests();
+
+    // Act
+    const again = await createServices(cloud.deps, cloud.request, cloud.budget());
+
+    // Assert: the inventory that finds them, then one look 60 s after their creates.
+    expect(again.ready).toBe(true);
+    const listings = cloud.emulator
+      .requests()
+      .filter((r) => r.method === 'GET' && r.path.endsWith('/vpc-endpoint-services'));
+    expect(listings).toHaveLength(2);
+    expect(cloud.emulator.world.endpointServices).toHaveLength(3);
+  });
+
   it('reads both VPCEP quotas in one call and refuses a link the endpoint quota cannot hold', async () => {
     // Arrange: room for the services but not for their endpoints.
     cloud.emulator.world.quotas.endpoint = cloud.emulator.world.endpoints.length + 2;
@@ -314,6 +332,33 @@ describe('buy-endpoints', () => {
       expect(tagValue(endpoint.tags, TAG.phase)).toBeUndefined();
     }
   });
+
+  it.each([
+    ['re-read from the cloud', false],
+    ['handed by services-ready', true],
+  ])(
+    'a redelivery finding its endpoints still being created waits for their window, not from now (services %s)',
+    async (_name, handed) => {
+      // Arrange: a first run bought the endpoints and ran out of time; the message comes back 20 s later.
+      const services = await createServices(cloud.deps, cloud.request, cloud.budget());
+      const input = handed ? { ...cloud.request, services: services.services } : cloud.request;
+      expect((await buyEndpoints(cloud.deps, input, cloud.budget(0))).outcome).toBe('pending');
+      cloud.emulator.clock.advance(20_000);
+      cloud.emulator.clearRequests();
+
+      // Act
+      const again = await buyEndpoints(cloud.deps, input, cloud.budget());
+
+      // Assert: the listing that finds them, then one probe when the cloud can have accepted them (60 s
+      // after their creates), where probing from now every 3 s took 15.
+      expect(again.outcome).toBe('accepted');
+      const listings = cloud.emulator
+        .requests()
+        .filter((r) => r.method === 'GET' && r.path.endsWith('/vpc-endpoints'));
+      expect(listings).toHaveLength(2);
+      expect(cloud.emulator.world.endpoints).toHaveLength(3);
+    },
+  );
 
   it('probes every 1.5 s inside the documented 1–2 minute window and every 3 s after it', async () => {
     // Arrange: the cloud accepts the endpoints 90 s (first link) or 150 s (second) after their
