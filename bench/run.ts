@@ -214,6 +214,11 @@ function scaleTable(r: ScaleResult): string {
         ['  ratio', round(r.ratio, 2)],
         ['lower bound without the inline polls, real s', s1(r.lowerBoundWithoutPollsS)],
         ['  ratio (target ≤ 1.3)', round(r.ratioWithoutPolls, 2)],
+        [
+          "lower bound with the pipeline: last service create, then the cloud's path, real s",
+          s1(r.pipelineBoundS),
+        ],
+        ['  ratio (information)', round(r.ratioToPipeline, 2)],
         ['calls answered (429s excluded) / per link', `${r.calls.calls} / ${s1(r.callsPerLink)}`],
         ['calls refused with 429', r.calls.throttled],
       ],
@@ -426,7 +431,7 @@ function targetsOf(results: {
       // Judged against the bound without the inline polls: polls are issued for as long as the run
       // lasts, so counting them makes calls ÷ rate track the elapsed time and the ratio ≈ 1 by itself.
       target: `total time ≤ ${bound} × (calls ÷ rate), inline polls excluded`,
-      measured: `${round(sc.ratioWithoutPolls, 2)}× (${s1(sc.totalRealS)} s vs ${s1(sc.lowerBoundWithoutPollsS)} s; with polls ${round(sc.ratio, 2)}×)${sc.completed < sc.links ? ', not meaningful: links failed' : ''}`,
+      measured: `${round(sc.ratioWithoutPolls, 2)}× (${s1(sc.totalRealS)} s vs ${s1(sc.lowerBoundWithoutPollsS)} s; with polls ${round(sc.ratio, 2)}×; ${round(sc.ratioToPipeline, 2)}× the pipeline bound)${sc.completed < sc.links ? ', not meaningful: links failed' : ''}`,
       met: sc.completed === sc.links && sc.ratioWithoutPolls <= bound,
     });
   }
