@@ -10,7 +10,7 @@ import type { LinkDeps } from './deps.js';
  * How many times a create whose outcome is unknown is looked for and sent again before the step
  * gives up (its redelivery then looks the same way).
  */
-export const UNKNOWN_OUTCOME_ATTEMPTS = 3;
+const UNKNOWN_OUTCOME_ATTEMPTS = 3;
 
 /**
  * Runs `create`. When it fails without saying whether it was carried out (no answer, a dropped
