@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CredentialsError } from '../shared/cloud/credentials.js';
+import { ThrottledError } from '../shared/cloud/errors.js';
 import { LinkRejectedError } from '../shared/link/errors.js';
 import { ConfigError } from '../shared/runtime/config.js';
 import { redactString } from '../shared/runtime/logger.js';
@@ -231,8 +232,13 @@ function describeFailure(error: unknown): Failure {
   }
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
+    // Throttling means "later": the call waited for its turn as long as the command's time allowed.
+    const hint =
+      error instanceof ThrottledError
+        ? ' (the cloud kept throttling this call; nothing is lost: run the same command again later. link, unlink and reconcile wait for a throttled call up to their --timeout)'
+        : '';
     return {
-      message: redactString(error.message),
+      message: redactString(error.message) + hint,
       exitCode: EXIT.failed,
       name: error.name,
       ...(typeof code === 'string' ? { code } : {}),

@@ -90,11 +90,17 @@ export function requireEnvironment(env: Record<string, string | undefined>): voi
   );
 }
 
-/** Builds config, credentials and deps from the environment; fills in the project id through IAM. */
+/**
+ * Builds config, credentials and deps from the environment; fills in the project id through IAM.
+ * `deadline` (ms since the epoch, read at each call) is when a command with `--timeout` gives up: a
+ * throttled cloud call then waits for its turn as long as that allows, as a function's calls do within
+ * their invocation, instead of a fixed number of refusals that could end the command early or late.
+ */
 export async function commandContext(
   env: Record<string, string | undefined>,
   io: Io,
   output: OutputOptions = {},
+  deadline?: () => number,
 ): Promise<CommandContext> {
   requireEnvironment(env);
   const credentials = registering(fromEnv(env));
@@ -118,7 +124,11 @@ export async function commandContext(
     effective = { ...env, HUAWEICLOUD_SDK_PROJECT_ID: await iam.getProjectId(env.HUAWEICLOUD_REGION) };
   }
   const config = loadConfig({ env: effective });
-  return { config, credentials, logger, deps: createLinkDeps({ config, credentials, logger }) };
+  const deps = createLinkDeps(
+    { config, credentials, logger },
+    deadline ? { retry: { throttleBudgetMs: () => deadline() - Date.now() } } : {},
+  );
+  return { config, credentials, logger, deps };
 }
 
 /** ANSI colours for the progress symbols, on a terminal only and never with `NO_COLOR` set. */

@@ -183,9 +183,9 @@ export async function runLink(
   context?: CommandContext,
 ): Promise<number> {
   const request = linkRequestFromOptions(options);
-  const ctx = context ?? (await commandContext(env, io, options));
-  const progress = new Progress(io, options, env);
   const deadline = Date.now() + options.timeout * 1000;
+  const ctx = context ?? (await commandContext(env, io, options, () => deadline));
+  const progress = new Progress(io, options, env);
 
   if (options.via === 'queue' && !options.dryRun) {
     const topics = requireTopics(ctx.config);

@@ -42,7 +42,9 @@ export async function runReconcile(
   env: Record<string, string | undefined>,
   io: Io,
 ): Promise<number> {
-  const ctx = await commandContext(env, io, options);
+  // `--timeout` bounds the scan and then each repair: a throttled call waits while that allows.
+  const deadline = { at: Date.now() + options.timeout * 1000 };
+  const ctx = await commandContext(env, io, options, () => deadline.at);
   const progress = new Progress(io, options, env);
   const result = await reconcile(ctx.deps, { repair: Boolean(options.repair) });
   let failures = 0;
@@ -52,7 +54,8 @@ export async function runReconcile(
       `${action.instanceId}: ${action.kind}${'id' in action ? ` ${action.id} (${action.why})` : ''}`,
     );
     if (action.kind === 'request-link' || action.kind === 'request-unlink') {
-      failures += (await carryOut(ctx, action, options, io)) ? 0 : 1;
+      deadline.at = Date.now() + options.timeout * 1000;
+      failures += (await carryOut(ctx, action, options, io, deadline.at)) ? 0 : 1;
     }
   }
   // After repairs carried out here, say where each link ended and what clients must know.
@@ -99,6 +102,7 @@ async function carryOut(
   action: Extract<ReconcileResult['actions'][number], { kind: 'request-link' | 'request-unlink' }>,
   options: ReconcileOptions,
   io: Io,
+  deadline: number,
 ): Promise<boolean> {
   if (options.via === 'queue') {
     const publisher = createSmnPublisher(ctx.deps.smn, requireTopics(ctx.config));
@@ -119,7 +123,6 @@ async function carryOut(
     );
     return true;
   }
-  const deadline = Date.now() + options.timeout * 1000;
   try {
     if (action.kind === 'request-link') await driveLink(ctx.deps, action.request, { deadline });
     else await unlink(ctx.deps, action.instanceId, { deadline });

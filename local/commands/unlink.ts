@@ -30,9 +30,9 @@ export async function runUnlink(
   if (!IdSchema.safeParse(options.instance).success) {
     throw new UsageError('--instance: must be 1-64 characters of [A-Za-z0-9_-]');
   }
-  const ctx = await commandContext(env, io, options);
-  const progress = new Progress(io, options, env);
   const deadline = Date.now() + options.timeout * 1000;
+  const ctx = await commandContext(env, io, options, () => deadline);
+  const progress = new Progress(io, options, env);
   if (options.via === 'queue') {
     const event = newCloudEvent('kvl.link.unlink-requested', {
       source: 'kvl/cli',

@@ -389,3 +389,35 @@ describe('missing configuration', () => {
     );
   });
 });
+
+describe('a throttled call waits for its turn while --timeout allows', () => {
+  const refusals = () => emulator.requests().filter((r) => r.code === 'APIGW.0308');
+
+  it('gives up at once when the wait the gateway asks for outlasts --timeout, saying what to do', async () => {
+    // One call per API every 20 s: the second service create is told to come back after 20 s,
+    // which a 5 s command cannot wait for. (Ten fixed retries used to wait it out past the timeout.)
+    emulator.setThrottle({ ratePerSecond: 0.05, burst: 1 });
+    const args = link(world.clientVpcId, world.clientSubnetId);
+    args[args.indexOf('--timeout') + 1] = '5';
+
+    const result = await run(...args);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/APIGW\.0308/);
+    expect(result.stderr).toMatch(/nothing is lost: run the same command again later/);
+    // The refused create was not sent again: no create was answered after the refusal.
+    const creates = emulator
+      .requests()
+      .filter((r) => r.method === 'POST' && r.path.endsWith('/vpc-endpoint-services'));
+    expect(creates.map((r) => r.status)).toEqual([200, 429]);
+  });
+
+  it('completes a link through refusals when --timeout leaves time for them', async () => {
+    emulator.setThrottle({ ratePerSecond: 2, burst: 1 });
+
+    const result = await run(...link(world.clientVpcId, world.clientSubnetId));
+
+    expect(result.code).toBe(0);
+    expect(refusals().length).toBeGreaterThan(0);
+  });
+});
