@@ -19,12 +19,6 @@ import {
 
 /* ------------------------------------------------------------------ security group rules (v3) */
 
-/** Responses give a single port as a number (documented example) and ranges/lists as strings. */
-function renderMultiport(multiport: string | null): number | string | null {
-  if (multiport === null) return null;
-  return /^\d+$/.test(multiport) ? Number(multiport) : multiport;
-}
-
 function renderRule(rule: SecurityGroupRule): JsonObject {
   return {
     id: rule.id,
@@ -37,7 +31,10 @@ function renderRule(rule: SecurityGroupRule): JsonObject {
     updated_at: rule.updatedAt,
     ethertype: rule.ethertype,
     remote_ip_prefix: rule.remoteIpPrefix,
-    multiport: renderMultiport(rule.multiport),
+    // A string, single port included: the SDK model (SecurityGroupRule.multiport) and Terraform, whose
+    // acceptance tests read rules back on real accounts into a Go string (golangsdk v3 rules `MultiPort
+    // string`, which a number would fail to decode), outrank the API reference example's `33`.
+    multiport: rule.multiport,
     action: rule.action,
     priority: rule.priority,
     remote_group_id: rule.remoteGroupId,
