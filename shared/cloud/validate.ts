@@ -90,7 +90,7 @@ export function parseBody<S extends z.ZodMiniType>(
   throw new UnexpectedResponseError(service, operation, response, detail, { cause: result.error });
 }
 
-/** A JSON number, or a decimal string (DMS sends `partition_num`, `created_at` as strings). */
+/** A JSON number, or a decimal string: numbers that some of the sources or examples show quoted. */
 export const numberish = z.union([
   z.number(),
   z.pipe(z.string().check(z.regex(/^-?\d+(\.\d+)?$/)), z.transform(Number)),
@@ -105,7 +105,10 @@ export const booleanish = z.union([
   ),
 ]);
 
-/** A string, or a number rendered as a string (VPC v3 returns `multiport: 33`). */
+/**
+ * A string, or a number rendered as a string (the VPC v3 API reference example shows `multiport: 33`,
+ * where the SDK model and Terraform read a string).
+ */
 export const stringish = z.union([z.string(), z.pipe(z.number(), z.transform(String))]);
 
 /** `{key, value}` as returned by every service; a missing or null value is the empty string. */

@@ -39,7 +39,7 @@ export const VpcSecurityGroupRuleSchema = /* @__PURE__ */ z.lazy(() =>
     direction: z.string(),
     ethertype: z.nullish(z.string()),
     protocol: z.nullish(z.string()),
-    // A string in the request, a number in the documented responses.
+    // A string (SDK model, Terraform); the API reference's response examples show a number.
     multiport: z.nullish(stringish),
     remote_ip_prefix: z.nullish(z.string()),
     remote_group_id: z.nullish(z.string()),

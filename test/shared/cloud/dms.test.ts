@@ -192,6 +192,13 @@ describe('DMS client', () => {
       expect((error as Error).message).toMatch(/show instance.*status/);
     });
 
+    it('does not check the format of fields it never reads (created_at, partition_num)', async () => {
+      // Strings in the SDK model and golangsdk, with no format promised: an empty one must not fail the read.
+      server.on('GET', INSTANCE_PATH, { body: instanceBody({ created_at: '', partition_num: 'n/a' }) });
+
+      await expect(dms.showInstance(INSTANCE)).resolves.toMatchObject({ instanceId: INSTANCE });
+    });
+
     it.each(['../x', 'a?b', 'a#b', '%2e%2e', 'a/b', '', 'x'.repeat(65), 'a b'])(
       'refuses the id %j before any request is sent',
       async (id) => {
