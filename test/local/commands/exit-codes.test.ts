@@ -394,11 +394,11 @@ describe('a throttled call waits for its turn while --timeout allows', () => {
   const refusals = () => emulator.requests().filter((r) => r.code === 'APIGW.0308');
 
   it('gives up at once when the wait the gateway asks for outlasts --timeout, saying what to do', async () => {
-    // One call per API every 20 s: the second service create is told to come back after 20 s,
-    // which a 5 s command cannot wait for. (Ten fixed retries used to wait it out past the timeout.)
-    emulator.setThrottle({ ratePerSecond: 0.05, burst: 1 });
+    // One call per API every 25 s: the second service create is told to come back after 25 s,
+    // which a 15 s command cannot wait for. (Ten fixed retries used to wait it out past the timeout.)
+    emulator.setThrottle({ ratePerSecond: 0.04, burst: 1 });
     const args = link(world.clientVpcId, world.clientSubnetId);
-    args[args.indexOf('--timeout') + 1] = '5';
+    args[args.indexOf('--timeout') + 1] = '15';
 
     const result = await run(...args);
 
