@@ -501,6 +501,9 @@ export function createFunctionGraphClient(
       const response = await invokeHttp.send({
         method: 'POST',
         path: `${functionPath(funcUrn)}/invocations`,
+        // v1: the JSON envelope (request_id, result, log, status) read below; the default, v0, answers
+        // the function's output as bare text [GSDK functiongraph/v2 model_invoke_function_request.go].
+        headers: { 'X-CFF-Request-Version': 'v1' },
         body: event ?? {},
         timeoutMs: options.timeoutMs,
       });

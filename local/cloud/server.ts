@@ -465,7 +465,8 @@ export class Emulator {
           ...sent,
           ...extra,
         },
-        { userAgent, responseBody: body },
+        // A text answer is no JSON document: the contracts (which describe JSON) have nothing to check.
+        { userAgent, responseBody: Buffer.isBuffer(body) ? undefined : body },
       );
     };
     const serviceError = (status: number, code: string, message: string) => {

@@ -413,6 +413,17 @@ describe('emulator FunctionGraph: invocation', () => {
     expect(failed.status).toBe(500);
     expect(failed.result).toMatchObject({ errorType: 'Error', errorMessage: 'asked to fail: on purpose' });
 
+    // Without `X-CFF-Request-Version: v1` (v0, the default) the answer is the output as bare text.
+    const v0 = await cloudCall(emu, {
+      method: 'POST',
+      path: `/v2/${emu.seed!.owner.projectId}/fgs/functions/${funcUrn}/invocations`,
+      body: { hello: 'text' },
+      credentials: ownerCredentials(emu),
+    });
+    expect([v0.status, v0.headers['content-type']]).toEqual([200, 'text/plain;charset=UTF-8']);
+    expect(v0.json).toMatchObject({ version: 'v7', event: { hello: 'text' } });
+    expect(v0.json).not.toHaveProperty('request_id');
+
     const { requestId } = await fg.invokeAsync(funcUrn, { async: true });
     expect(requestId).toEqual(expect.any(String));
     await runtime.idle();
@@ -504,6 +515,8 @@ describe('official FunctionGraph SDK against the emulator', () => {
     const response = await sdk().invokeFunction(
       new InvokeFunctionRequest()
         .withFunctionUrn(funcUrn)
+        // The SDK's model is the v1 envelope, and its docs say the SDK must ask for it.
+        .withXCFFRequestVersion('v1')
         .withBody({ n: 1 } as unknown as { [key: string]: object }),
     );
     expect(response.status).toBe(200);

@@ -23,18 +23,19 @@ export async function invoke(
 ): Promise<EmuResponse> {
   if (!ctx.invokeFunction) fail(503, E.unavailable, 'No local runtime runs the deployed functions.');
   const requestId = req.requestId ?? randomUUID();
+  // `X-CFF-Request-Version`: v1 answers the JSON envelope below, v0 (the default) the function's output
+  // as text [GSDK functiongraph/v2 model_invoke_function_request.go: "v0:默认返回文本格式 v1:默认返回json格式"].
+  const answer = (result: string, status: number): EmuResponse =>
+    req.headers['x-cff-request-version'] === 'v1'
+      ? {
+          status: 200,
+          headers: { 'X-Cff-Request-Id': requestId },
+          body: { request_id: requestId, result, log: '', status },
+        }
+      : { status: 200, headers: { 'X-Cff-Request-Id': requestId }, body: Buffer.from(result, 'utf8') };
   try {
     const result = await ctx.invokeFunction(fn.funcUrn, req.body ?? {});
-    return {
-      status: 200,
-      headers: { 'X-Cff-Request-Id': requestId },
-      body: {
-        request_id: requestId,
-        result: typeof result === 'string' ? result : JSON.stringify(result ?? null),
-        log: '',
-        status: 200,
-      },
-    };
+    return answer(typeof result === 'string' ? result : JSON.stringify(result ?? null), 200);
   } catch (error) {
     if (error instanceof EmuError) throw error;
     // The runtime does not (yet) run this function: a service problem, not a function error.
@@ -45,11 +46,7 @@ export async function invoke(
       fail(503, E.unavailable, `The local runtime cannot run ${fn.funcName}: ${error.message}`);
     }
     // The handler failed: FunctionGraph answers the call, with the failure in the body.
-    return {
-      status: 200,
-      headers: { 'X-Cff-Request-Id': requestId },
-      body: { request_id: requestId, result: errorResult(error), log: '', status: 500 },
-    };
+    return answer(errorResult(error), 500);
   }
 }
 

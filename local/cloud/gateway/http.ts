@@ -73,6 +73,15 @@ export function send(
     res.end();
     return;
   }
+  // A Buffer is an answer that is not JSON (a v0 synchronous invocation: the function's output as text).
+  if (Buffer.isBuffer(body)) {
+    res.writeHead(status, {
+      'Content-Type': headers['Content-Type'] ?? 'text/plain;charset=UTF-8',
+      'Content-Length': body.length,
+    });
+    res.end(body);
+    return;
+  }
   const payload = JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': 'application/json;charset=UTF-8',
