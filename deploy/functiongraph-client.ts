@@ -156,6 +156,11 @@ export function functionUrn(region: string, projectId: string, packageName: stri
   return assertFunctionUrn(`urn:fss:${region}:${projectId}:function:${packageName}:${name}:latest`);
 }
 
+/** The URN of the whole function: without the version or alias a listed URN ends with. */
+export function unversionedUrn(urn: string): string {
+  return assertFunctionUrn(urn).split(':').slice(0, 7).join(':');
+}
+
 /** Trigger type codes and ids go into the path too. */
 const PATH_TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -416,7 +421,9 @@ export function createFunctionGraphClient(
     },
 
     async deleteFunction(funcUrn) {
-      await http.send({ method: 'DELETE', path: functionPath(funcUrn) });
+      // The whole function is deleted through its URN without a version: the API refuses to delete
+      // `latest`, the version every listed URN carries [GSDK model_delete_function_request.go].
+      await http.send({ method: 'DELETE', path: functionPath(unversionedUrn(funcUrn)) });
     },
 
     async listTriggers(funcUrn) {

@@ -330,6 +330,8 @@ describe('emulator FunctionGraph: triggers', () => {
       eventData: { topic_urn: topics().events },
     });
     await fg.putAsyncInvokeConfig(funcUrn, { maxAsyncRetryAttempts: 1, maxAsyncEventAgeInSeconds: 60 });
+    // The API refuses to delete the latest version; the client deletes the function by its bare URN.
+    expect((await raw('DELETE', `/functions/${funcUrn}`)).status).toBe(400);
     await fg.deleteFunction(funcUrn);
     expect(emu.world.subscriptions.filter((s) => s.endpoint === funcUrn)).toEqual([]);
     expect(emu.world.functionGraph?.triggers.filter((t) => t.funcUrn === funcUrn)).toEqual([]);

@@ -5,7 +5,7 @@
 
 import { fail } from '../module-kit.js';
 import type { EmuRequest, EmuResponse, ServiceContext } from '../types.js';
-import { E, FUNC_NAME, LIST_MAX_ITEMS, PACKAGE_NAME } from './constants.js';
+import { E, FUNC_NAME, LIST_MAX_ITEMS, PACKAGE_NAME, URN } from './constants.js';
 import { changed, type DeployedFunction, deployedTriggers, functionGraphState, stamp } from './models.js';
 import { body, checkFuncVpc, codePackage, configFields } from './parse.js';
 import { removeTriggerResources } from './triggers.js';
@@ -114,7 +114,18 @@ export function updateCode(req: EmuRequest, ctx: ServiceContext, fn: DeployedFun
   return { status: 200, body: view };
 }
 
-export function deleteFunction(ctx: ServiceContext, fn: DeployedFunction): EmuResponse {
+export function deleteFunction(req: EmuRequest, ctx: ServiceContext, fn: DeployedFunction): EmuResponse {
+  // "The latest version may not be deleted; to delete the whole function (every version), give a URN
+  // without version or alias" [GSDK functiongraph/v2 model_delete_function_request.go; Terraform strips
+  // the version before deleting]. The code is the emulator's generic FSS.0400: none is documented.
+  const urn = decodeURIComponent(req.path.split('/functions/')[1] ?? '');
+  if (URN.exec(urn)?.[5] === 'latest') {
+    fail(
+      400,
+      E.invalid,
+      'The latest version cannot be deleted: to delete the function, give its URN without a version.',
+    );
+  }
   const state = functionGraphState(ctx.world);
   for (const trigger of deployedTriggers(ctx.world, fn.funcUrn)) removeTriggerResources(ctx, trigger);
   state.triggers = state.triggers.filter((t) => t.funcUrn !== fn.funcUrn);

@@ -34,7 +34,7 @@ type TriggerHandler = (req: EmuRequest, ctx: ServiceContext, trigger: DeployedTr
 
 /** `/fgs/functions/{urn}/{action}`, keyed `METHOD action` (`''`: the function itself). */
 const FUNCTION_ROUTES: Readonly<Record<string, FunctionHandler>> = {
-  'DELETE ': (_req, ctx, fn) => deleteFunction(ctx, fn),
+  'DELETE ': (req, ctx, fn) => deleteFunction(req, ctx, fn),
   'GET config': showConfig,
   'PUT config': updateConfig,
   'GET code': showCode,

@@ -202,7 +202,13 @@ describe('official FunctionGraph SDK: the deploy operations', () => {
     expect(shown).toMatchObject({ max_async_retry_attempts: 2, max_async_event_age_in_seconds: 3600 });
     expect(wire(wire(shown.destination_config).on_failure)).toMatchObject({ destination: 'SMN' });
 
-    const gone = await client.deleteFunction(new DeleteFunctionRequest().withFunctionUrn(funcUrn));
+    // The latest version is not deleted on its own: the whole function goes by its URN without version.
+    const refused = await sdkFailure(
+      client.deleteFunction(new DeleteFunctionRequest().withFunctionUrn(funcUrn)),
+    );
+    expect(refused).toMatchObject({ status: 400, code: 'FSS.0400' });
+    const wholeFunction = funcUrn.replace(/:latest$/, '');
+    const gone = await client.deleteFunction(new DeleteFunctionRequest().withFunctionUrn(wholeFunction));
     expect(gone.httpStatusCode).toBe(204);
     const missing = await sdkFailure(
       client.showFunctionConfig(new ShowFunctionConfigRequest().withFunctionUrn(funcUrn)),
