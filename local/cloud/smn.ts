@@ -108,10 +108,11 @@ function createTopic(req: EmuRequest, ctx: ServiceContext): EmuResponse {
   const name = body.name;
   if (typeof name !== 'string' || !TOPIC_NAME.test(name))
     throw new EmuError(400, 'SMN.0002', 'Parameter: Name is invalid.');
-  // Mandatory, 1–192 bytes (SDK CreateTopicRequestBody.display_name has no omitempty; API reference
-  // smn_api_51001 marks it mandatory with Minimum 1, Maximum 192).
-  const displayName = body.display_name;
-  if (typeof displayName !== 'string' || displayName === '' || Buffer.byteLength(displayName) > 192) {
+  // Up to 192 bytes, empty or absent allowed: the SDK model says "default: empty" and always sends it
+  // (no omitempty), and Terraform's acceptance tests create topics without it (golangsdk `omitempty`),
+  // although API reference smn_api_51001 marks it mandatory.
+  const displayName = body.display_name ?? '';
+  if (typeof displayName !== 'string' || Buffer.byteLength(displayName) > 192) {
     throw new EmuError(400, 'SMN.0003', 'Parameter: DisplayName is invalid.');
   }
   const urn = makeTopicUrn(ctx.world.region, req.caller.projectId, name);

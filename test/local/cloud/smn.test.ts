@@ -58,10 +58,8 @@ describe('emulator SMN', () => {
     expect(invalid.json.code).toBe('SMN.0002');
   });
 
-  it('refuses a topic without its mandatory display_name, or one over 192 bytes', async () => {
-    const missing = await smn('POST', '/topics', { name: 'kvl-no-display' });
-    expect(missing.status).toBe(400);
-    expect(missing.json.code).toBe('SMN.0003');
+  it('creates a topic with an empty display_name (the SDK default), not with one over 192 bytes', async () => {
+    expect((await smn('POST', '/topics', { name: 'kvl-empty-display', display_name: '' })).status).toBe(201);
     const long = await smn('POST', '/topics', { name: 'kvl-long-display', display_name: 'x'.repeat(193) });
     expect(long.json.code).toBe('SMN.0003');
   });
