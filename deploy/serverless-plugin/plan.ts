@@ -145,6 +145,20 @@ const REQUIRED_EVENT_DATA: Readonly<Record<string, readonly string[]>> = {
   KAFKA: ['instance_id', 'topic_ids'],
 };
 
+/**
+ * Why a TIMER `Rate` schedule would be refused, or undefined: a count of minutes (at most 60), hours
+ * (24) or days (30) [GSDK functiongraph/v2 model_trigger_event_data_request_body.go].
+ */
+export function rateScheduleProblem(schedule: unknown): string | undefined {
+  const match = typeof schedule === 'string' ? /^(\d+)([mhd])$/.exec(schedule) : null;
+  if (!match) return 'a Rate schedule is a count and a unit: 1m, 2h or 3d';
+  const most = RATE_MOST[match[2] as keyof typeof RATE_MOST];
+  const count = Number(match[1]);
+  return count >= 1 && count <= most ? undefined : `must be 1 to ${most}${match[2]}`;
+}
+
+const RATE_MOST = { m: 60, h: 24, d: 30 } as const;
+
 function isEmpty(value: unknown): boolean {
   return (
     value === undefined ||
@@ -242,6 +256,10 @@ export function buildDeployPlan(service: unknown, options: PlanOptions): DeployP
         typeof eventData.user_event !== 'string'
       ) {
         throw new DeployConfigError(`${where}.events[${i}].eventData.userEvent must be a string`);
+      }
+      if (type === 'TIMER' && eventData.schedule_type === 'Rate') {
+        const problem = rateScheduleProblem(eventData.schedule);
+        if (problem) throw new DeployConfigError(`${where}.events[${i}].eventData.schedule: ${problem}`);
       }
       const status: TriggerStatus = event.status ?? defaultTriggerStatus(type);
       if (status === 'DISABLED' && !DISABLEABLE.has(type)) {

@@ -298,6 +298,14 @@ describe('emulator FunctionGraph: triggers', () => {
       event_data: { name: 'bad', schedule_type: 'Rate', schedule: 'every minute' },
     });
     expect([badTimer.status, badTimer.json.error_code]).toEqual([400, 'FSS.0400']);
+    // A Rate is at most 60 minutes, 24 hours or 30 days.
+    for (const schedule of ['61m', '25h', '31d', '0m']) {
+      const tooLong = await raw('POST', `/triggers/${funcUrn}`, {
+        trigger_type_code: 'TIMER',
+        event_data: { name: `rate-${schedule}`, schedule_type: 'Rate', schedule },
+      });
+      expect([schedule, tooLong.status]).toEqual([schedule, 400]);
+    }
     const badCts = await raw('POST', `/triggers/${funcUrn}`, {
       trigger_type_code: 'CTS',
       event_data: { name: 'cts', operations: ['not an operation'] },

@@ -224,6 +224,26 @@ describe('deployment plan: configuration errors, before any cloud call', () => {
     );
   });
 
+  it('refuses a TIMER Rate beyond 60 minutes, 24 hours or 30 days, naming the field', () => {
+    const timer = (schedule: string) =>
+      service({
+        functions: {
+          fn: {
+            handler: 'index.handler',
+            events: [{ triggerTypeCode: 'TIMER', eventData: { name: 't', scheduleType: 'Rate', schedule } }],
+          },
+        },
+      });
+    for (const schedule of ['61m', '25h', '31d', '0m', '5s', '1.5h']) {
+      refused(timer(schedule), /functions\.fn\.events\[0\]\.eventData\.schedule: /);
+    }
+    for (const schedule of ['1m', '60m', '24h', '30d']) {
+      expect(
+        buildDeployPlan(timer(schedule), { stage: 'dev', projectId: PROJECT }).functions[0]?.triggers,
+      ).toHaveLength(1);
+    }
+  });
+
   it('refuses invalid names, handlers and user data', () => {
     refused(
       service({ functions: { fn: { name: `f${'x'.repeat(60)}`, handler: 'index.handler' } } }),

@@ -51,8 +51,13 @@ export function triggerIdentity(
         fail(400, E.invalid, 'TIMER trigger: schedule_type must be Rate or Cron.');
       }
       if (!schedule) fail(400, E.invalid, 'TIMER trigger: schedule is required.');
-      if (scheduleType === 'Rate' && !/^\d+[mhd]$/.test(schedule)) {
-        fail(400, E.invalid, 'TIMER trigger: a Rate schedule looks like 1m, 2h or 3d.');
+      if (scheduleType === 'Rate') {
+        // At most 60 minutes, 24 hours or 30 days [GSDK model_trigger_event_data_request_body.go].
+        const rate = /^(\d+)([mhd])$/.exec(schedule);
+        const most = { m: 60, h: 24, d: 30 }[rate?.[2] as 'm' | 'h' | 'd'];
+        if (!rate || Number(rate[1]) < 1 || Number(rate[1]) > most) {
+          fail(400, E.invalid, 'TIMER trigger: a Rate schedule is 1–60m, 1–24h or 1–30d.');
+        }
       }
       if (
         scheduleType === 'Cron' &&
