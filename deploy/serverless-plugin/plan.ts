@@ -149,7 +149,7 @@ const REQUIRED_EVENT_DATA: Readonly<Record<string, readonly string[]>> = {
  * Why a TIMER `Rate` schedule would be refused, or undefined: a count of minutes (at most 60), hours
  * (24) or days (30) [GSDK functiongraph/v2 model_trigger_event_data_request_body.go].
  */
-export function rateScheduleProblem(schedule: unknown): string | undefined {
+function rateScheduleProblem(schedule: unknown): string | undefined {
   const match = typeof schedule === 'string' ? /^(\d+)([mhd])$/.exec(schedule) : null;
   if (!match) return 'a Rate schedule is a count and a unit: 1m, 2h or 3d';
   const most = RATE_MOST[match[2] as keyof typeof RATE_MOST];
