@@ -114,11 +114,10 @@ export function updateCode(req: EmuRequest, ctx: ServiceContext, fn: DeployedFun
   return { status: 200, body: view };
 }
 
-export function deleteFunction(req: EmuRequest, ctx: ServiceContext, fn: DeployedFunction): EmuResponse {
+export function deleteFunction(ctx: ServiceContext, fn: DeployedFunction, urn: string): EmuResponse {
   // "The latest version may not be deleted; to delete the whole function (every version), give a URN
   // without version or alias" [GSDK functiongraph/v2 model_delete_function_request.go; Terraform strips
   // the version before deleting]. The code is the emulator's generic FSS.0400: none is documented.
-  const urn = decodeURIComponent(req.path.split('/functions/')[1] ?? '');
   if (URN.exec(urn)?.[5] === 'latest') {
     fail(
       400,

@@ -29,12 +29,13 @@ import { createTrigger, deleteTriggers, updateTrigger } from './triggers.js';
 import { triggerView } from './views.js';
 
 type Reply = EmuResponse | Promise<EmuResponse>;
-type FunctionHandler = (req: EmuRequest, ctx: ServiceContext, fn: DeployedFunction) => Reply;
+/** `urn` is the one the path names (it may carry a version or alias that `fn` does not). */
+type FunctionHandler = (req: EmuRequest, ctx: ServiceContext, fn: DeployedFunction, urn: string) => Reply;
 type TriggerHandler = (req: EmuRequest, ctx: ServiceContext, trigger: DeployedTrigger) => Reply;
 
 /** `/fgs/functions/{urn}/{action}`, keyed `METHOD action` (`''`: the function itself). */
 const FUNCTION_ROUTES: Readonly<Record<string, FunctionHandler>> = {
-  'DELETE ': (req, ctx, fn) => deleteFunction(req, ctx, fn),
+  'DELETE ': (_req, ctx, fn, urn) => deleteFunction(ctx, fn, urn),
   'GET config': showConfig,
   'PUT config': updateConfig,
   'GET code': showCode,
@@ -70,15 +71,17 @@ export function route(req: EmuRequest, ctx: ServiceContext): Reply {
       if (m === 'POST') return createFunction(req, ctx);
       if (m === 'GET') return listFunctions(req, ctx);
     } else {
-      const fn = findFunction(ctx, req, segments[0] ?? '');
+      const urn = segments[0] ?? '';
+      const fn = findFunction(ctx, req, urn);
       const handler = FUNCTION_ROUTES[`${m} ${segments.slice(1).join('/')}`];
-      if (handler) return handler(req, ctx, fn);
+      if (handler) return handler(req, ctx, fn, urn);
     }
   } else if (kind === 'triggers' && segments.length >= 1) {
-    const fn = findFunction(ctx, req, segments[0] ?? '');
+    const urn = segments[0] ?? '';
+    const fn = findFunction(ctx, req, urn);
     if (segments.length === 1) {
       const handler = FUNCTION_TRIGGERS_ROUTES[m];
-      if (handler) return handler(req, ctx, fn);
+      if (handler) return handler(req, ctx, fn, urn);
     } else if (segments.length === 3) {
       const trigger = findTrigger(ctx, fn, segments[1] ?? '', segments[2] ?? '');
       const handler = TRIGGER_ROUTES[m];
