@@ -146,6 +146,7 @@ async function productRuns(
   const stopSpread = spreadAcceptance(cloud, ACCEPTANCE_SPREAD_MS, SPREAD_SEED);
   const watcher = new CloudWatcher(cloud);
   const feed = new EventFeed(cloud);
+  const eventsTopicUrn = cloud.emulator.config().topics.events;
   const rows: LatencyRow[] = [];
   try {
     for (const brokers of brokerCounts) {
@@ -194,7 +195,7 @@ async function productRuns(
         ...(detected !== undefined
           ? { detectS: (detected - accepted) / 1000, patchS: (done.time - detected) / 1000 }
           : {}),
-        calls: countCalls(cloud.emulator.requests()),
+        calls: countCalls(cloud.emulator.requests(), { eventsTopicUrn }),
         callTarget: callGoal('chain', brokers),
         ...(done.event.type === 'kvl.link.failed'
           ? { failed: String((done.event.data as { reason?: unknown }).reason) }
@@ -206,7 +207,7 @@ async function productRuns(
           mode: 'chain',
           scenario: 'link',
           brokers,
-          calls: countCalls(log),
+          calls: countCalls(log, { eventsTopicUrn }),
           writes: countWrites(log),
         });
         // The same request again, for a link that is complete: what does repeating it cost?
@@ -219,7 +220,7 @@ async function productRuns(
           mode: 'chain',
           scenario: 'repeat',
           brokers,
-          calls: countCalls(again),
+          calls: countCalls(again, { eventsTopicUrn }),
           writes: countWrites(again),
         });
       }

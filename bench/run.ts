@@ -124,6 +124,7 @@ function latencyTables(rows: LatencyRow[]): string {
         'overhead real ms',
         'calls',
         'DMS/VPCEP/VPC',
+        'SMN hops',
         '429s',
         'goal',
         'wait probes',
@@ -140,6 +141,7 @@ function latencyTables(rows: LatencyRow[]): string {
         Math.round(r.overheadRealMs),
         r.calls.calls,
         r.calls.controlPlane,
+        r.calls.hops,
         r.calls.throttled,
         r.callTarget,
         r.waitProbes,
@@ -324,13 +326,14 @@ function callsTable(rows: CallsRow[]): string {
   return [
     table(
       '2b. Cloud calls per link by mode (direct = `link --via direct`, in-process; chain = the fast path; repeat = the same request again for a complete link)',
-      ['mode', 'scenario', 'brokers', 'calls', 'DMS/VPCEP/VPC', 'writes', 'goal'],
+      ['mode', 'scenario', 'brokers', 'calls', 'DMS/VPCEP/VPC', 'SMN hops', 'writes', 'goal'],
       rows.map((r) => [
         r.mode,
         r.scenario,
         r.brokers,
         r.calls.calls,
         r.calls.controlPlane,
+        r.calls.hops,
         r.writes,
         r.scenario === 'link' ? callGoal(r.mode, r.brokers) : `0 w, ≤ ${REPEAT_GOAL.calls}`,
       ]),
@@ -413,21 +416,23 @@ function targetsOf(
   }
   for (const r of results.calls ?? []) {
     const baseline = tf.find((t) => t.brokers === r.brokers);
-    // Direct mode: DMS/VPCEP/VPC calls. Chain: every call, SMN hops and the timer's ticks included.
-    const measured = r.mode === 'direct' ? r.calls.controlPlane : r.calls.calls;
+    // Direct mode: DMS/VPCEP/VPC calls. Chain: the same (the timer's tag queries at its ticks
+    // included) plus the SMN hops between the functions. The publish of the link's outcome to the
+    // events topic is left out of both: direct mode makes it too, and it is not a hop.
+    const measured = r.mode === 'direct' ? r.calls.controlPlane : r.calls.controlPlane + r.calls.hops;
     if (r.scenario === 'link') {
       const goal = callGoal(r.mode, r.brokers);
       targets.push({
         section: '2 API calls',
         target: `${r.mode} link ≤ ${goal} calls (${r.brokers} brokers; ≤ ${r.mode === 'direct' ? 16 : 20} for 3, ≤ 3 per extra broker)`,
-        measured: `${measured} (${r.calls.controlPlane} DMS/VPCEP/VPC, ${r.writes} writes)${baseline && r.mode === 'chain' ? `; terraform-like ${baseline.calls.calls}` : ''}`,
+        measured: `${measured} (${r.calls.controlPlane} DMS/VPCEP/VPC${r.mode === 'chain' ? ` + ${r.calls.hops} SMN hops` : ''}, ${r.writes} writes)${baseline && r.mode === 'chain' ? `; terraform-like ${baseline.calls.calls}` : ''}`,
         met: measured <= goal,
       });
     } else {
       targets.push({
         section: '2 API calls',
         target: `${r.mode}: repeat a complete link: ${REPEAT_GOAL.writes} writes, ≤ ${REPEAT_GOAL.calls} DMS/VPCEP/VPC calls (${r.brokers} brokers)`,
-        measured: `${r.writes} writes, ${r.calls.controlPlane} calls (${r.calls.calls} with SMN hops and timer ticks)`,
+        measured: `${r.writes} writes, ${r.calls.controlPlane} calls (${r.calls.calls} with every SMN publish)`,
         met: r.writes === REPEAT_GOAL.writes && r.calls.controlPlane <= REPEAT_GOAL.calls,
       });
     }

@@ -358,6 +358,16 @@ export interface CallCount {
   throttled: number;
   /** Calls to DMS, VPCEP and VPC only (SMN publishes and IAM excluded). */
   controlPlane: number;
+  /**
+   * SMN publishes that hand work from one function to the next (services-ready, endpoints-accepted):
+   * every publish except those to the events topic, when countCalls was told which topic that is.
+   */
+  hops: number;
+  /**
+   * Publishes to the events topic (the link's completion or failure): the product's output, which
+   * `link --via direct` publishes too, not a hop of the chain.
+   */
+  outcomes: number;
   byApi: Record<string, number>;
 }
 
@@ -406,11 +416,20 @@ export function countWrites(entries: readonly RequestLogEntry[]): number {
   ).length;
 }
 
-export function countCalls(entries: readonly RequestLogEntry[]): CallCount {
+/**
+ * Counts a request log. `eventsTopicUrn` tells SMN publishes of the link's outcome from the chain's
+ * hops; without it every publish counts as a hop.
+ */
+export function countCalls(
+  entries: readonly RequestLogEntry[],
+  options: { eventsTopicUrn?: string } = {},
+): CallCount {
   const byApi: Record<string, number> = {};
   let calls = 0;
   let throttled = 0;
   let controlPlane = 0;
+  let hops = 0;
+  let outcomes = 0;
   for (const e of entries) {
     if (e.status === 429) {
       throttled++;
@@ -418,10 +437,16 @@ export function countCalls(entries: readonly RequestLogEntry[]): CallCount {
     }
     calls++;
     if (e.service === 'dms' || e.service === 'vpcep' || e.service === 'vpc') controlPlane++;
+    if (e.service === 'smn' && e.method === 'POST' && e.path.endsWith('/publish')) {
+      const toEvents =
+        options.eventsTopicUrn !== undefined && e.path.includes(`/topics/${options.eventsTopicUrn}/`);
+      if (toEvents) outcomes++;
+      else hops++;
+    }
     const api = apiOf(e);
     byApi[api] = (byApi[api] ?? 0) + 1;
   }
-  return { calls, throttled, controlPlane, byApi };
+  return { calls, throttled, controlPlane, hops, outcomes, byApi };
 }
 
 /* ------------------------------------------------------------------ stats */

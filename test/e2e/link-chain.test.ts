@@ -79,6 +79,16 @@ describe('link chain through the local runtime', () => {
     );
     expect(rules).toHaveLength(1);
     expect(cloud.runtime.failures).toEqual([]);
+
+    // Assert: two SMN hops between the three steps (issue #15 counts them), one outcome event.
+    const publishesTo = (topic: string) =>
+      cloud!.emulator
+        .requests()
+        .filter((r) => r.method === 'POST' && r.path.endsWith(`/topics/${topic}/publish`));
+    const { topics } = cloud.config;
+    expect(publishesTo(topics.servicesReady)).toHaveLength(1);
+    expect(publishesTo(topics.endpointsAccepted)).toHaveLength(1);
+    expect(publishesTo(topics.events)).toHaveLength(1);
   });
 
   it('finishes through the poll-acceptance timer when the fast path runs out of time', async () => {
