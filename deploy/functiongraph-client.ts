@@ -398,15 +398,22 @@ export function createFunctionGraphClient(
       throw new PaginationError(`functiongraph list functions: more than ${MAX_LIST_PAGES} pages`);
     },
 
+    // The function-level calls (config, code, delete) name the function by its URN without a
+    // version, as Terraform's huaweicloud_fgs_function does for each of them in acceptance tests on
+    // real accounts (parseFunctionUrnWithoutVersion); the listed URN ends in `:latest`, which the
+    // delete is documented to refuse and the others are not documented to accept.
     async getFunctionConfig(funcUrn) {
-      const response = await http.send({ method: 'GET', path: `${functionPath(funcUrn)}/config` });
+      const response = await http.send({
+        method: 'GET',
+        path: `${functionPath(unversionedUrn(funcUrn))}/config`,
+      });
       return toFunction(parseBody(FunctionConfigSchema, response, 'functiongraph', 'show function config'));
     },
 
     async updateFunctionConfig(funcUrn, input) {
       const response = await http.send({
         method: 'PUT',
-        path: `${functionPath(funcUrn)}/config`,
+        path: `${functionPath(unversionedUrn(funcUrn))}/config`,
         body: { func_name: input.funcName, ...configBody(input) },
       });
       return toFunction(parseBody(FunctionConfigSchema, response, 'functiongraph', 'update function config'));
@@ -415,7 +422,7 @@ export function createFunctionGraphClient(
     async updateFunctionCode(funcUrn, zip, codeFilename = 'index.zip') {
       await http.send({
         method: 'PUT',
-        path: `${functionPath(funcUrn)}/code`,
+        path: `${functionPath(unversionedUrn(funcUrn))}/code`,
         body: { code_type: 'zip', code_filename: codeFilename, func_code: { file: zip.toString('base64') } },
       });
     },

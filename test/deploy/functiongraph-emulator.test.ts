@@ -176,6 +176,15 @@ describe('emulator FunctionGraph: functions', () => {
     const after = await fg.getFunctionConfig(funcUrn);
     expect(after.digest).not.toBe(digest);
     expect(after.codeSize).toBe(zip.length);
+    // Handed the listed URN (`…:latest`), the client names the function without its version in the
+    // config and code calls, as Terraform does on real accounts.
+    expect(funcUrn).toMatch(/:latest$/);
+    const functionCalls = emu
+      .requests()
+      .filter((r) => /\/fgs\/functions\/urn:[^/]+\/(config|code)$/.test(r.path))
+      .map((r) => `${r.method} ${r.path.split('/').slice(-2).join('/')}`);
+    const bare = funcUrn.replace(/:latest$/, '');
+    expect(functionCalls.slice(-3)).toEqual([`PUT ${bare}/config`, `PUT ${bare}/code`, `GET ${bare}/config`]);
 
     const rename = await raw('PUT', `/functions/${funcUrn}/config`, {
       func_name: 'other',
