@@ -2,7 +2,8 @@
  * `emulator --write-env FILE`: the whole CLI set-up against a running emulator as `export` lines, so
  * `source FILE` replaces copying values out of the connection JSON by hand.
  */
-import { chmod, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { EmulatorConfig } from '../cloud/server.js';
 
 const TOPIC_VARIABLES: Readonly<Record<keyof EmulatorConfig['topics'], string>> = {
@@ -73,8 +74,12 @@ export function envLines(config: EmulatorConfig, waits: Record<string, string> =
   ];
 }
 
-/** Written whole or not at all (rename), readable by the owner only: it holds the emulator's keys. */
+/**
+ * Written whole or not at all (rename), readable by the owner only: it holds the emulator's keys. A
+ * missing folder is created (DEPLOY.md writes into `.serverless/`, which a fresh clone lacks).
+ */
 export async function writeEnvFile(file: string, lines: readonly string[]): Promise<void> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const staging = `${file}.${process.pid}.tmp`;
   await writeFile(staging, `${lines.join('\n')}\n`, { mode: 0o600 });
   await chmod(staging, 0o600);

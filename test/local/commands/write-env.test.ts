@@ -13,11 +13,12 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 const run = promisify(execFile);
 
 describe('emulator --write-env', () => {
-  it('writes export lines that a shell sources to run the CLI against the emulator', async () => {
+  it('writes export lines that a shell sources to run the CLI against the emulator, creating its folder', async () => {
     // Arrange: an emulator child writing the set-up file.
     const dir = mkdtempSync(join(tmpdir(), 'kvl-env-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'kvl.env');
+    // In a folder that does not exist yet, as DEPLOY.md's `.serverless/emulator.env` in a fresh clone.
+    const file = join(dir, '.serverless', 'kvl.env');
     const child = spawn(
       process.execPath,
       [
