@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -34,8 +35,9 @@ const DOWN_STATUSES = new Set(['CREATING', 'DELETING', 'ERROR', 'FREEZING', 'FRO
 export interface DataPlaneOptions {
   /**
    * Third octet of the seeded loopback subnets (instance 127.10.N.0/24, client 127.20.N.0/24,
-   * partner 127.30.N.0/24); default 0. Emulators running side by side (parallel tests) need their
-   * own, since endpoints listen on fixed addresses (IP:9011).
+   * partner 127.30.N.0/24). Emulators running side by side need their own, since endpoints listen on
+   * fixed addresses (IP:9011): `startEmulator` claims it (claimSubnetOctet) and, when none is given,
+   * takes the first one no other emulator on the machine holds (0 when it is alone).
    */
   subnetOctet?: number;
 }
@@ -67,6 +69,60 @@ export class DataPlaneError extends Error {
     super(message, options);
     this.name = 'DataPlaneError';
   }
+}
+
+/** The seeded subnets' third octet, held by one emulator until `release`. */
+export interface SubnetOctetClaim {
+  readonly octet: number;
+  release(): Promise<void>;
+}
+
+/** Listens on host:port, or resolves undefined when another process already does (EADDRINUSE). */
+function holdAddress(host: string, port: number): Promise<{ close(): Promise<void> } | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((socket) => socket.destroy());
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') resolve(undefined);
+      else reject(error);
+    });
+    server.listen({ host, port, exclusive: true }, () => {
+      server.unref();
+      resolve({ close: () => new Promise<void>((done) => server.close(() => done())) });
+    });
+  });
+}
+
+/**
+ * Claims the third octet of the data plane's subnets for one emulator by listening on the client
+ * subnet's gateway, 127.20.N.1:9011: an address the world never gives an endpoint (the gateway is
+ * reserved), held until `release`. Without the claim a second emulator with a data plane (the demo
+ * while `emulator --data-plane` runs) failed to listen on its endpoints' IP:9011, with a warning per
+ * endpoint, and its clients reached the first emulator's brokers. `requested` is claimed or refused;
+ * without it the first free octet from 0 is taken.
+ */
+export async function claimSubnetOctet(requested?: number): Promise<SubnetOctetClaim> {
+  const candidates = requested === undefined ? Array.from({ length: 256 }, (_, i) => i) : [requested];
+  for (const octet of candidates) {
+    dataPlaneNetworks(octet); // validates the octet
+    const host = `127.20.${octet}.1`;
+    let held: Awaited<ReturnType<typeof holdAddress>>;
+    try {
+      held = await holdAddress(host, ENDPOINT_PORT);
+    } catch (cause) {
+      throw new DataPlaneError(
+        `cannot listen on ${host}:${ENDPOINT_PORT} to claim the data plane's subnets`,
+        {
+          cause,
+        },
+      );
+    }
+    if (held) return { octet, release: held.close };
+  }
+  throw new DataPlaneError(
+    requested === undefined
+      ? 'every data-plane subnet (127.20.0–255.0/24) is held by another emulator on this machine'
+      : `the data-plane subnets 127.10.${requested}.0/24, 127.20.${requested}.0/24 and 127.30.${requested}.0/24 are held by another emulator on this machine (it listens on 127.20.${requested}.1:${ENDPOINT_PORT}); stop it or choose another subnetOctet`,
+  );
 }
 
 interface RunningCluster {

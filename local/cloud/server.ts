@@ -32,7 +32,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type AdminReply, handleAdmin } from './admin/api.js';
 import { createClock } from './clock.js';
-import { DataPlane, dataPlaneNetworks, type KafkaConnection } from './data-plane.js';
+import { claimSubnetOctet, DataPlane, dataPlaneNetworks, type KafkaConnection } from './data-plane.js';
 import { createDmsModule } from './dms.js';
 import { createKafkaInstance, dmsWorldHooks } from './dms-world.js';
 import { bodyForLog, type ExchangeObserver, queryRecord } from './exchange-log.js';
@@ -129,6 +129,8 @@ export class Emulator {
   private wakeup: { at: number; cancel: () => void } | undefined;
   private baseUrl = '';
   private closed = false;
+  /** Run once the emulator is closed (the data plane's subnet claim). */
+  private readonly onClosed: Array<() => Promise<void>> = [];
 
   constructor(options: EmulatorOptions = {}) {
     this.region = options.region ?? DEFAULT_REGION;
@@ -220,6 +222,12 @@ export class Emulator {
       this.server.closeAllConnections();
     });
     await this.dataPlane?.close();
+    for (const release of this.onClosed.splice(0)) await release();
+  }
+
+  /** `release` runs when the emulator closes (after its data plane). */
+  releaseOnClose(release: () => Promise<void>): void {
+    this.onClosed.push(release);
   }
 
   /** The INTERFACES first-line object. */
@@ -644,6 +652,18 @@ export type EmulatorHandle = Emulator;
 
 /** Starts the emulator and resolves once it listens. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
-  const emulator = new Emulator(options);
-  return emulator.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  // A data plane's subnets are claimed before the world is seeded in them (claimSubnetOctet).
+  const dataPlane = options.dataPlane === true ? {} : options.dataPlane || undefined;
+  const claim = dataPlane ? await claimSubnetOctet(dataPlane.subnetOctet) : undefined;
+  let emulator: Emulator;
+  try {
+    emulator = new Emulator(
+      claim ? { ...options, dataPlane: { ...dataPlane, subnetOctet: claim.octet } } : options,
+    );
+    if (claim) emulator.releaseOnClose(claim.release);
+    return await emulator.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  } catch (error) {
+    await claim?.release();
+    throw error;
+  }
 }

@@ -14,7 +14,7 @@ import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 let cloud: TestCloud;
 
 beforeEach(async () => {
-  cloud = await startTestCloud({ dataPlane: { subnetOctet: 1 + Math.floor(Math.random() * 254) } });
+  cloud = await startTestCloud({ dataPlane: true });
   expect((await driveLink(cloud.deps, cloud.request, cloud.budget())).outcome).toBe('completed');
   cloud.settle();
 });

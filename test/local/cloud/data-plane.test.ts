@@ -6,12 +6,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DataPlaneError } from '../../../local/cloud/data-plane.js';
 import { startEmulator } from '../../../local/cloud/index.js';
 import type { EmulatorHandle } from '../../../local/cloud/server.js';
 import { driveLink } from '../../../shared/link/drive.js';
 import { startTestCloud, type TestCloud } from '../../helpers/test-cloud.js';
-
-const octet = () => 1 + Math.floor(Math.random() * 254);
 
 function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -35,14 +34,14 @@ describe('emulator --data-plane', () => {
   });
 
   it('seeds every network in 127.0.0.0/8 and gives the connection JSON a kafka key', async () => {
-    // Arrange
-    const n = octet();
-
     // Act
-    emulator = await startEmulator({ speed: 0, dataPlane: { subnetOctet: n } });
+    emulator = await startEmulator({ speed: 0, dataPlane: true });
     const config = emulator.config();
 
-    // Assert
+    // Assert: the three subnets share the octet the emulator claimed
+    const n = /^127\.20\.(\d+)\.0\/24$/.exec(
+      emulator.world.subnets.find((s) => s.cidr.startsWith('127.20.'))!.cidr,
+    )![1];
     expect(emulator.world.subnets.map((s) => s.cidr).sort()).toEqual([
       `127.10.${n}.0/24`,
       `127.20.${n}.0/24`,
@@ -68,7 +67,7 @@ describe('emulator --data-plane', () => {
 
   it('listens on each accepted endpoint IP:9011 only, and closes the listener of a deleted endpoint', async () => {
     // Arrange: brokers run, but before a link nothing listens at the advertised addresses
-    cloud = await startTestCloud({ dataPlane: { subnetOctet: octet() } });
+    cloud = await startTestCloud({ dataPlane: true });
     await cloud.emulator.dataPlane!.idle();
     const listenerIp = cloud.instance().brokers[0]!.listenerIp;
     expect(await canConnect(listenerIp, 9011)).toBe(false);
@@ -92,8 +91,35 @@ describe('emulator --data-plane', () => {
     expect(cloud.emulator.dataPlane!.openEndpoints()).toHaveLength(2);
   });
 
+  it('two emulators with a data plane on one machine seed different subnets, and each claim ends with its emulator', async () => {
+    // Arrange
+    emulator = await startEmulator({ speed: 0, dataPlane: true });
+    const clientSubnet = (e: EmulatorHandle) =>
+      e.world.subnets.find((s) => s.cidr.startsWith('127.20.'))!.cidr;
+    const first = clientSubnet(emulator);
+    const octetOf = (cidr: string) => Number(cidr.split('.')[2]);
+
+    // Act
+    const second = await startEmulator({ speed: 0, dataPlane: true });
+    const secondSubnet = clientSubnet(second);
+    const taken = await startEmulator({ speed: 0, dataPlane: { subnetOctet: octetOf(first) } }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await second.close();
+    const again = await startEmulator({ speed: 0, dataPlane: { subnetOctet: octetOf(secondSubnet) } });
+    await again.close();
+
+    // Assert: the second took another octet; the first's octet is refused by name while it runs;
+    // the second's is free again once it closed.
+    expect(secondSubnet).not.toBe(first);
+    expect(taken).toBeInstanceOf(DataPlaneError);
+    expect((taken as Error).message).toContain(`127.20.${octetOf(first)}.0/24`);
+    expect((taken as Error).message).toMatch(/held by another emulator/);
+  });
+
   it('removes the CA file when the emulator closes', async () => {
-    emulator = await startEmulator({ speed: 0, dataPlane: { subnetOctet: octet() } });
+    emulator = await startEmulator({ speed: 0, dataPlane: true });
     const caFile = emulator.config().kafka!.caFile!;
 
     await emulator.close();

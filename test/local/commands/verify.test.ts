@@ -22,7 +22,7 @@ let cloud: TestCloud;
 let env: Record<string, string>;
 
 beforeEach(async () => {
-  cloud = await startTestCloud({ dataPlane: { subnetOctet: 1 + Math.floor(Math.random() * 254) } });
+  cloud = await startTestCloud({ dataPlane: true });
   expect((await driveLink(cloud.deps, cloud.request, cloud.budget())).outcome).toBe('completed');
   cloud.settle();
   const kafka = cloud.config.kafka!;

@@ -41,7 +41,7 @@ let cloud: TestCloud;
 let probe: KafkaProbe;
 
 beforeEach(async () => {
-  cloud = await startTestCloud({ dataPlane: { subnetOctet: 1 + Math.floor(Math.random() * 254) } });
+  cloud = await startTestCloud({ dataPlane: true });
   const kafka = cloud.config.kafka!;
   probe = createKafkajsProbe({
     securityProtocol: kafka.securityProtocol,
