@@ -6,7 +6,10 @@ import { commandContext, EXIT, type Io, type OutputOptions, printJson, UsageErro
 export interface StatusOptions extends OutputOptions {
   instance?: string;
   json?: boolean;
-  /** 0 all linked (or none), 1 error, 3 something drifted, failed, in progress or orphaned. */
+  /**
+   * 0 all linked (or none), 1 error, 3 something drifted, failed, in progress or orphaned. Without
+   * it: 0 whenever the state could be read, 1 when it could not.
+   */
   detailedExitcode?: boolean;
 }
 
@@ -96,5 +99,7 @@ export async function runStatus(
   if (options.detailedExitcode) {
     return statuses.every((s) => s.state === 'linked') ? EXIT.ok : EXIT_NOT_ALL_LINKED;
   }
-  return statuses.some((s) => s.state === 'failed') ? EXIT.failed : EXIT.ok;
+  // Reading the state succeeded, whatever it is (INTERFACES: 1 means the operation failed); the
+  // state is in the exit code only when asked, as with terraform plan.
+  return EXIT.ok;
 }

@@ -268,6 +268,22 @@ describe('version and detailed exit codes', () => {
       new RegExp(`^${world.instanceId}\\s+${name}\\s+drifted\\s+${world.clientVpcId}\\s+\\S+$`),
     );
   });
+
+  it('status without --detailed-exitcode exits 0 once it has read the state, a failed link included', async () => {
+    // Arrange: a link loses an endpoint while its instance is in ERROR: it cannot be repaired, so failed.
+    expect((await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet')).code).toBe(0);
+    emulator.world.endpoints.splice(0, 1);
+    emulator.world.kafkaInstances.find((i) => i.instanceId === world.instanceId)!.status = 'ERROR';
+
+    // Act
+    const plain = await run('status');
+    const detailed = await run('status', '--detailed-exitcode');
+
+    // Assert: "1" is for a status that could not be read; the state shows in the code when asked.
+    expect(plain.stdout).toMatch(/failed/);
+    expect(plain.code).toBe(0);
+    expect(detailed.code).toBe(3);
+  });
 });
 
 describe('--via queue --wait with nothing subscribed', () => {
