@@ -478,6 +478,16 @@ function refuseOwnVpc(instance: KafkaInstance, request: LinkRequest): void {
 function refuseOtherClient(instance: KafkaInstance, request: LinkRequest): void {
   const desired = desiredLinkOf(instance);
   if (desired && !sameClient(desired.client, request.client)) {
+    // The same VPC through another subnet: the subnet is what differs, so that is the field named.
+    if (desired.client.vpcId === request.client.vpcId) {
+      throw new LinkRejectedError(
+        STEP_CREATE_SERVICES,
+        `Kafka instance ${instance.instanceId} is already linked to VPC ${desired.client.vpcId} through ` +
+          `subnet ${desired.client.subnetId}; unlink it before linking through another subnet`,
+        'client.subnetId',
+        'ALREADY_LINKED',
+      );
+    }
     throw new LinkRejectedError(
       STEP_CREATE_SERVICES,
       `Kafka instance ${instance.instanceId} is already linked to VPC ${desired.client.vpcId} ` +

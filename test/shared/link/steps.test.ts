@@ -293,6 +293,22 @@ describe('create-services', () => {
       expect((error as LinkRejectedError).message).toMatch(/already linked/);
       expect(cloud.writes()).toEqual([]);
     });
+
+    it('the same client VPC through another subnet names the subnet', async () => {
+      await createServices(cloud.deps, cloud.request, cloud.budget());
+      cloud.emulator.clearRequests();
+      const other = { ...cloud.request, client: { ...cloud.request.client, subnetId: 'another-subnet' } };
+
+      const error = await createServices(cloud.deps, other, cloud.budget()).catch((e: unknown) => e);
+
+      expect((error as LinkRejectedError).field).toBe('client.subnetId');
+      expect((error as LinkRejectedError).message).toMatch(
+        new RegExp(
+          `already linked to VPC ${cloud.request.client.vpcId} through subnet ${cloud.request.client.subnetId}`,
+        ),
+      );
+      expect(cloud.writes()).toEqual([]);
+    });
   });
 });
 
