@@ -45,6 +45,24 @@ export async function requireSubscriber(
   if (confirmed === 0) throw new NoSubscriberError(topicUrn);
 }
 
+/**
+ * `--wait` ran out of time. The request is not lost: it stays with the chain, which goes on without
+ * the command, so the message says how to follow it rather than suggesting a failure.
+ */
+export class OutcomeTimeoutError extends Error {
+  constructor(
+    readonly requestId: string,
+    readonly instanceId: string | undefined,
+  ) {
+    super(
+      `no outcome for request ${requestId} within the timeout; the request was published and the ` +
+        `functions go on with it: ${instanceId ? `\`status --instance ${instanceId}\`` : '`status`'} ` +
+        'shows where it stands (or wait longer with --timeout)',
+    );
+    this.name = 'OutcomeTimeoutError';
+  }
+}
+
 export async function waitForOutcome(
   ctx: CommandContext,
   request: CloudEvent,
@@ -71,7 +89,7 @@ export async function waitForOutcome(
   } finally {
     options.progress.stopSpinner();
   }
-  throw new Error(`no outcome for ${request.id} within the timeout`);
+  throw new OutcomeTimeoutError(request.id, request.subject);
 }
 
 async function fromEmulator(

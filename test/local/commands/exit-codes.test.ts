@@ -286,7 +286,7 @@ describe('version and detailed exit codes', () => {
   });
 });
 
-describe('--via queue --wait with nothing subscribed', () => {
+describe('--via queue --wait when no outcome can come', () => {
   it('says so at once instead of waiting for the timeout, and publishes nothing', async () => {
     const { topics } = emulator.config();
     Object.assign(env, {
@@ -304,6 +304,39 @@ describe('--via queue --wait with nothing subscribed', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/nothing is subscribed to .*: no function would handle this request/);
     expect(emulator.requests().filter((r) => r.path.endsWith('/publish'))).toEqual([]);
+  });
+
+  it('running out of time says the request was published and how to follow it', async () => {
+    // Arrange: a function is subscribed, but no runtime runs it, so no outcome ever comes.
+    const { topics } = emulator.config();
+    Object.assign(env, {
+      KVL_TOPIC_LINK_REQUESTS: topics.linkRequests,
+      KVL_TOPIC_SERVICES_READY: topics.servicesReady,
+      KVL_TOPIC_ENDPOINTS_ACCEPTED: topics.endpointsAccepted,
+      KVL_TOPIC_UNLINK_REQUESTS: topics.unlinkRequests,
+      KVL_TOPIC_EVENTS: topics.events,
+    });
+    emulator.world.subscriptions.push({
+      subscriptionUrn: `${topics.linkRequests}:0123456789abcdef0123456789abcdef`,
+      topicUrn: topics.linkRequests,
+      protocol: 'functiongraph',
+      endpoint: `urn:fss:${emulator.region}:${emulator.seed!.owner.projectId}:function:default:nobody:latest`,
+      remark: '',
+      projectId: emulator.seed!.owner.projectId,
+    });
+    const args = link(world.clientVpcId, world.clientSubnetId).slice(0, -1);
+
+    // Act
+    const result = await run(...args, '1', '--via', 'queue', '--wait');
+
+    // Assert
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `no outcome for request \\S+ within the timeout; the request was published and the functions go on with it: \`status --instance ${world.instanceId}\` shows where it stands`,
+      ),
+    );
+    expect(emulator.requests().filter((r) => r.path.endsWith('/publish'))).toHaveLength(1);
   });
 });
 
@@ -323,6 +356,25 @@ describe('progress while waiting', () => {
     // Not a terminal: no colour codes, no spinner frames.
     expect(result.stderr.includes('\u001b[')).toBe(false);
     expect(result.stderr).not.toContain('⠋');
+  });
+
+  it('running out of --timeout says nothing is lost, and the same command then resumes', async () => {
+    // Arrange: service creation takes 60 s at speed 1, far more than the 1 s allowed.
+    emulator.clock.setSpeed(1);
+    const args = link(world.clientVpcId, world.clientSubnetId).slice(0, -1);
+
+    // Act
+    const timedOut = await run(...args, '1');
+    emulator.clock.setSpeed(1000);
+    const resumed = await run(...args, '60');
+
+    // Assert
+    expect(timedOut.code).toBe(1);
+    expect(timedOut.stderr).toMatch(
+      /error: the endpoint services did not become available in time \(nothing is lost: the same command resumes where this one stopped; --timeout gives it longer\)/,
+    );
+    expect(resumed.code).toBe(0);
+    expect(emulator.world.endpointServices).toHaveLength(3);
   });
 
   it('Ctrl-C says how to resume and exits 130', async () => {
