@@ -71,7 +71,9 @@ export async function runReconcile(
     for (const link of after) {
       io.out(`  ${link.instanceId}  ${link.state}`);
       for (const reason of link.reasons) io.out(`    - ${reason}`);
-      const before = result.links.find((l) => l.instanceId === link.instanceId)?.bootstrapServers;
+      // Before the repair, clients had what the instance advertised then (a drifted link has no
+      // bootstrap servers of its own).
+      const before = result.links.find((l) => l.instanceId === link.instanceId)?.advertisedServers;
       if (link.bootstrapServers && before !== link.bootstrapServers) {
         io.out(
           `    bootstrap servers changed: ${before ?? '(none)'} → ${link.bootstrapServers}; update the clients`,

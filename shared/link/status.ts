@@ -39,7 +39,13 @@ export interface LinkStatus {
   duplicates: { services: EndpointService[]; endpoints: Endpoint[] };
   /** Endpoints in a terminal state (rejected/failed) that block a repair. */
   brokenEndpoints: Endpoint[];
+  /** The endpoint addresses clients use, once the link is `linked`. */
   bootstrapServers?: string;
+  /**
+   * What the instance advertises to clients in other VPCs now, whatever the state (`ip:9011` per
+   * listener, in listener order, like `bootstrapServers`): what clients were given before a repair.
+   */
+  advertisedServers?: string;
 }
 
 export interface CloudSnapshot {
@@ -293,6 +299,13 @@ function assessDeclared(snapshot: CloudSnapshot, instance: KafkaInstance, desire
     brokenEndpoints,
     ...(state === 'linked'
       ? { bootstrapServers: ips.map((ip) => `${ip}:${KAFKA_CROSS_VPC_PORT}`).join(',') }
+      : {}),
+    ...(instance.listeners.length > 0
+      ? {
+          advertisedServers: instance.listeners
+            .map((l) => `${l.advertisedIp}:${KAFKA_CROSS_VPC_PORT}`)
+            .join(','),
+        }
       : {}),
   };
 }

@@ -441,7 +441,13 @@ describe('reconcile --repair', () => {
 
     expect(repaired.code).toBe(0);
     expect(repaired.stdout).toMatch(/state after the repairs:\n {2}\S+ {2}linked/);
-    expect(repaired.stdout).toMatch(/bootstrap servers changed: \S+ → \S+; update the clients/);
+    // Before: what clients had, the deleted endpoint's address included; after: its replacement.
+    const [, before, after] = /bootstrap servers changed: (\S+) → (\S+); update the clients/.exec(
+      repaired.stdout,
+    )!;
+    expect(before!.split(',')).toContain(`${gone.ip}:9011`);
+    expect(after!.split(',')).not.toContain(`${gone.ip}:9011`);
+    expect(after!.split(',')).toHaveLength(3);
   });
 });
 
