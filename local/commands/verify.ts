@@ -4,11 +4,14 @@
  * unhealthy (the brokers and why), 2 bad input. Credentials come from KVL_KAFKA_USERNAME /
  * KVL_KAFKA_PASSWORD (+ KVL_KAFKA_CA_FILE) and are never printed.
  */
+import type { KafkaInstance } from '../../shared/cloud/types.js';
 import { IdSchema } from '../../shared/events/cloudevents.js';
 import { createKafkajsProbe } from '../../shared/kafka/kafkajs-probe.js';
 import { KafkaSettingsError, probeOptionsFor } from '../../shared/kafka/settings.js';
 import { InstanceNotFoundError } from '../../shared/link/errors.js';
 import { type VerifyResult, verifyLink } from '../../shared/link/verify.js';
+import type { KvlConfig } from '../../shared/runtime/config.js';
+import { isLoopbackIPv4 } from '../dataplane/loopback.js';
 import { commandContext, EXIT, type Io, type OutputOptions, printJson, UsageError } from './common.js';
 
 export interface VerifyOptions extends OutputOptions {
@@ -26,11 +29,17 @@ export async function runVerify(
   const topic = env.KVL_VERIFY_TOPIC || undefined;
   if (topic !== undefined && !/^[a-zA-Z0-9._-]{1,249}$/.test(topic))
     throw new UsageError('KVL_VERIFY_TOPIC: must be a Kafka topic name');
-  const { deps } = await commandContext(env, io, options);
+  const { deps, config } = await commandContext(env, io, options);
   let result: VerifyResult;
   try {
     result = await verifyLink(
-      { ...deps, openProbe: (instance) => createKafkajsProbe(probeOptionsFor(instance, env)) },
+      {
+        ...deps,
+        openProbe: (instance) => {
+          refuseBrokersOffLoopback(config, instance);
+          return createKafkajsProbe(probeOptionsFor(instance, env));
+        },
+      },
       { instanceId: options.instance, ...(topic ? { topic } : {}) },
     );
   } catch (error) {
@@ -42,6 +51,25 @@ export async function runVerify(
   if (options.json) printJson(io, result);
   else printHuman(io, result);
   return result.healthy ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * Against the emulator (every cloud endpoint on loopback) brokers are reachable only through its
+ * data plane, whose addresses are all in 127.0.0.0/8. An address outside it means the emulator runs
+ * without one: a connection there would leave this machine and find nothing, so say what to do.
+ */
+function refuseBrokersOffLoopback(config: KvlConfig, instance: KafkaInstance): void {
+  const hosts = Object.values(config.endpoints).map((url) => (url ? new URL(url).hostname : ''));
+  const againstEmulator =
+    hosts.length > 0 && hosts.every((host) => host === 'localhost' || isLoopbackIPv4(host));
+  if (!againstEmulator) return;
+  const outside = instance.listeners.map((l) => l.advertisedIp).filter((ip) => !isLoopbackIPv4(ip));
+  if (outside.length === 0) return;
+  throw new UsageError(
+    `--instance: ${instance.instanceId} advertises ${outside.join(', ')}, outside 127.0.0.0/8: the ` +
+      'emulator runs without its Kafka data plane, so there is nothing to verify against; start it ' +
+      'with `emulator --data-plane`',
+  );
 }
 
 function ms(value: number | undefined): string {

@@ -189,6 +189,25 @@ describe('unlink says what it did', () => {
   });
 });
 
+describe('verify against an emulator without its data plane', () => {
+  it('exits 2 saying to start the data plane, before any Kafka connection', async () => {
+    // Arrange: a link; the seeded world's addresses are not loopback without --data-plane.
+    expect((await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet')).code).toBe(0);
+
+    // Act: even with Kafka credentials set, nothing may connect outside 127.0.0.0/8.
+    env.KVL_KAFKA_USERNAME = 'someone';
+    env.KVL_KAFKA_PASSWORD = 'something';
+    const result = await run('verify', '--instance', world.instanceId);
+
+    // Assert
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /error: --instance: \S+ advertises [\d., ]+, outside 127\.0\.0\.0\/8: the emulator runs without its Kafka data plane.*`emulator --data-plane`/,
+    );
+    expect(result.stderr).not.toContain('something');
+  });
+});
+
 describe('human output stays human', () => {
   const jsonLines = (text: string) => text.split('\n').filter((l) => l.trim().startsWith('{'));
 
