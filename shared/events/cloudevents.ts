@@ -60,7 +60,7 @@ export const LinkClientSchema = z
   })
   .check(
     z.refine((c) => c.agencyName === undefined || c.domainId !== undefined, {
-      message: 'an agency needs the account that owns it: set domainId too',
+      message: 'is required with an agency: the account that granted it',
       path: ['domainId'],
     }),
   );

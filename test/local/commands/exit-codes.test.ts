@@ -138,6 +138,20 @@ describe('cross-account refusals exit 2 naming what to fix, before any write', (
     expect(writes()).toEqual([]);
   });
 
+  it('--client-agency without --client-domain', async () => {
+    const { partner } = emulator.config();
+    emulator.clearRequests();
+
+    const result = await run(...link(partner.vpcId, partner.subnetId), '--client-agency', partner.agencyName);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /error: --client-domain: is required with an agency: the account that granted it/,
+    );
+    expect(result.stderr).not.toMatch(/domainId/);
+    expect(writes()).toEqual([]);
+  });
+
   it('an agency that does not trust this account', async () => {
     const { partner } = emulator.config();
     const agency = emulator.world.agencies!.find((a) => a.name === partner.agencyName)!;
