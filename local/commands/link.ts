@@ -195,7 +195,8 @@ export async function runLink(
       subject: request.instanceId,
       data: request,
     });
-    if (options.wait) await requireSubscriber(ctx, topics.linkRequests, progress);
+    // SMN keeps nothing for later: with no subscriber the request would be lost, waited for or not.
+    await requireSubscriber(ctx, topics.linkRequests, progress);
     await createSmnPublisher(ctx.deps.smn, topics).publish(event);
     progress.line('→', `link request ${event.id} published to ${topics.linkRequests}`);
     if (!options.wait) {

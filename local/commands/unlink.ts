@@ -41,7 +41,7 @@ export async function runUnlink(
       data: { instanceId: options.instance },
     });
     const topics = requireTopics(ctx.config);
-    if (options.wait) await requireSubscriber(ctx, topics.unlinkRequests, progress);
+    await requireSubscriber(ctx, topics.unlinkRequests, progress);
     await createSmnPublisher(ctx.deps.smn, topics).publish(event);
     progress.line('→', `unlink request ${event.id} published`);
     const outcome = options.wait ? await waitForOutcome(ctx, event, { deadline, progress, env }) : event;

@@ -23,9 +23,10 @@ export class NoSubscriberError extends Error {
 }
 
 /**
- * Before `--via queue --wait` publishes: a topic with no confirmed subscriber means the request would
- * be lost and the wait would run to its timeout, so say so at once. If the subscriptions cannot be
- * read (say the caller lacks the SMN permission), the wait goes ahead.
+ * Before `--via queue` publishes: a topic with no confirmed subscriber means the request would be
+ * lost (SMN delivers to the subscribers it has, and keeps nothing), and a `--wait` would run to its
+ * timeout, so say so at once. If the subscriptions cannot be read (say the caller lacks the SMN
+ * permission), the request is published anyway.
  */
 export async function requireSubscriber(
   ctx: CommandContext,
@@ -38,7 +39,7 @@ export async function requireSubscriber(
   } catch (error) {
     progress.line(
       '!',
-      `could not read the subscriptions of ${topicUrn} (${(error as Error).message}); waiting anyway`,
+      `could not read the subscriptions of ${topicUrn} (${(error as Error).message}); publishing anyway`,
     );
     return;
   }

@@ -333,9 +333,14 @@ describe('--via queue --wait when no outcome can come', () => {
     expect(emulator.world.subscriptions.filter((s) => s.topicUrn === topics.linkRequests)).toEqual([]);
 
     const result = await run(...link(world.clientVpcId, world.clientSubnetId), '--via', 'queue', '--wait');
+    // Without --wait too: SMN keeps nothing, so the request would be lost.
+    const fireAndForget = await run(...link(world.clientVpcId, world.clientSubnetId), '--via', 'queue');
+    const unlinkRequest = await run('unlink', '--instance', world.instanceId, '--via', 'queue');
 
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/nothing is subscribed to .*: no function would handle this request/);
+    for (const refused of [result, fireAndForget, unlinkRequest]) {
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/nothing is subscribed to .*: no function would handle this request/);
+    }
     expect(emulator.requests().filter((r) => r.path.endsWith('/publish'))).toEqual([]);
   });
 
