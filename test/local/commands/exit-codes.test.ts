@@ -489,6 +489,24 @@ describe('reconcile --repair', () => {
   });
 });
 
+describe('reconcile without --repair', () => {
+  it('suggests --repair for a failed link a repair would fix', async () => {
+    // Arrange: a link whose endpoint was rejected and whose services the chain marked failed.
+    expect((await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet')).code).toBe(0);
+    emulator.world.endpoints[0]!.status = 'rejected';
+    for (const service of emulator.world.endpointServices)
+      service.tags.push({ key: 'kvl-phase', value: 'failed' });
+
+    // Act
+    const result = await run('reconcile');
+
+    // Assert
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/ {2}\S+ {2}failed\n/);
+    expect(result.stdout).toMatch(/Run with --repair to fix the drift\./);
+  });
+});
+
 describe('missing configuration', () => {
   it('names every missing variable at once, exit 2', async () => {
     env = { PATH: process.env.PATH ?? '' };
