@@ -88,6 +88,16 @@ export async function runStatus(
   const statuses = assessLinks(snapshot).filter(
     (s) => options.instance === undefined || s.instanceId === options.instance,
   );
+  // Like unlink and verify: an instance that does not exist (and left nothing of a link) is bad input.
+  const unknown =
+    options.instance !== undefined &&
+    statuses.length === 0 &&
+    !snapshot.instances.some((i) => i.instanceId === options.instance);
+  if (unknown) {
+    throw new UsageError(
+      `--instance: Kafka instance ${options.instance} does not exist (and nothing of a link to it was found)`,
+    );
+  }
   if (options.json) {
     printJson(io, statuses.map(statusView));
   } else if (statuses.length === 0) {

@@ -302,6 +302,16 @@ describe('version and detailed exit codes', () => {
     );
   });
 
+  it('status of an instance that does not exist exits 2 and says so; of one not linked, 0', async () => {
+    const unknown = await run('status', '--instance', randomUUID());
+    const notLinked = await run('status', '--instance', world.instanceId);
+
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/error: --instance: Kafka instance \S+ does not exist/);
+    expect(notLinked.code).toBe(0);
+    expect(notLinked.stdout).toBe(`${world.instanceId}: not linked\n`);
+  });
+
   it('status without --detailed-exitcode exits 0 once it has read the state, a failed link included', async () => {
     // Arrange: a link loses an endpoint while its instance is in ERROR: it cannot be repaired, so failed.
     expect((await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet')).code).toBe(0);
