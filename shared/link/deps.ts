@@ -13,7 +13,7 @@ export interface Clock {
 export interface LinkSettings {
   /**
    * How often inline waits poll the cloud; inside the documented creation window of what they just
-   * created, three times as often (schedule.ts).
+   * created, twice as often (DENSE_FACTOR in schedule.ts).
    */
   pollIntervalMs: number;
   /**

@@ -1,6 +1,6 @@
 /**
  * The timer that moves pending links on when the fast path did not finish them. One tag query finds
- * every pending link (its endpoint services carry `kvl-phase=pending`, written in their create body),
+ * every pending link (its endpoint services carry `kvl-phase=pending`, written when a step hands the link over),
  * one endpoint listing gives the state of their endpoints: the cost per tick does not grow with the
  * number of links, only with pages of pending ones. No VPCEP list filters endpoints by status or
  * service set (ListEndpointsRequest has endpoint_service_name, vpc_id, id, limit, offset, sort_key,

@@ -22,8 +22,9 @@ export const TAG = {
   securityGroupRuleId: 'kvl-sg-rule-id',
   /** `on` | `off`: whether the link should add a network ACL rule. */
   networkAclRule: 'kvl-acl-rule',
-  /** `<acl id>` of the ACL whose rule this project inserted; the rule id is in `kvl-acl-rule-id`. */
+  /** Id of the network ACL rule this project inserted (so unlink removes only its own). */
   networkAclRuleId: 'kvl-acl-rule-id',
+  /** Id of the network ACL that rule was inserted into. */
   networkAclId: 'kvl-acl-id',
   /** Prefix of `kvl-orig-<listener>` = original advertised IP when it was not the listener IP. */
   originalAdvertisedPrefix: 'kvl-orig-',
