@@ -75,6 +75,7 @@ export function buildProgram(
     .addOption(timeoutOption(120))
     .option('--json', 'print only the completion event, as JSON, on stdout')
     .option('--verbose', 'show the functions’ log lines on stderr')
+    .option('--quiet', 'no progress lines on stderr (errors still show)')
     .action(async (o) => exit(await runDemo(o, io)));
 
   program
@@ -102,6 +103,7 @@ export function buildProgram(
       'serve Kafka too: every address in 127.0.0.0/8, brokers per instance, a listener per accepted endpoint',
     )
     .option('--verbose', 'show the functions’ log lines on stderr')
+    .option('--quiet', 'no status lines on stderr (function failures still show)')
     .action(async (o) => exit(await runEmulator(o, io)));
 
   program
@@ -165,6 +167,7 @@ export function buildProgram(
     .requiredOption('--instance <id>', 'Kafka instance id')
     .option('--json', 'print the per-broker result as JSON on stdout')
     .option('--verbose', 'also print log lines on stderr (or set KVL_LOG_LEVEL)')
+    .option('--quiet', 'nothing on stderr but errors (verify prints no progress lines)')
     .action(async (o) => exit(await runVerify(o, env, io)));
 
   program
@@ -197,7 +200,13 @@ export async function main(argv: string[], io: Io = processIo, env = process.env
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      if (error.exitCode === 0) return EXIT.ok;
+      // The parser already said why on stderr; `--json` still gets its one shape on stdout.
+      if (argv.includes('--json')) {
+        const message = error.message.replace(/^error: /, '');
+        printJson(io, { error: { message, exitCode: EXIT.usage, name: 'UsageError', code: error.code } });
+      }
+      return EXIT.usage;
     }
     const failure = describeFailure(error);
     io.err(`error: ${failure.message}`);

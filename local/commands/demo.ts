@@ -27,6 +27,8 @@ export interface DemoOptions {
   timeout: number;
   json?: boolean;
   verbose?: boolean;
+  /** No progress lines on stderr (errors still show). */
+  quiet?: boolean;
 }
 
 export async function runDemo(options: DemoOptions, io: Io): Promise<number> {
@@ -35,7 +37,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<number> {
   await ensureBundles(io);
   // The data plane too: after the link, a real Kafka client proves traffic flows (the seed's last step).
   const emulator = await startEmulator({ port: 0, speed: options.speed, dataPlane: true });
-  const progress = new Progress(io);
+  const progress = new Progress(io, { quiet: options.quiet });
   const runtime = await startRuntime({
     emulator,
     logSink: options.verbose ? (line) => io.err(line) : () => {},
@@ -47,11 +49,13 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<number> {
   });
   try {
     const config = emulator.config();
-    io.err(`kafka-vpcep-link demo: local Huawei Cloud at ${config.endpoint} (time ×${options.speed})`);
-    io.err(
-      `  Kafka instance ${config.world.instanceId} in VPC ${config.world.instanceVpcId}\n` +
-        `  client VPC ${config.world.clientVpcId}, subnet ${config.world.clientSubnetId}`,
-    );
+    if (!options.quiet) {
+      io.err(`kafka-vpcep-link demo: local Huawei Cloud at ${config.endpoint} (time ×${options.speed})`);
+      io.err(
+        `  Kafka instance ${config.world.instanceId} in VPC ${config.world.instanceVpcId}\n` +
+          `  client VPC ${config.world.clientVpcId}, subnet ${config.world.clientSubnetId}`,
+      );
+    }
     runtime.on('invocation', (e) => {
       if (e.phase === 'start' && e.trigger !== 'TIMER')
         progress.line('▶', `${e.functionName} (${e.trigger})`);

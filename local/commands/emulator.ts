@@ -24,6 +24,8 @@ export interface EmulatorCommandOptions {
   writeEnv?: string;
   /** Serve Kafka on loopback (brokers, endpoint listeners); see local/cloud/data-plane.ts. */
   dataPlane?: boolean;
+  /** No status lines on stderr (function failures still show). */
+  quiet?: boolean;
 }
 
 export const RUNTIME_SOURCES = ['serverless', 'deployed'] as const;
@@ -63,7 +65,8 @@ export async function runEmulator(
       runtime.on('invocation', (e) => {
         // Deploying by hand, one wants to see what runs; timers fire every few seconds on a fast
         // clock, so they show with --verbose only.
-        if (deployed && e.phase === 'start' && e.attempt === 1 && (e.trigger !== 'TIMER' || options.verbose))
+        const shown = !options.quiet && (e.trigger !== 'TIMER' || options.verbose);
+        if (deployed && e.phase === 'start' && e.attempt === 1 && shown)
           io.err(`▶ ${e.functionName} (${e.trigger})`);
         if (e.phase === 'error')
           io.err(`function ${e.functionName} failed (attempt ${e.attempt}): ${e.error}`);
@@ -74,10 +77,12 @@ export async function runEmulator(
     const waits = options.speed > 0 ? waitsForSpeed(options.speed) : undefined;
     if (options.writeEnv) await writeEnvFile(options.writeEnv, envLines(emulator.config(), waits));
     io.out(JSON.stringify({ ...emulator.config(), ...(waits ? { waits } : {}) }));
-    if (options.writeEnv) io.err(`CLI set-up written to ${options.writeEnv}: source it in another shell`);
-    io.err(
-      `emulator listening on ${emulator.endpoint} (speed ×${options.speed}${runtime ? (options.runtime === 'deployed' ? ', running what gets deployed' : `, ${runtime.functions.length} functions`) : ', no runtime'}); Ctrl-C to stop`,
-    );
+    if (options.writeEnv && !options.quiet)
+      io.err(`CLI set-up written to ${options.writeEnv}: source it in another shell`);
+    if (!options.quiet)
+      io.err(
+        `emulator listening on ${emulator.endpoint} (speed ×${options.speed}${runtime ? (options.runtime === 'deployed' ? ', running what gets deployed' : `, ${runtime.functions.length} functions`) : ', no runtime'}); Ctrl-C to stop`,
+      );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

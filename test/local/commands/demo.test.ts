@@ -20,4 +20,20 @@ describe('demo', () => {
     );
     expect(verified).toHaveLength(3);
   }, 120_000);
+
+  it('--quiet prints the completion and no progress lines', async () => {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const io = { out: (t: string) => stdout.push(t), err: (t: string) => stderr.push(t), isTty: false };
+
+    const code = await main(
+      ['node', 'kafka-vpcep-link', 'demo', '--speed', '40', '--json', '--quiet'],
+      io,
+      {},
+    );
+
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout.join('\n')).type).toBe('kvl.link.completed');
+    expect(stderr).toEqual([]);
+  }, 120_000);
 });

@@ -244,6 +244,14 @@ describe('human output stays human', () => {
     expect(jsonLines(verbose.stderr).length).toBeGreaterThan(0);
   });
 
+  it('every command takes --quiet; verify with it prints only errors', async () => {
+    const verify = await run('verify', '--instance', randomUUID(), '--quiet');
+
+    expect(verify.code).toBe(2);
+    expect(verify.stderr).toMatch(/^error: --instance: /);
+    expect(verify.stderr).not.toMatch(/unknown option/);
+  });
+
   it('--quiet prints no progress lines', async () => {
     const quiet = await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet');
 
@@ -456,6 +464,18 @@ describe('--json on failure', () => {
     const body = JSON.parse(result.stdout);
     expect(body.error).toMatchObject({ flag: '--client-subnet', exitCode: 2, name: 'LinkRejectedError' });
     expect(body.error.message).toMatch(/^--client-subnet: subnet .* does not exist$/);
+  });
+
+  it('prints a usage error the parser finds as JSON on stdout too', async () => {
+    const missing = await run('link', '--instance', world.instanceId, '--json');
+    const badChoice = await run('unlink', '--instance', world.instanceId, '--via', 'pigeon', '--json');
+
+    for (const result of [missing, badChoice]) {
+      expect(result.code).toBe(2);
+      expect(JSON.parse(result.stdout).error).toMatchObject({ exitCode: 2, name: 'UsageError' });
+    }
+    expect(JSON.parse(missing.stdout).error.message).toMatch(/required option '--client-vpc/);
+    expect(missing.stderr).toMatch(/error: required option/);
   });
 });
 

@@ -116,3 +116,32 @@ describe('emulator output', () => {
     }
   });
 });
+
+describe('emulator --quiet', () => {
+  it('prints its connection JSON on stdout and nothing on stderr', async () => {
+    // Arrange
+    const child = spawn(
+      process.execPath,
+      ['bin/kafka-vpcep-link.js', 'emulator', '--port', '0', '--no-runtime', '--quiet'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    try {
+      // Act
+      const first = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).once('line', resolve);
+        child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      // Assert
+      expect(JSON.parse(first).endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(stderr).toBe('');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
