@@ -70,7 +70,8 @@ export function logLevelOf(
   output: OutputOptions,
 ): LogLevel | undefined {
   if (output.verbose) return 'info';
-  const level = env.KVL_LOG_LEVEL?.trim();
+  // Case-insensitive, as the functions read it (shared/runtime/config.ts).
+  const level = env.KVL_LOG_LEVEL?.trim().toLowerCase();
   if (!level) return undefined;
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new UsageError(`KVL_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);

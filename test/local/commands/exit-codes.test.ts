@@ -275,6 +275,15 @@ describe('human output stays human', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/KVL_LOG_LEVEL: must be one of debug, info, warn, error/);
   });
+
+  it('KVL_LOG_LEVEL is read case-insensitively, as the functions read it', async () => {
+    env.KVL_LOG_LEVEL = 'DEBUG';
+
+    const result = await run('status');
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/"level":"debug"/);
+  });
 });
 
 describe('version and detailed exit codes', () => {
