@@ -83,6 +83,7 @@ export async function runUnlink(
     );
     io.out(`  ${describeDeletions(result)}`);
     if (result.deleted.securityGroupRule) io.out('  removed the security group rule this project had added');
+    if (result.deleted.networkAclRule) io.out('  removed the network ACL rule this project had added');
   }
   return EXIT.ok;
 }

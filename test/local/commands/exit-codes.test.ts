@@ -181,6 +181,18 @@ describe('cross-account refusals exit 2 naming what to fix, before any write', (
 });
 
 describe('unlink says what it did', () => {
+  it('names the rules it removed, the network ACL rule included', async () => {
+    expect(
+      (await run(...link(world.clientVpcId, world.clientSubnetId), '--network-acl-rule', '--quiet')).code,
+    ).toBe(0);
+
+    const result = await run('unlink', '--instance', world.instanceId, '--timeout', '60');
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/removed the security group rule this project had added/);
+    expect(result.stdout).toMatch(/removed the network ACL rule this project had added/);
+  });
+
   it('a second unlink says there is nothing to unlink', async () => {
     expect((await run(...link(world.clientVpcId, world.clientSubnetId))).code).toBe(0);
     const first = await run('unlink', '--instance', world.instanceId, '--timeout', '60');
