@@ -109,12 +109,8 @@ export async function claimSubnetOctet(requested?: number): Promise<SubnetOctetC
     try {
       held = await holdAddress(host, ENDPOINT_PORT);
     } catch (cause) {
-      throw new DataPlaneError(
-        `cannot listen on ${host}:${ENDPOINT_PORT} to claim the data plane's subnets`,
-        {
-          cause,
-        },
-      );
+      const message = `cannot listen on ${host}:${ENDPOINT_PORT} to claim the data plane's subnets`;
+      throw new DataPlaneError(message, { cause });
     }
     if (held) return { octet, release: held.close };
   }

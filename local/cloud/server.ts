@@ -655,9 +655,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   // A data plane's subnets are claimed before the world is seeded in them (claimSubnetOctet).
   const dataPlane = options.dataPlane === true ? {} : options.dataPlane || undefined;
   const claim = dataPlane ? await claimSubnetOctet(dataPlane.subnetOctet) : undefined;
-  let emulator: Emulator;
   try {
-    emulator = new Emulator(
+    const emulator = new Emulator(
       claim ? { ...options, dataPlane: { ...dataPlane, subnetOctet: claim.octet } } : options,
     );
     if (claim) emulator.releaseOnClose(claim.release);
