@@ -359,7 +359,8 @@ describe('version and detailed exit codes', () => {
 });
 
 describe('--via queue --wait when no outcome can come', () => {
-  it('says so at once instead of waiting for the timeout, and publishes nothing', async () => {
+  /** The CLI set up for the chain's topics, as `emulator --write-env` does. */
+  beforeEach(() => {
     const { topics } = emulator.config();
     Object.assign(env, {
       KVL_TOPIC_LINK_REQUESTS: topics.linkRequests,
@@ -368,6 +369,10 @@ describe('--via queue --wait when no outcome can come', () => {
       KVL_TOPIC_UNLINK_REQUESTS: topics.unlinkRequests,
       KVL_TOPIC_EVENTS: topics.events,
     });
+  });
+
+  it('says so at once instead of waiting for the timeout, and publishes nothing', async () => {
+    const { topics } = emulator.config();
     // No runtime: nothing is subscribed to the request topic.
     expect(emulator.world.subscriptions.filter((s) => s.topicUrn === topics.linkRequests)).toEqual([]);
 
@@ -386,13 +391,6 @@ describe('--via queue --wait when no outcome can come', () => {
   it('running out of time says the request was published and how to follow it', async () => {
     // Arrange: a function is subscribed, but no runtime runs it, so no outcome ever comes.
     const { topics } = emulator.config();
-    Object.assign(env, {
-      KVL_TOPIC_LINK_REQUESTS: topics.linkRequests,
-      KVL_TOPIC_SERVICES_READY: topics.servicesReady,
-      KVL_TOPIC_ENDPOINTS_ACCEPTED: topics.endpointsAccepted,
-      KVL_TOPIC_UNLINK_REQUESTS: topics.unlinkRequests,
-      KVL_TOPIC_EVENTS: topics.events,
-    });
     emulator.world.subscriptions.push({
       subscriptionUrn: `${topics.linkRequests}:0123456789abcdef0123456789abcdef`,
       topicUrn: topics.linkRequests,
