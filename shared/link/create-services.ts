@@ -386,6 +386,7 @@ async function createServiceFor(
       const onPort = (await deps.vpcep.listEndpointServices()).filter((s) => s.portId === listener.portId);
       const winner = preferredService(onPort.filter((s) => s.status !== 'deleting'));
       if (winner) {
+        const accountTags = clientAccount.filter((t) => tagValue(winner.tags, t.key) !== t.value);
         // Made by hand (no tag of ours): tagged as the inventory's adoption does, so the timer,
         // reconcile and unlink know it as this link's.
         if (tagValue(winner.tags, TAG.instance) !== instance.instanceId) {
@@ -393,6 +394,11 @@ async function createServiceFor(
             ...tagsFor(deps, instance, listener, requestId),
             ...clientAccount,
           ]);
+        } else if (accountTags.length > 0) {
+          // Made by a concurrent request for this instance (one for another client may have lost
+          // the race after creating it): the client account is recorded whoever created the
+          // service, since unlink and status find the client's endpoints through it.
+          await deps.vpcep.createResourceTags('endpoint_service', winner.id, accountTags);
         }
         return { service: winner, adopted: true };
       }

@@ -73,12 +73,18 @@ export async function takeSnapshot(
     deps.vpcep.listEndpoints(),
     deps.vpc.listSecurityGroupRules({ direction: 'ingress', remoteIpPrefix: VPCEP_SERVICE_CIDR }),
   ]);
-  // Endpoints of cross-account links live in the client accounts their services record: one more
-  // listing per client account.
+  // Endpoints of cross-account links live in the client accounts their services record, or their
+  // instances declare (a service may lack the record: a race between requests for different
+  // clients, or a link made before services recorded it): one more listing per client account.
   const accounts = new Map<string, { domainId: string; agencyName: string }>();
-  for (const service of services) {
-    const account = clientAccountOf([service]);
-    if (account) accounts.set(`${account.domainId}/${account.agencyName}`, account);
+  const declared = instances.map((i) => desiredLinkOf(i)?.client);
+  for (const account of [...services.map((s) => clientAccountOf([s])), ...declared]) {
+    if (account?.domainId && account.agencyName) {
+      accounts.set(`${account.domainId}/${account.agencyName}`, {
+        domainId: account.domainId,
+        agencyName: account.agencyName,
+      });
+    }
   }
   for (const account of accounts.values()) {
     if (!deps.clientAccount) break;

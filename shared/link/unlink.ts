@@ -7,7 +7,7 @@
  * re-run after a crash between any two calls (what is left is an orphan that reconcile unlinks).
  */
 import { EndpointBusyError, NotFoundError, ServiceInUseError } from '../cloud/errors.js';
-import type { Endpoint, KafkaInstance, Tag } from '../cloud/types.js';
+import type { KafkaInstance, Tag } from '../cloud/types.js';
 import { clientAccountOf, clientSide } from './client-account.js';
 import { type Budget, type LinkDepsFor, pollUntil } from './deps.js';
 import { desiredLinkOf, originalAdvertisedOf } from './desired.js';
@@ -62,6 +62,8 @@ export function nothingUnlinked(result: UnlinkResult): boolean {
 
 export async function unlink(deps: UnlinkDeps, instanceId: string, budget: Budget): Promise<UnlinkResult> {
   let instance = await findInstance(deps, instanceId, budget);
+  // Read before step 1 removes it: where the client's endpoints are when the services do not say.
+  const declared = instance ? desiredLinkOf(instance)?.client : undefined;
 
   // 1. Desired state first: from here on a crash leaves an orphan, which reconcile unlinks, rather
   //    than a declared link with missing parts, which reconcile would re-link.
@@ -90,25 +92,38 @@ export async function unlink(deps: UnlinkDeps, instanceId: string, budget: Budge
     (s) => tagValue(s.tags, TAG.instance) === instanceId,
   );
   const serviceIds = new Set(services.map((s) => s.id));
-  // A cross-account link's endpoints live in the client's account, recorded on its services (the
-  // instance's desired tags are gone by now, or were never read if a crash came first).
-  const account = clientAccountOf(services);
-  const side = account ? await clientSide(deps, account, STEP_UNLINK) : undefined;
-  const endpointsApi = side?.vpcep ?? deps.vpcep;
-  const endpoints = (await endpointsApi.listEndpoints()).filter(
-    (e) => serviceIds.has(e.endpointServiceId) || tagValue(e.tags, TAG.instance) === instanceId,
+  // A cross-account link's endpoints live in the client's account: recorded on its services, else
+  // declared on the instance (a crash after step 1 leaves only the services' record). The owner's
+  // account is read as well: services whose record disagrees with where their endpoints are (two
+  // requests for different clients racing, or a link made before services recorded the account)
+  // must not keep the services from being deleted.
+  const account =
+    clientAccountOf(services) ??
+    (declared?.domainId && declared.agencyName
+      ? { domainId: declared.domainId, agencyName: declared.agencyName }
+      : undefined);
+  const sides = [deps.vpcep];
+  if (account) sides.unshift((await clientSide(deps, account, STEP_UNLINK)).vpcep);
+  const listed = async () =>
+    (
+      await Promise.all(
+        sides.map(async (api) => (await api.listEndpoints()).map((endpoint) => ({ endpoint, api }))),
+      )
+    ).flat();
+  const ours = (await listed()).filter(
+    ({ endpoint: e }) => serviceIds.has(e.endpointServiceId) || tagValue(e.tags, TAG.instance) === instanceId,
   );
-  const endpointIds = new Set(endpoints.map((e) => e.id));
+  const endpointIds = new Set(ours.map(({ endpoint }) => endpoint.id));
   const endpointsDeleted = new Set<string>();
-  let left: Endpoint[] = endpoints;
+  let left = ours;
   let first = true;
   const gone = await pollUntil(deps, budget, async () => {
-    if (!first) left = (await endpointsApi.listEndpoints()).filter((e) => endpointIds.has(e.id));
+    if (!first) left = (await listed()).filter(({ endpoint }) => endpointIds.has(endpoint.id));
     first = false;
     // One still being created cannot be deleted yet (EndpointBusyError): it is retried on a later poll.
-    for (const endpoint of left) {
+    for (const { endpoint, api } of left) {
       if (endpoint.status !== 'deleting' && endpoint.status !== 'creating') {
-        if (await deleteEndpointQuietly(endpointsApi, endpoint.id)) endpointsDeleted.add(endpoint.id);
+        if (await deleteEndpointQuietly(api, endpoint.id)) endpointsDeleted.add(endpoint.id);
       }
     }
     return left.length === 0 ? true : undefined;

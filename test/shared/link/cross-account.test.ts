@@ -80,6 +80,67 @@ describe('cross-account link', () => {
     expect(cloud.instance().tags.filter((t) => t.key.startsWith('kvl-'))).toEqual([]);
   });
 
+  it('adopting services a concurrent same-account request created, it records its account on them: unlink leaves nothing', async () => {
+    // Arrange: a request for a client in the owner's account created the services, then lost the
+    // race: this request read the instance before that one declared its link (no tag of ours yet).
+    await createServices(cloud.deps, cloud.request, cloud.budget());
+    cloud.instance().tags = cloud.instance().tags.filter((t) => !t.key.startsWith('kvl-'));
+
+    // Act
+    const linked = await driveLink(cloud.deps, request, cloud.budget(30 * 60_000));
+    const [status] = await linkStatus(cloud.deps, { instanceId: request.instanceId });
+    await unlink(cloud.deps, request.instanceId, cloud.budget(30 * 60_000));
+    cloud.settle();
+
+    // Assert: the services carry the client account; unlink found the partner's endpoints through it.
+    expect(linked.outcome).toBe('completed');
+    expect(status?.state).toBe('linked');
+    expect(status?.endpoints).toHaveLength(3);
+    expect(cloud.emulator.world.endpoints).toEqual([]);
+    expect(cloud.emulator.world.endpointServices).toEqual([]);
+  });
+
+  it("unlink finds the client's endpoints through the instance's declaration when the services do not record the account", async () => {
+    // Arrange: a link made before services recorded the client account (or by the race above).
+    await driveLink(cloud.deps, request, cloud.budget(30 * 60_000));
+    for (const service of cloud.emulator.world.endpointServices) {
+      service.tags = service.tags.filter(
+        (t) => t.key !== 'kvl-client-domain' && t.key !== 'kvl-client-agency',
+      );
+    }
+
+    // Act
+    const [status] = await linkStatus(cloud.deps, { instanceId: request.instanceId });
+    await unlink(cloud.deps, request.instanceId, cloud.budget(30 * 60_000));
+    cloud.settle();
+
+    // Assert: status read the endpoints in the declared account too
+    expect(status?.state).toBe('linked');
+    expect(status?.endpoints).toHaveLength(3);
+    expect(cloud.emulator.world.endpoints).toEqual([]);
+    expect(cloud.emulator.world.endpointServices).toEqual([]);
+  });
+
+  it("a same-account link on services that still record another account: unlink deletes the owner's endpoints too", async () => {
+    // Arrange: a same-account link whose services carry a stale record of the partner's account.
+    await driveLink(cloud.deps, cloud.request, cloud.budget(30 * 60_000));
+    const { domainId, agencyName } = cloud.config.partner;
+    for (const service of cloud.emulator.world.endpointServices) {
+      service.tags.push(
+        { key: 'kvl-client-domain', value: domainId },
+        { key: 'kvl-client-agency', value: agencyName },
+      );
+    }
+
+    // Act
+    await unlink(cloud.deps, request.instanceId, cloud.budget(30 * 60_000));
+    cloud.settle();
+
+    // Assert
+    expect(cloud.emulator.world.endpoints).toEqual([]);
+    expect(cloud.emulator.world.endpointServices).toEqual([]);
+  });
+
   it('refuses another account without an agency before any write', async () => {
     const { agencyName: _, ...client } = request.client;
     const error = await rejection(createServices(cloud.deps, { ...request, client }, cloud.budget()));
