@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CredentialsError } from '../shared/cloud/credentials.js';
 import { ThrottledError } from '../shared/cloud/errors.js';
-import { LinkNotReadyError, LinkRejectedError } from '../shared/link/errors.js';
+import { LinkNotReadyError, LinkRejectedError, LinkSupersededError } from '../shared/link/errors.js';
 import { ConfigError } from '../shared/runtime/config.js';
 import { redactString } from '../shared/runtime/logger.js';
 import { EXIT, flagOf, type Io, printJson, processIo, UsageError } from './commands/common.js';
@@ -247,7 +247,9 @@ function describeFailure(error: unknown): Failure {
         ? ' (the cloud kept throttling this call; nothing is lost: run the same command again later. link, unlink and reconcile wait for a throttled call up to their --timeout)'
         : error instanceof LinkNotReadyError
           ? ' (nothing is lost: the same command resumes where this one stopped; --timeout gives it longer)'
-          : '';
+          : error instanceof LinkSupersededError
+            ? " (another request changed this instance's link while this one ran: `status` shows what is in place)"
+            : '';
     return {
       message: redactString(error.message) + hint,
       exitCode: EXIT.failed,

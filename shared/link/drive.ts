@@ -9,7 +9,7 @@ import { buyEndpoints } from './buy-endpoints.js';
 import { type CreateServicesResult, createServices, type PlannedAction } from './create-services.js';
 import type { Budget, LinkDeps } from './deps.js';
 import type { LinkRequest } from './desired.js';
-import { LinkNotReadyError } from './errors.js';
+import { LinkNotReadyError, LinkSupersededError } from './errors.js';
 import type { BrokerLink } from './mapping.js';
 import { type LinkCompletion, patchListeners } from './patch-listeners.js';
 import type { LinkPhase } from './tags.js';
@@ -63,7 +63,7 @@ export async function driveLink(
       { instanceId: request.instanceId, client: request.client, ...known },
       budget,
     );
-    if (bought.outcome === 'stale') throw new LinkNotReadyError('buy-endpoints', bought.reason);
+    if (bought.outcome === 'stale') throw new LinkSupersededError('buy-endpoints', bought.reason);
     if (bought.outcome === 'accepted') {
       onProgress({
         step: 'buy-endpoints',
@@ -92,7 +92,7 @@ export async function driveLink(
     },
     budget,
   );
-  if (patched.outcome === 'stale') throw new LinkNotReadyError('patch-listeners', patched.reason);
+  if (patched.outcome === 'stale') throw new LinkSupersededError('patch-listeners', patched.reason);
   onProgress({ step: 'patch-listeners', phase: 'done', detail: patched.completion.bootstrapServers });
   return { outcome: 'completed', completion: patched.completion, startedAt, finishedAt: deps.clock.now() };
 }

@@ -18,6 +18,23 @@ export class LinkRejectedError extends Error {
   }
 }
 
+/**
+ * Another request overtook this one while it ran: the instance now declares another client, or no
+ * link at all (an unlink won). Nothing to retry: what is in place is the other request's doing.
+ */
+export class LinkSupersededError extends Error {
+  readonly retryable = false;
+  readonly terminal = true;
+  constructor(
+    readonly step: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'LinkSupersededError';
+  }
+}
+
 export class LinkNotReadyError extends Error {
   readonly retryable = true;
   readonly terminal = false;

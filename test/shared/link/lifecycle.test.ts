@@ -83,9 +83,10 @@ describe('link and unlink meeting each other', () => {
     expect(refused).toHaveLength(1);
     // Refused up front (ALREADY_LINKED) or, when both passed that check together, stopped by the
     // next step, which sees the other request's declaration won.
-    expect(String((refused[0] as PromiseRejectedResult).reason)).toMatch(
-      /already linked|no longer declares a link/,
-    );
+    const reason = (refused[0] as PromiseRejectedResult).reason as Error;
+    expect(String(reason)).toMatch(/already linked|no longer declares a link/);
+    // Either way a refusal, not "not ready yet": running it again cannot succeed while the other holds.
+    expect(['LinkRejectedError', 'LinkSupersededError']).toContain(reason.name);
     // Whatever won, the cloud holds one consistent link: endpoints in one VPC only, the one declared.
     const declared = cloud.instance().tags.find((t) => t.key === 'kvl-client-vpc')?.value;
     const live = cloud.emulator.world.endpoints.filter((e) => e.status !== 'deleting');
