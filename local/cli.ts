@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CredentialsError } from '../shared/cloud/credentials.js';
-import { ThrottledError } from '../shared/cloud/errors.js';
+import { AuthError, ThrottledError } from '../shared/cloud/errors.js';
 import { LinkNotReadyError, LinkRejectedError, LinkSupersededError } from '../shared/link/errors.js';
 import { ConfigError } from '../shared/runtime/config.js';
 import { redactString } from '../shared/runtime/logger.js';
@@ -28,10 +28,19 @@ function integer(name: string) {
   };
 }
 
-function positiveNumber(name: string) {
+/** A plain decimal number (no hex, exponent or empty string, which Number() also reads). */
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+/** ≥ 0 (`min: 'positive'`: > 0), at most `max`. */
+function positiveNumber(name: string, { max = 1_000_000, min = 'zero' as 'zero' | 'positive' } = {}) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
+    const low = min === 'positive' ? n <= 0 : n < 0;
+    if (!DECIMAL.test(value.trim()) || !Number.isFinite(n) || low || n > max) {
+      throw new InvalidArgumentError(
+        `${name} must be a number ${min === 'positive' ? '> 0' : '≥ 0'} and at most ${max}`,
+      );
+    }
     return n;
   };
 }
@@ -46,7 +55,7 @@ function viaOption() {
 
 function timeoutOption(defaultSeconds: number) {
   return new Option('--timeout <seconds>', 'give up after this long')
-    .argParser(positiveNumber('--timeout'))
+    .argParser(positiveNumber('--timeout', { min: 'positive', max: 7 * 24 * 3600 }))
     .default(defaultSeconds);
 }
 
@@ -69,7 +78,7 @@ export function buildProgram(
     )
     .addOption(
       new Option('--speed <x>', 'emulated time runs this many times faster')
-        .argParser(positiveNumber('--speed'))
+        .argParser(positiveNumber('--speed', { min: 'positive' }))
         .default(20),
     )
     .addOption(timeoutOption(120))
@@ -238,6 +247,16 @@ function describeFailure(error: unknown): Failure {
   }
   if (error instanceof UsageError || error instanceof ConfigError || error instanceof CredentialsError) {
     return { message: redactString(error.message), exitCode: EXIT.usage, name: error.name };
+  }
+  // The cloud refused the signature: the configured keys (or this machine's clock) are wrong, which
+  // running again cannot fix.
+  if (error instanceof AuthError) {
+    return {
+      message: `${redactString(error.message)} (check HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK and this machine's clock)`,
+      exitCode: EXIT.usage,
+      name: error.name,
+      ...(error.code ? { code: error.code } : {}),
+    };
   }
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;

@@ -203,6 +203,28 @@ export class Progress {
   }
 }
 
+/** Exit codes shells give a process ended by a signal (128 + its number). */
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * Until the returned function is called, SIGINT and SIGTERM stop the spinner, `say` what the user
+ * can do next, and exit with the shell's code for that signal.
+ */
+export function onInterrupt(progress: Progress, say: () => void): () => void {
+  const handlers = Object.entries(SIGNAL_EXIT_CODES).map(([signal, code]) => {
+    const handler = () => {
+      progress.stopSpinner();
+      say();
+      process.exit(code);
+    };
+    process.once(signal, handler);
+    return () => process.off(signal, handler);
+  });
+  return () => {
+    for (const off of handlers) off();
+  };
+}
+
 export function printJson(io: Io, value: unknown): void {
   io.out(JSON.stringify(value, null, 2));
 }

@@ -20,6 +20,7 @@ import {
   flagOf,
   type Io,
   type OutputOptions,
+  onInterrupt,
   Progress,
   printJson,
   UsageError,
@@ -49,8 +50,9 @@ export function linkRequestFromOptions(options: LinkCommandOptions): LinkRequest
     client: {
       vpcId: options.clientVpc,
       subnetId: options.clientSubnet,
-      ...(options.clientDomain ? { domainId: options.clientDomain } : {}),
-      ...(options.clientAgency ? { agencyName: options.clientAgency } : {}),
+      // Given, even empty, they are validated (an empty --client-domain is refused, not ignored).
+      ...(options.clientDomain !== undefined ? { domainId: options.clientDomain } : {}),
+      ...(options.clientAgency !== undefined ? { agencyName: options.clientAgency } : {}),
     },
     options: {
       securityGroupRule: options.securityGroupRule,
@@ -160,20 +162,16 @@ const STEP_WAIT: Readonly<Record<DriveProgress['step'], string>> = {
 };
 
 /**
- * Ctrl-C during a direct run loses nothing (every step is idempotent and the link is declared on the
- * instance): say how to resume or undo, then exit 130 as shells expect.
+ * Ctrl-C (or a SIGTERM) during a direct run loses nothing (every step is idempotent and the link is
+ * declared on the instance): say how to resume or undo, then exit 130 / 143 as shells expect.
  */
 function resumeHintOnInterrupt(io: Io, progress: Progress, instanceId: string): () => void {
-  const onInterrupt = () => {
-    progress.stopSpinner();
+  return onInterrupt(progress, () =>
     io.err(
       `interrupted: nothing is lost. Run the same command again to resume the link of ${instanceId}, ` +
         `or 'kafka-vpcep-link unlink --instance ${instanceId}' to undo it.`,
-    );
-    process.exit(130);
-  };
-  process.once('SIGINT', onInterrupt);
-  return () => process.off('SIGINT', onInterrupt);
+    ),
+  );
 }
 
 export async function runLink(

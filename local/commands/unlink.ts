@@ -8,6 +8,7 @@ import {
   EXIT,
   type Io,
   type OutputOptions,
+  onInterrupt,
   Progress,
   printJson,
   UsageError,
@@ -49,7 +50,18 @@ export async function runUnlink(
     return outcome.type === 'kvl.link.failed' ? EXIT.failed : EXIT.ok;
   }
   progress.line('▶', `unlinking ${options.instance}`);
-  const result = await unlink(ctx.deps, options.instance, { deadline });
+  // Every step of unlink is idempotent: an interrupted one is finished by running it again.
+  const stopHint = onInterrupt(progress, () =>
+    io.err(
+      `interrupted: nothing is lost. Run the same command again to finish unlinking ${options.instance}.`,
+    ),
+  );
+  let result: UnlinkResult;
+  try {
+    result = await unlink(ctx.deps, options.instance, { deadline });
+  } finally {
+    stopHint();
+  }
   if (!result.instanceFound && nothingUnlinked(result)) {
     throw new UsageError(
       `--instance: Kafka instance ${options.instance} does not exist (and nothing of a link to it was found)`,

@@ -116,6 +116,35 @@ describe('refusals because of what the request names exit 2 and name the flag', 
   });
 });
 
+describe('flag values a user gets wrong exit 2 naming the flag, before any write', () => {
+  it.each([
+    ['--timeout 0', ['--timeout', '0'], /--timeout must be a number > 0/],
+    ['an empty --timeout', ['--timeout', ''], /--timeout must be a number > 0/],
+    ['a hexadecimal --timeout', ['--timeout', '0x10'], /--timeout must be a number > 0/],
+    ['an empty --client-domain', ['--client-domain', ''], /--client-domain: must not be empty/],
+  ])('%s', async (_name, extra, message) => {
+    emulator.clearRequests();
+
+    const result = await run(...link(world.clientVpcId, world.clientSubnetId), ...extra);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(emulator.requests().filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('a wrong secret key exits 2 saying what to check, without printing the key', async () => {
+    env.HUAWEICLOUD_SDK_SK = 'wrongwrongwrongwrongwrongwrongwrongwrong';
+
+    const result = await run('status');
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /APIGW\.0301.*\(check HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK and this machine's clock\)/,
+    );
+    expect(result.stderr + result.stdout).not.toContain('wrongwrong');
+  });
+});
+
 describe('cross-account refusals exit 2 naming what to fix, before any write', () => {
   const partnerLink = (...extra: string[]) => {
     const { partner } = emulator.config();
@@ -450,6 +479,29 @@ describe('progress while waiting', () => {
     );
     expect(resumed.code).toBe(0);
     expect(emulator.world.endpointServices).toHaveLength(3);
+  });
+
+  it('SIGTERM during unlink says how to finish it and exits 143', async () => {
+    expect((await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet')).code).toBe(0);
+    emulator.clock.setSpeed(1);
+    const child = spawn(process.execPath, [BIN, 'unlink', '--instance', world.instanceId], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const started = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('▶ unlinking')) resolve();
+      });
+    });
+    await started;
+
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+
+    expect(code).toBe(143);
+    expect(stderr).toMatch(/interrupted: nothing is lost\. Run the same command again to finish unlinking/);
   });
 
   it('Ctrl-C says how to resume and exits 130', async () => {
