@@ -49,13 +49,13 @@ export async function runUnlink(
     if (options.json) printJson(io, outcome);
     return outcome.type === 'kvl.link.failed' ? EXIT.failed : EXIT.ok;
   }
-  progress.line('▶', `unlinking ${options.instance}`);
   // Every step of unlink is idempotent: an interrupted one is finished by running it again.
   const stopHint = onInterrupt(progress, () =>
     io.err(
       `interrupted: nothing is lost. Run the same command again to finish unlinking ${options.instance}.`,
     ),
   );
+  progress.line('▶', `unlinking ${options.instance}`);
   let result: UnlinkResult;
   try {
     result = await unlink(ctx.deps, options.instance, { deadline });

@@ -481,24 +481,30 @@ describe('progress while waiting', () => {
     expect(emulator.world.endpointServices).toHaveLength(3);
   });
 
+  /** Runs the CLI, sends `signal` once stderr shows `startedWhen`; resolves with its exit code and stderr. */
+  async function interrupted(args: string[], startedWhen: string, signal: NodeJS.Signals) {
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes(startedWhen)) resolve();
+      });
+    });
+    child.kill(signal);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    return { code, stderr };
+  }
+
   it('SIGTERM during unlink says how to finish it and exits 143', async () => {
     expect((await run(...link(world.clientVpcId, world.clientSubnetId), '--quiet')).code).toBe(0);
     emulator.clock.setSpeed(1);
-    const child = spawn(process.execPath, [BIN, 'unlink', '--instance', world.instanceId], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    const started = new Promise<void>((resolve) => {
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        if (stderr.includes('▶ unlinking')) resolve();
-      });
-    });
-    await started;
 
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { code, stderr } = await interrupted(
+      ['unlink', '--instance', world.instanceId],
+      '▶ unlinking',
+      'SIGTERM',
+    );
 
     expect(code).toBe(143);
     expect(stderr).toMatch(/interrupted: nothing is lost\. Run the same command again to finish unlinking/);
@@ -506,21 +512,12 @@ describe('progress while waiting', () => {
 
   it('Ctrl-C says how to resume and exits 130', async () => {
     emulator.clock.setSpeed(1);
-    const child = spawn(process.execPath, [BIN, ...link(world.clientVpcId, world.clientSubnetId)], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    const started = new Promise<void>((resolve) => {
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        if (stderr.includes('▶ create-services')) resolve();
-      });
-    });
-    await started;
 
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { code, stderr } = await interrupted(
+      link(world.clientVpcId, world.clientSubnetId),
+      '▶ create-services',
+      'SIGINT',
+    );
 
     expect(code).toBe(130);
     expect(stderr).toMatch(/interrupted: nothing is lost\. Run the same command again to resume/);
