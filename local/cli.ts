@@ -47,6 +47,16 @@ function positiveNumber(name: string, { max = 1_000_000, min = 'zero' as 'zero' 
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/**
+ * An option that names one thing: given twice, it is refused instead of the last value silently
+ * winning (`unlink --instance a --instance b` must not unlink b by accident).
+ */
+const once = (value: string, previous: string | undefined): string => {
+  if (previous !== undefined)
+    throw new InvalidArgumentError(`given twice (${previous} and ${value}); give it once`);
+  return value;
+};
+
 function viaOption() {
   return new Option('--via <mode>', 'direct: run the steps in this process; queue: publish to the chain')
     .choices(['direct', 'queue'])
@@ -118,13 +128,18 @@ export function buildProgram(
   program
     .command('link')
     .description('link one Kafka instance to a client VPC/subnet')
-    .requiredOption('--instance <id>', 'Kafka instance id')
-    .requiredOption('--client-vpc <id>', 'VPC of the Kafka clients')
-    .requiredOption('--client-subnet <id>', 'subnet of the Kafka clients (the endpoints get their IPs here)')
-    .option('--client-domain <id>', 'account (domain) id of the client, when it is another account')
+    .requiredOption('--instance <id>', 'Kafka instance id', once)
+    .requiredOption('--client-vpc <id>', 'VPC of the Kafka clients', once)
+    .requiredOption(
+      '--client-subnet <id>',
+      'subnet of the Kafka clients (the endpoints get their IPs here)',
+      once,
+    )
+    .option('--client-domain <id>', 'account (domain) id of the client, when it is another account', once)
     .option(
       '--client-agency <name>',
       'agency the client account delegated to this account (needed with --client-domain of another account)',
+      once,
     )
     .option('--whitelist <domainId>', 'also allow this account to connect (repeatable)', collect)
     .option(
@@ -146,7 +161,7 @@ export function buildProgram(
     .description(
       'reverse a link: restore advertised IPs, delete endpoints and services, drop our rules and tags',
     )
-    .requiredOption('--instance <id>', 'Kafka instance id')
+    .requiredOption('--instance <id>', 'Kafka instance id', once)
     .addOption(viaOption())
     .option('--wait', 'with --via queue: wait for the removal event')
     .option('--json', 'print the removal event as JSON on stdout')
@@ -158,7 +173,7 @@ export function buildProgram(
   program
     .command('status')
     .description('desired vs actual per link: linked, in-progress, drifted (with reasons), failed, orphan')
-    .option('--instance <id>', 'only this instance')
+    .option('--instance <id>', 'only this instance', once)
     .option('--json', 'print JSON on stdout')
     .option(
       '--detailed-exitcode',
@@ -173,7 +188,7 @@ export function buildProgram(
     .description(
       'prove Kafka traffic flows through the link, per broker (run in the client VPC); 0 healthy, 1 unhealthy, 2 bad input',
     )
-    .requiredOption('--instance <id>', 'Kafka instance id')
+    .requiredOption('--instance <id>', 'Kafka instance id', once)
     .option('--json', 'print the per-broker result as JSON on stdout')
     .option('--verbose', 'also print log lines on stderr (or set KVL_LOG_LEVEL)')
     .option('--quiet', 'nothing on stderr but errors (verify prints no progress lines)')

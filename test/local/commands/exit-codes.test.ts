@@ -132,6 +132,16 @@ describe('flag values a user gets wrong exit 2 naming the flag, before any write
     expect(emulator.requests().filter((r) => r.method !== 'GET')).toEqual([]);
   });
 
+  it('an id flag given twice is refused instead of the last one winning', async () => {
+    emulator.clearRequests();
+
+    const twice = await run('unlink', '--instance', world.instanceId, '--instance', randomUUID());
+
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/option '--instance <id>' argument .* is invalid\. given twice/);
+    expect(emulator.requests()).toEqual([]);
+  });
+
   it('a wrong secret key exits 2 saying what to check, without printing the key', async () => {
     env.HUAWEICLOUD_SDK_SK = 'wrongwrongwrongwrongwrongwrongwrongwrong';
 
