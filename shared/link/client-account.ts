@@ -114,6 +114,15 @@ export function agencyError(
   return undefined;
 }
 
+/** The client account a link request or declaration names, when it names another account. */
+export function declaredAccount(
+  client: Pick<ClientTarget, 'domainId' | 'agencyName'> | undefined,
+): { domainId: string; agencyName: string } | undefined {
+  return client?.domainId && client.agencyName
+    ? { domainId: client.domainId, agencyName: client.agencyName }
+    : undefined;
+}
+
 /** Tags that record, on the owner's services, which account their endpoints live in. */
 export function clientAccountTags(client: Pick<ClientTarget, 'domainId' | 'agencyName'>): Tag[] {
   return client.domainId && client.agencyName

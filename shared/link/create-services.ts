@@ -199,19 +199,18 @@ async function createServicesOnce(
     const existing = serviceFor(inventory, listener);
     if (existing) {
       services.push(existing);
-      const accountTags = clientAccountTags(request.client).filter(
-        (t) => tagValue(existing.tags, t.key) !== t.value,
-      );
       if (tagValue(existing.tags, TAG.instance) !== instance.instanceId) {
         actions.push({ action: 'adopt-service', target: existing.id, detail: listener.listenerIp });
-        if (!dryRun) {
-          await deps.vpcep.createResourceTags('endpoint_service', existing.id, [
-            ...tagsFor(deps, instance, listener, correlationId),
-            ...accountTags,
-          ]);
-        }
-      } else if (accountTags.length > 0 && !dryRun) {
-        await deps.vpcep.createResourceTags('endpoint_service', existing.id, accountTags);
+      }
+      if (!dryRun) {
+        await recordOnService(
+          deps,
+          existing,
+          instance,
+          listener,
+          correlationId,
+          clientAccountTags(request.client),
+        );
       }
       // `kvl-request` is rewritten only when the link is handed over to the timer (whose events
       // carry it); a step that finishes the link itself passes the id along in its own events.
@@ -358,6 +357,28 @@ function tagsFor(
   return resourceTags(instance.instanceId, listener.listenerIp, undefined, deps.clock.now(), requestId);
 }
 
+/**
+ * Records an existing service as this link's, as the inventory's look and a create's conflict both
+ * find one: our tags when it has none (made by hand), so the timer, reconcile and unlink know it; and
+ * the client account wherever it differs, whoever made it (a concurrent request for another client
+ * may have created it), since unlink and status find the client's endpoints through it.
+ */
+async function recordOnService(
+  deps: CreateServicesDeps,
+  service: EndpointService,
+  instance: KafkaInstance,
+  listener: KafkaListener,
+  requestId: string | undefined,
+  clientAccount: readonly Tag[],
+): Promise<void> {
+  const accountTags = clientAccount.filter((t) => tagValue(service.tags, t.key) !== t.value);
+  const tags =
+    tagValue(service.tags, TAG.instance) === instance.instanceId
+      ? accountTags
+      : [...tagsFor(deps, instance, listener, requestId), ...accountTags];
+  if (tags.length > 0) await deps.vpcep.createResourceTags('endpoint_service', service.id, tags);
+}
+
 async function createServiceFor(
   deps: CreateServicesDeps,
   instance: KafkaInstance,
@@ -386,20 +407,7 @@ async function createServiceFor(
       const onPort = (await deps.vpcep.listEndpointServices()).filter((s) => s.portId === listener.portId);
       const winner = preferredService(onPort.filter((s) => s.status !== 'deleting'));
       if (winner) {
-        const accountTags = clientAccount.filter((t) => tagValue(winner.tags, t.key) !== t.value);
-        // Made by hand (no tag of ours): tagged as the inventory's adoption does, so the timer,
-        // reconcile and unlink know it as this link's.
-        if (tagValue(winner.tags, TAG.instance) !== instance.instanceId) {
-          await deps.vpcep.createResourceTags('endpoint_service', winner.id, [
-            ...tagsFor(deps, instance, listener, requestId),
-            ...clientAccount,
-          ]);
-        } else if (accountTags.length > 0) {
-          // Made by a concurrent request for this instance (one for another client may have lost
-          // the race after creating it): the client account is recorded whoever created the
-          // service, since unlink and status find the client's endpoints through it.
-          await deps.vpcep.createResourceTags('endpoint_service', winner.id, accountTags);
-        }
+        await recordOnService(deps, winner, instance, listener, requestId, clientAccount);
         return { service: winner, adopted: true };
       }
       // Only a service being deleted holds the port (an unlink raced us): never adopt it; retry later.

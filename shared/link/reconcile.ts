@@ -7,7 +7,7 @@
  * repairs it makes cost calls per resource, and a converged cloud needs none.
  */
 import { CloudApiError } from '../cloud/errors.js';
-import { clientAccountOf, clientSide } from './client-account.js';
+import { clientAccountOf, clientSide, declaredAccount } from './client-account.js';
 import type { LinkDepsFor } from './deps.js';
 import type { LinkRequest } from './desired.js';
 import { LinkRejectedError } from './errors.js';
@@ -104,11 +104,7 @@ async function endpointsOf(
   deps: ReconcileDeps,
   link: LinkStatus,
 ): Promise<ReconcileDeps['vpcep'] | undefined> {
-  const declared = link.desired?.client;
-  const account =
-    declared?.domainId && declared.agencyName
-      ? { domainId: declared.domainId, agencyName: declared.agencyName }
-      : clientAccountOf(link.services);
+  const account = declaredAccount(link.desired?.client) ?? clientAccountOf(link.services);
   if (!account) return deps.vpcep;
   try {
     return (await clientSide(deps, account, STEP_RECONCILE)).vpcep;

@@ -4,7 +4,7 @@
  * number of links; assessing it is pure.
  */
 import type { Endpoint, EndpointService, KafkaInstance, SecurityGroupRule } from '../cloud/types.js';
-import { agencyError, clientAccountOf } from './client-account.js';
+import { agencyError, clientAccountOf, declaredAccount } from './client-account.js';
 import { DEFAULT_SETTINGS, type LinkDepsFor } from './deps.js';
 import { type DesiredLink, desiredLinkOf } from './desired.js';
 import { TRANSIENT_STATUSES } from './instance.js';
@@ -77,14 +77,11 @@ export async function takeSnapshot(
   // instances declare (a service may lack the record: a race between requests for different
   // clients, or a link made before services recorded it): one more listing per client account.
   const accounts = new Map<string, { domainId: string; agencyName: string }>();
-  const declared = instances.map((i) => desiredLinkOf(i)?.client);
-  for (const account of [...services.map((s) => clientAccountOf([s])), ...declared]) {
-    if (account?.domainId && account.agencyName) {
-      accounts.set(`${account.domainId}/${account.agencyName}`, {
-        domainId: account.domainId,
-        agencyName: account.agencyName,
-      });
-    }
+  for (const account of [
+    ...services.map((s) => clientAccountOf([s])),
+    ...instances.map((i) => declaredAccount(desiredLinkOf(i)?.client)),
+  ]) {
+    if (account) accounts.set(`${account.domainId}/${account.agencyName}`, account);
   }
   for (const account of accounts.values()) {
     if (!deps.clientAccount) break;

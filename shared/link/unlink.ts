@@ -8,7 +8,7 @@
  */
 import { EndpointBusyError, NotFoundError, ServiceInUseError } from '../cloud/errors.js';
 import type { KafkaInstance, Tag } from '../cloud/types.js';
-import { clientAccountOf, clientSide } from './client-account.js';
+import { clientAccountOf, clientSide, declaredAccount } from './client-account.js';
 import { type Budget, type LinkDepsFor, pollUntil } from './deps.js';
 import { desiredLinkOf, originalAdvertisedOf } from './desired.js';
 import { InstanceNotFoundError, LinkNotReadyError } from './errors.js';
@@ -63,7 +63,7 @@ export function nothingUnlinked(result: UnlinkResult): boolean {
 export async function unlink(deps: UnlinkDeps, instanceId: string, budget: Budget): Promise<UnlinkResult> {
   let instance = await findInstance(deps, instanceId, budget);
   // Read before step 1 removes it: where the client's endpoints are when the services do not say.
-  const declared = instance ? desiredLinkOf(instance)?.client : undefined;
+  const declared = instance ? declaredAccount(desiredLinkOf(instance)?.client) : undefined;
 
   // 1. Desired state first: from here on a crash leaves an orphan, which reconcile unlinks, rather
   //    than a declared link with missing parts, which reconcile would re-link.
@@ -97,11 +97,7 @@ export async function unlink(deps: UnlinkDeps, instanceId: string, budget: Budge
   // account is read as well: services whose record disagrees with where their endpoints are (two
   // requests for different clients racing, or a link made before services recorded the account)
   // must not keep the services from being deleted.
-  const account =
-    clientAccountOf(services) ??
-    (declared?.domainId && declared.agencyName
-      ? { domainId: declared.domainId, agencyName: declared.agencyName }
-      : undefined);
+  const account = clientAccountOf(services) ?? declared;
   const sides = [deps.vpcep];
   if (account) sides.unshift((await clientSide(deps, account, STEP_UNLINK)).vpcep);
   const listed = async () =>
