@@ -4,8 +4,13 @@
  */
 import { type CloudEvent, newCloudEvent } from '../../shared/events/cloudevents.js';
 import { driveLink } from '../../shared/link/drive.js';
-import { type ReconcileResult, reconcile, reconcileReportData } from '../../shared/link/reconcile.js';
-import { assessLinks, type LinkStatus, takeSnapshot } from '../../shared/link/status.js';
+import {
+  type ReconcileResult,
+  reconcile,
+  reconcileReportData,
+  repairActsOn,
+} from '../../shared/link/reconcile.js';
+import { assessLinks, takeSnapshot } from '../../shared/link/status.js';
 import { unlink } from '../../shared/link/unlink.js';
 import { requireTopics } from '../../shared/runtime/config.js';
 import { redactString } from '../../shared/runtime/logger.js';
@@ -92,26 +97,11 @@ export async function runReconcile(
       io.out(`  ${link.instanceId}  ${link.state}`);
       for (const reason of link.reasons) io.out(`    - ${reason}`);
     }
-    if (!options.repair && result.links.some(repairable)) {
+    if (!options.repair && result.links.some(repairActsOn)) {
       io.out('Run with --repair to fix the drift.');
     }
   }
   return failures > 0 ? EXIT.failed : EXIT.ok;
-}
-
-/**
- * What `--repair` would act on: drift and orphans, and a failed link with something a repair
- * changes (a link to re-request, a broken or duplicate resource to delete). A failed link on an
- * instance that is not RUNNING is not: repairing it would only fail again.
- */
-function repairable(link: LinkStatus): boolean {
-  if (link.state === 'drifted' || link.state === 'orphan') return true;
-  return (
-    link.state === 'failed' &&
-    (link.chainRepair ||
-      link.brokenEndpoints.length > 0 ||
-      link.duplicates.services.length + link.duplicates.endpoints.length > 0)
-  );
 }
 
 async function carryOut(

@@ -48,10 +48,23 @@ export async function reconcile(deps: ReconcileDeps, options: { repair: boolean 
   return { checkedAt: snapshot.takenAt, links, counts, actions };
 }
 
+/**
+ * Whether a repair changes anything for this link: an orphan is unlinked; a drifted or failed link
+ * loses its duplicate and broken resources and is requested again where the chain can fix it (its
+ * instance RUNNING). The CLI suggests `--repair` on the same rule.
+ */
+export function repairActsOn(link: LinkStatus): boolean {
+  if (link.state === 'orphan') return true;
+  if (link.state !== 'drifted' && link.state !== 'failed') return false;
+  const { duplicates, brokenEndpoints } = link;
+  const doomed = duplicates.services.length + duplicates.endpoints.length + brokenEndpoints.length;
+  return doomed > 0 || (link.desired !== undefined && link.chainRepair);
+}
+
 async function repair(deps: ReconcileDeps, link: LinkStatus): Promise<ReconcileAction[]> {
   const actions: ReconcileAction[] = [];
   if (link.state === 'orphan') return [{ kind: 'request-unlink', instanceId: link.instanceId }];
-  if (link.state !== 'drifted' && link.state !== 'failed') return actions;
+  if (!repairActsOn(link)) return actions;
 
   const duplicateServiceIds = new Set(link.duplicates.services.map((s) => s.id));
   const doomedEndpoints = [
